@@ -1,0 +1,25 @@
+"""The frame: page config, sidebar (language, year, as-of date), data stamp, navigation.
+
+Every page is registered here explicitly; `tests/test_pages.py` checks that each file in
+pages/ appears exactly once.
+"""
+
+import streamlit as st
+
+from target_monitor import ui
+from target_monitor.i18n import t
+
+st.set_page_config(page_title="就业目标任务监测 · Employment target monitor", layout="wide")
+
+frame = ui.build_frame()
+lang = frame.lang
+pages = [
+    st.Page("pages/overview.py", title=t("page_overview", lang), url_path="overview", default=True),
+    st.Page("pages/compare.py", title=t("page_compare", lang), url_path="compare"),
+    st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
+    st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
+]
+try:
+    st.navigation(pages).run()
+finally:
+    ui.clear_frame()

@@ -1,0 +1,36 @@
+"""镇街对比: the task breakdown table with actuals, and a ranked bar chart per indicator."""
+
+import streamlit as st
+
+from target_monitor import charts, ui
+from target_monitor.tables import official_table, style_official
+
+f = ui.frame()
+ctx, lang = f.ctx, f.lang
+df = f.progress()
+tp = float(df["time_progress_pct"].iloc[0])
+indicators = ctx.registry.indicators
+names = f.unit_names()
+
+st.title(f.t("compare_title"))
+st.caption(f.t("time_progress_is", pct=f"{tp:.1f}"))
+if not ctx.has_targets(f.year):
+    st.info(f.t("no_targets_year", year=f.year))
+
+options = [None] + [i.name for i in indicators]
+sort_by = st.selectbox(
+    f.t("sort_by"), options, key="compare_sort",
+    format_func=lambda n: f.t("sort_official") if n is None else ctx.registry.get(n).label[lang],
+)
+table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by)
+styled = style_official(table, columns, ctx.registry, lang)
+st.dataframe(styled, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3)
+st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
+                   file_name=f"progress_{f.as_of}.csv", mime="text/csv")
+
+st.divider()
+chart_ind = st.selectbox(f.t("choose_indicator"), [i.name for i in indicators], key="compare_chart_ind",
+                         format_func=lambda n: ctx.registry.get(n).label[lang])
+ind = ctx.registry.get(chart_ind)
+children = df[(df["level"] == "child") & (df["indicator"] == ind.name)]
+st.plotly_chart(charts.ranked_bars(ind, children, tp, lang, names), key="ranked", config={"displayModeBar": False})

@@ -1,0 +1,52 @@
+"""总览: the district headline per indicator, one card and one bullet chart each."""
+
+import streamlit as st
+
+from target_monitor import charts, ui
+from target_monitor.i18n import status_label, unit_label
+from target_monitor.present import fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
+from target_monitor.progress import parent_rows
+
+f = ui.frame()
+ctx, lang = f.ctx, f.lang
+df = f.progress()
+tp = float(df["time_progress_pct"].iloc[0])
+indicators = ctx.registry.indicators
+
+st.title(f.t("overview_title", district=unit_label(ctx.ref.units.root(), lang), year=f.year))
+st.caption(f.t("time_progress_is", pct=f"{tp:.1f}"))
+if not ctx.has_targets(f.year):
+    st.info(f.t("no_targets_year", year=f.year))
+
+sentences = []
+for ind in indicators:
+    own, alloc = parent_rows(df, ind.name)
+    sentences.append(headline(ind, own, f.as_of, lang, allocation_row=alloc))
+st.markdown('<div class="tm-headline">' + "<br>".join(sentences) + "</div>", unsafe_allow_html=True)
+
+for col, ind in zip(st.columns(len(indicators)), indicators):
+    own, alloc = parent_rows(df, ind.name)
+    lines = [f'{f.t("own_target")}：{fmt_target(ind, own["target"], own["comparator"], lang)}'
+             + ("" if ind.is_rate else f' · {f.t("completion")} {fmt_pct(own["completion_pct"])}')]
+    if alloc is not None:
+        lines.append(f'{f.t("allocation_sum")}：{fmt_target(ind, alloc["target"], alloc["comparator"], lang)}'
+                     f' · {f.t("completion")} {fmt_pct(alloc["completion_pct"])}')
+    lines.append(fmt_yoy(ind, own["yoy_change"], lang))
+    if not ind.is_rate:
+        lines.append(required_pace_text(ind, own, lang))
+    with col:
+        st.markdown(
+            f'<div class="tm-card"><div class="lbl">{ind.label[lang]}</div>'
+            f'<div class="big">{fmt_value(ind, own["actual"], lang)}</div>'
+            f'<span class="tm-status" style="background:{charts.STATUS_COLOUR[own["status"]]}">'
+            f'{status_label(own["status"], lang)}</span>'
+            f'<div class="sub">{"<br>".join(lines)}</div></div>',
+            unsafe_allow_html=True,
+        )
+
+st.divider()
+for ind in indicators:
+    own, alloc = parent_rows(df, ind.name)
+    st.markdown(f"**{ind.label[lang]}**")
+    st.plotly_chart(charts.bullet_chart(ind, own, alloc, tp, lang), key=f"bullet_{ind.name}",
+                    config={"displayModeBar": False})

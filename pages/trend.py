@@ -1,0 +1,32 @@
+"""趋势: monthly and cumulative series per indicator against the pace line, with last year."""
+
+import streamlit as st
+
+from target_monitor import charts, ui
+from target_monitor.progress import BASIS_OWN
+
+f = ui.frame()
+ctx, lang = f.ctx, f.lang
+names = f.unit_names()
+root = ctx.ref.units.root()
+choices = [root.code] + [u.code for u in ctx.ref.units.children(root.code)]
+
+st.title(f.t("trend_title"))
+c1, c2 = st.columns([1, 2])
+ind_name = c1.selectbox(f.t("choose_indicator"), [i.name for i in ctx.registry.indicators], key="trend_ind",
+                        format_func=lambda n: ctx.registry.get(n).label[lang])
+units = c2.multiselect(f.t("choose_units"), choices, default=[root.code], key="trend_units",
+                       format_func=lambda c: names[c])
+ind = ctx.registry.get(ind_name)
+series = f.monthly()
+progress = f.progress()
+
+cols = st.columns(2) if len(units) > 1 else [st.container()]
+for i, code in enumerate(units):
+    rows = series[(series["unit_code"] == code) & (series["indicator"] == ind.name)]
+    own = progress[(progress["unit_code"] == code) & (progress["indicator"] == ind.name)
+                   & (progress["target_basis"] == BASIS_OWN)]
+    target = own["target"].iloc[0] if len(own) else None
+    with cols[i % len(cols)]:
+        st.plotly_chart(charts.trend_chart(ind, rows, f.year, target, lang, title=f"{names[code]} · {ind.label[lang]}"),
+                        key=f"trend_{code}", config={"displayModeBar": False})

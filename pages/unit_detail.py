@@ -1,0 +1,35 @@
+"""镇街详情: one unit, all its indicators, its rank among siblings and its trend."""
+
+import streamlit as st
+
+from target_monitor import charts, ui
+from target_monitor.progress import BASIS_OWN
+from target_monitor.tables import unit_table
+
+f = ui.frame()
+ctx, lang = f.ctx, f.lang
+names = f.unit_names()
+root = ctx.ref.units.root()
+children = [u.code for u in ctx.ref.units.children(root.code)]
+
+default = st.query_params.get("unit")
+index = children.index(default) if default in children else 0
+code = st.selectbox(f.t("choose_unit"), children, index=index, key="detail_unit", format_func=lambda c: names[c])
+st.query_params["unit"] = code
+
+st.title(f.t("unit_title", unit=names[code]))
+progress = f.progress()
+missing = f.missing_months().get(code)
+if missing:
+    st.warning(f.t("missing_months", months="、".join(f.t("month_n", m=m) for m in missing)))
+st.dataframe(unit_table(progress, code, ctx.registry, lang), hide_index=True, width="stretch")
+
+series = f.monthly()
+for ind in ctx.registry.indicators:
+    own = progress[(progress["unit_code"] == code) & (progress["indicator"] == ind.name)
+                   & (progress["target_basis"] == BASIS_OWN)]
+    if own.empty or (own["target"].isna().all() and not own["actual"].fillna(0).any()):
+        continue  # nothing to show: no target and no records (e.g. 区就业局 and new employment)
+    rows = series[(series["unit_code"] == code) & (series["indicator"] == ind.name)]
+    st.plotly_chart(charts.trend_chart(ind, rows, f.year, own["target"].iloc[0], lang, title=ind.label[lang]),
+                    key=f"unit_trend_{ind.name}", config={"displayModeBar": False})

@@ -1,0 +1,1 @@
+"""Employment-target monitor library."""

@@ -1,0 +1,116 @@
+"""`target-monitor`: the command line used by scheduled jobs and to check the pages' numbers.
+
+    target-monitor demo [--data-dir DIR]
+    target-monitor progress --year 2020 --as-of 2020-06-30 [--format csv|json|table] [--data-dir DIR]
+
+Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
+do), 1 internal error (one line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from target_monitor.i18n import t
+from target_monitor.paths import resolve_data_dir
+from target_monitor.progress import CONTRACT_COLUMNS, COLUMNS
+from target_monitor.store import NoDataError
+
+
+class UsageError(Exception):
+    """A bad argument: the message is shown as is, exit 2."""
+
+
+def _date(value: str, lang: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(t("cli_bad_date", lang, value=value)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="target-monitor", description="就业目标任务监测 / employment-target monitor")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="message language (default zh)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="write the deterministic demo extracts (2019, 2020 H1)")
+    d.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    d.add_argument("--seed", type=int, default=42)
+
+    pr = sub.add_parser("progress", help="progress of every unit and indicator as of a date")
+    pr.add_argument("--year", type=int, help="target year (default: the latest year with data)")
+    pr.add_argument("--as-of", help="YYYY-MM-DD (default: the latest date with data in the year)")
+    pr.add_argument("--format", choices=["csv", "json", "table"], default="table")
+    pr.add_argument("--indicator", action="append", help="only this indicator (repeatable)")
+    pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
+    pr.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    return p
+
+
+def cmd_demo(args) -> int:
+    from target_monitor.demo import generate_demo
+
+    data_dir = resolve_data_dir(args.data_dir)
+    summary = generate_demo(data_dir, seed=args.seed)
+    rows = sum(v for k, v in summary.get("rows", {}).items())
+    print(t("cli_demo_done", args.lang, path=data_dir, rows=rows, through=summary.get("through")))
+    return 0
+
+
+def cmd_progress(args) -> int:
+    from target_monitor.context import Context
+
+    lang = args.lang
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
+    try:
+        ctx = Context(data_dir)
+    except NoDataError:
+        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    known = ctx.registry.names
+    for name in args.indicator or []:
+        if name not in known:
+            raise UsageError(t("cli_bad_indicator", lang, name=name, known=", ".join(known)))
+    year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
+    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
+    if as_of.year != year:
+        raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
+    df = ctx.progress(year, as_of)
+    if args.indicator:
+        df = df[df["indicator"].isin(args.indicator)]
+    cols = COLUMNS if args.all_columns else CONTRACT_COLUMNS + ["target_basis"]
+    df = df[cols]
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif args.format == "json":
+        records = json.loads(df.to_json(orient="records", force_ascii=False, date_format="iso"))
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    else:
+        print(df.to_string(index=False, na_rep="—"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "progress":
+            return cmd_progress(args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a scheduled job needs one line, not a traceback
+        print(t("cli_internal", args.lang, error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The one table of user-facing text. Chinese first; English follows every key.
+
+Code is English; everything a person reads goes through `t(key, lang, **values)`. Indicator
+and extract labels live in the registry (queries/indicators.yaml), unit names in units.csv.
+`tests/test_i18n.py` fails when a key lacks a language or a page uses an unknown key.
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+TEXT: dict[str, tuple[str, str]] = {
+    # frame
+    "app_title": ("就业目标任务监测", "Employment target monitor"),
+    "demo_badge": ("演示数据", "Demo data"),
+    "demo_note": (
+        "当前为演示数据（按固定随机种子生成，非真实统计），仅供演示使用。",
+        "Demo data (generated with a fixed seed, not real statistics), for demonstration only.",
+    ),
+    "real_badge": ("正式数据", "Live data"),
+    "data_as_of": ("数据截至 {date}", "Data as of {date}"),
+    "language": ("语言 / Language", "Language / 语言"),
+    "year": ("年度", "Year"),
+    "as_of": ("统计截至日期", "As-of date"),
+    "as_of_help": (
+        "默认为最新有数据的日期；可选本年度内任一天。",
+        "Defaults to the latest day with data; any day of the year can be chosen.",
+    ),
+    "generating_demo": ("首次启动：正在生成演示数据……", "First start: generating demo data…"),
+    "no_data": (
+        "数据目录 {path} 中没有抽取数据。请运行 `uv run target-monitor demo` 生成演示数据，或导入数据后刷新。",
+        "No extracts in data directory {path}. Run `uv run target-monitor demo` for demo data, or import data and reload.",
+    ),
+    "no_targets_year": (
+        "{year}年没有任务分解表，只显示完成数，不计算完成率和状态。",
+        "There is no task breakdown table for {year}: actuals only, no completion or status.",
+    ),
+    "time_progress_is": ("序时进度 {pct}%", "Time progress {pct}%"),
+    # pages
+    "page_overview": ("总览", "Overview"),
+    "page_compare": ("镇街对比", "Unit comparison"),
+    "page_trend": ("趋势", "Trends"),
+    "page_unit": ("镇街详情", "Unit detail"),
+    "overview_title": ("{district}{year}年就业目标任务完成情况", "{district} {year}: progress on employment targets"),
+    "compare_title": ("各单位目标任务完成情况对比", "Progress of every unit against its targets"),
+    "trend_title": ("月度趋势与序时进度", "Monthly trend against the pace line"),
+    "unit_title": ("{unit}目标任务完成情况", "{unit}: progress on its targets"),
+    # cards and tables
+    "target": ("目标", "Target"),
+    "own_target": ("全区目标", "District target"),
+    "allocation_sum": ("分解合计", "Sum of allocations"),
+    "actual": ("完成", "Actual"),
+    "completion": ("完成率", "Completion"),
+    "time_progress": ("序时进度", "Time progress"),
+    "gap": ("与序时进度差（百分点）", "Gap to pace (pp)"),
+    "gap_short": ("差（百分点）", "Gap (pp)"),
+    "gap_to_target": ("与目标差（百分点）", "Margin to target (pp)"),
+    "status": ("状态", "Status"),
+    "rank": ("排名", "Rank"),
+    "rank_of": ("第{rank}名（共{n}个）", "No. {rank} of {n}"),
+    "projected": ("预计全年", "Projected year-end"),
+    "projection_method": ("推算方法", "Projection method"),
+    "required_monthly": ("月均需完成", "Needed per month"),
+    "yoy": ("同比", "YoY"),
+    "yoy_pct": ("同比{sign}{value}%", "{sign}{value}% YoY"),
+    "yoy_pp": ("同比{sign}{value}个百分点", "{sign}{value} pp YoY"),
+    "last_year_same_period": ("上年同期", "Same period last year"),
+    "seq_no": ("序号", "No."),
+    "unit_name": ("街镇名称", "Unit"),
+    "unit": ("单位", "Unit"),
+    "indicator": ("指标", "Indicator"),
+    "total_row": ("合计", "Total"),
+    "district_own_row": ("全区目标（工作要点）", "District's own target (work plan)"),
+    "note": ("备注", "Note"),
+    "published_as": ("原文：{label}", "Published as: {label}"),
+    "sort_by": ("排序依据", "Sort by"),
+    "sort_official": ("按任务分解表顺序", "Order of the breakdown table"),
+    "ranked_chart_title": ("{label}完成率排名", "{label}: completion ranking"),
+    "bullet_title": ("{label}", "{label}"),
+    "legend_pace": ("序时进度", "Time progress"),
+    "legend_target": ("目标", "Target"),
+    "legend_actual": ("完成", "Actual"),
+    "legend_monthly": ("当月", "Month"),
+    "legend_cumulative": ("累计", "Cumulative"),
+    "legend_pace_line": ("序时进度线", "Pace line to target"),
+    "legend_last_year": ("上年累计", "Last year cumulative"),
+    "month_n": ("{m}月", "M{m}"),
+    "choose_indicator": ("指标", "Indicator"),
+    "choose_units": ("单位（可多选）", "Units (several allowed)"),
+    "choose_unit": ("选择单位", "Choose a unit"),
+    "download_csv": ("下载表格（CSV）", "Download table (CSV)"),
+    "status_legend": ("状态说明", "Status legend"),
+    "siblings_rank": ("在{n}个单位中的排名", "Rank among {n} units"),
+    "no_target_short": ("无目标", "No target"),
+    "missing_months": ("{months}无报送数据", "No records for {months}"),
+    "remaining_pace": ("剩余{months}个月，月均需完成{value}{unit}", "{months} months left: {value} {unit} needed per month"),
+    "already_done": ("已完成全年目标任务", "Annual target reached"),
+    "units_behind_title": ("滞后单位", "Units behind pace"),
+    "none": ("无", "None"),
+    # statuses (never shown by colour alone: symbol + word)
+    "status_done": ("已完成", "Completed"),
+    "status_ahead": ("快于序时", "Ahead of pace"),
+    "status_slightly_behind": ("略慢于序时", "Slightly behind"),
+    "status_far_behind": ("明显滞后", "Far behind"),
+    "status_met": ("达标", "Met"),
+    "status_not_met": ("未达标", "Not met"),
+    "status_no_target": ("无目标", "No target"),
+    "status_no_data": ("暂无数据", "No data"),
+    # projection methods
+    "method_unit_profile": ("按本单位上年月度进度推算", "From the unit's monthly profile last year"),
+    "method_parent_profile": ("按全区上年月度进度推算", "From the district's monthly profile last year"),
+    "method_linear": ("按时间线性推算", "Linear in time"),
+    # headline sentences (official phrasing)
+    "date_md": ("{m}月{d}日", "{d} {mon}"),
+    "headline_cumulative": (
+        "截至{date}，{scope}{label}{actual}{unit}，完成全年目标任务的{completion}%，{pace}",
+        "As of {date}, {scope} {label}: {actual} {unit}, {completion}% of the annual target, {pace}",
+    ),
+    "headline_allocation": (
+        "占各单位分解任务合计（{target}{unit}）的{completion}%",
+        "{completion}% of the sum of allocations ({target} {unit})",
+    ),
+    "headline_no_target": ("截至{date}，{scope}{label}{actual}{unit}", "As of {date}, {scope} {label}: {actual} {unit}"),
+    "headline_rate": (
+        "截至{date}，{scope}{label}为{actual}%，{cmp}",
+        "As of {date}, {scope} {label} is {actual}%, {cmp}",
+    ),
+    "pace_ahead": ("快于序时进度{gap}个百分点", "{gap} pp ahead of the time schedule"),
+    "pace_behind": ("慢于序时进度{gap}个百分点", "{gap} pp behind the time schedule"),
+    "pace_even": ("与序时进度持平", "level with the time schedule"),
+    "pace_done": ("已超额完成全年目标任务", "the annual target is already exceeded"),
+    "rate_above": ("高于目标（{op}{target}%）{gap}个百分点", "{gap} pp above the target ({op}{target}%)"),
+    "rate_below": ("低于目标（{op}{target}%）{gap}个百分点", "{gap} pp short of the target ({op}{target}%)"),
+    "rate_equal": ("达到目标（{op}{target}%）", "meeting the target ({op}{target}%)"),
+    "scope_district": ("全区", "the district's"),
+    "scope_unit": ("{unit}", "{unit}'s"),
+    # CLI messages
+    "cli_bad_indicator": ("未知指标：{name}。可用指标：{known}", "Unknown indicator: {name}. Known: {known}"),
+    "cli_bad_as_of": (
+        "统计截至日期 {as_of} 不在 {year} 年内，请选择 {year}-01-01 至 {year}-12-31 之间的日期。",
+        "As-of date {as_of} is outside {year}; choose a date from {year}-01-01 to {year}-12-31.",
+    ),
+    "cli_bad_date": ("无法识别的日期：{value}，请使用 YYYY-MM-DD 格式。", "Cannot read date {value}; use YYYY-MM-DD."),
+    "cli_no_data": (
+        "数据目录 {path} 中没有抽取数据（extracts/）。请先运行 target-monitor demo --data-dir {path}，或导入数据。",
+        "No extracts in data directory {path}. Run target-monitor demo --data-dir {path} first, or import data.",
+    ),
+    "cli_bad_data_dir": ("数据目录不存在：{path}", "Data directory does not exist: {path}"),
+    "cli_demo_done": ("演示数据已生成：{path}（{rows}行，截至{through}）", "Demo data written to {path} ({rows} rows, through {through})"),
+    "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
+}
+
+STATUS_SYMBOL = {
+    "done": "✔",
+    "ahead": "▲",
+    "slightly_behind": "▽",
+    "far_behind": "✖",
+    "met": "✔",
+    "not_met": "✖",
+    "no_target": "–",
+    "no_data": "?",
+}
+
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
+    """The text for `key` in `lang`, with {placeholders} filled."""
+    zh, en = TEXT[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) -> str:
+    word = t("status_" + status, lang)
+    return f"{STATUS_SYMBOL[status]} {word}" if symbol else word
+
+
+def unit_label(unit, lang: str) -> str:
+    """A unit's display name in the UI language (units.csv carries name and name_en)."""
+    return unit.name_en if lang == "en" else unit.name

@@ -1,0 +1,193 @@
+"""Pace logic: pure functions, no Streamlit, no SQL.
+
+Conventions used throughout the product:
+- Percentages are numbers on a 0–100 scale (59.2 means 59.2%).
+- Figures shown to people are rounded half-up to one decimal *before* they are compared or
+  subtracted, so the numbers on the screen always add up ("完成59.2%，序时进度50.0%，快于9.2个百分点")
+  and the status agrees with the gap shown.
+- `gap_pp` is positive when the unit is better off than required: ahead of 序时进度 for
+  cumulative indicators, above the floor for floor rates, below the ceiling for ceiling rates.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Sequence
+
+DONE = "done"
+AHEAD = "ahead"
+SLIGHTLY_BEHIND = "slightly_behind"
+FAR_BEHIND = "far_behind"
+MET = "met"
+NOT_MET = "not_met"
+NO_TARGET = "no_target"
+NO_DATA = "no_data"
+STATUSES = (DONE, AHEAD, SLIGHTLY_BEHIND, FAR_BEHIND, MET, NOT_MET, NO_TARGET, NO_DATA)
+
+PROFILE_UNIT = "unit_profile"
+PROFILE_PARENT = "parent_profile"
+PROFILE_LINEAR = "linear"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Configurable thresholds (data/reference/rules.yaml)."""
+
+    time_progress: str = "month"  # "month": end of June = 50.0%; "day": day of year / days in year
+    slightly_behind_pp: float = 10.0  # behind by at most this many pp = 略慢于序时; more = 明显滞后
+
+
+def round1(x: float | None) -> float | None:
+    """Half-up rounding to one decimal, as people do it by hand (2.25 -> 2.3)."""
+    if x is None:
+        return None
+    return float(Decimal(repr(float(x))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _days_in_month(d: date) -> int:
+    return calendar.monthrange(d.year, d.month)[1]
+
+
+def elapsed_months(as_of: date) -> float:
+    """Months of the year elapsed at the end of `as_of` (30 June -> 6.0, 15 June -> 5.5)."""
+    return (as_of.month - 1) + as_of.day / _days_in_month(as_of)
+
+
+def time_progress_pct(as_of: date, method: str = "month") -> float:
+    """序时进度: the elapsed share of the year at the end of `as_of`, in percent (unrounded)."""
+    if method == "month":
+        return elapsed_months(as_of) / 12 * 100
+    if method == "day":
+        days = 366 if calendar.isleap(as_of.year) else 365
+        return as_of.timetuple().tm_yday / days * 100
+    raise ValueError(f"unknown time-progress method {method!r} (month or day)")
+
+
+def months_remaining(as_of: date) -> float:
+    """Months left in the year after `as_of` (30 June -> 6, 15 June -> 6.5)."""
+    return 12 - elapsed_months(as_of)
+
+
+def completion_pct(actual: float | None, target: float | None) -> float | None:
+    if actual is None or not target:
+        return None
+    return actual / target * 100
+
+
+def gap_pp(completion: float | None, time_progress: float) -> float | None:
+    """Completion minus 序时进度 in 百分点, from the one-decimal figures people see."""
+    if completion is None:
+        return None
+    return round1(round1(completion) - round1(time_progress))
+
+
+def status_cumulative(
+    actual: float | None, target: float | None, gap: float | None, rules: Rules = Rules()
+) -> str:
+    """已完成 / 快于序时 / 略慢于序时 / 明显滞后 for a count or amount with an annual target."""
+    if not target:
+        return NO_TARGET
+    if actual is None:
+        return NO_DATA
+    if actual >= target:
+        return DONE
+    if gap is None:
+        return NO_DATA
+    if gap >= 0:
+        return AHEAD
+    if gap >= -rules.slightly_behind_pp:
+        return SLIGHTLY_BEHIND
+    return FAR_BEHIND
+
+
+def rate_gap_pp(kind: str, rate: float | None, target: float | None) -> float | None:
+    """Margin of a rate over its floor (or under its ceiling), in pp; positive is good."""
+    if rate is None or target is None:
+        return None
+    if kind == "floor_rate":
+        return round1(round1(rate) - round1(target))
+    if kind == "ceiling_rate":
+        return round1(round1(target) - round1(rate))
+    raise ValueError(f"{kind!r} is not a rate kind")
+
+
+def status_rate(kind: str, rate: float | None, target: float | None) -> str:
+    """达标 / 未达标: rates are compared with their floor or ceiling as they stand, never pro-rated."""
+    if target is None:
+        return NO_TARGET
+    if rate is None:
+        return NO_DATA
+    gap = rate_gap_pp(kind, rate, target)
+    return MET if gap is not None and gap >= 0 else NOT_MET
+
+
+def expected_share(as_of: date, profile: Sequence[float] | None) -> float | None:
+    """Share of a year's volume normally reached by `as_of`, from 12 monthly values.
+
+    The month in progress counts pro rata by day. None when the profile is missing or empty.
+    """
+    if profile is None or len(profile) != 12:
+        return None
+    total = float(sum(profile))
+    if total <= 0:
+        return None
+    done = sum(profile[: as_of.month - 1]) + profile[as_of.month - 1] * as_of.day / _days_in_month(as_of)
+    share = done / total
+    return share if share > 0 else None
+
+
+def project_year_end(
+    actual: float | None,
+    as_of: date,
+    unit_profile: Sequence[float] | None,
+    parent_profile: Sequence[float] | None,
+    method: str = "month",
+) -> tuple[float | None, str | None]:
+    """Projected year-end value and the method used.
+
+    actual ÷ the share of the year's volume expected by `as_of`, taken from last year's monthly
+    profile of the unit itself, else of its parent (the district), else the calendar (linear).
+    """
+    if actual is None:
+        return None, None
+    for profile, name in ((unit_profile, PROFILE_UNIT), (parent_profile, PROFILE_PARENT)):
+        share = expected_share(as_of, profile)
+        if share:
+            return actual / share, name
+    share = time_progress_pct(as_of, method) / 100
+    return (actual / share if share > 0 else None), PROFILE_LINEAR
+
+
+def required_monthly(target: float | None, actual: float | None, as_of: date) -> float | None:
+    """(target − actual) ÷ months remaining: the monthly pace still needed. 0 once reached."""
+    if not target or actual is None:
+        return None
+    if actual >= target:
+        return 0.0
+    left = months_remaining(as_of)
+    if left <= 0:
+        return None
+    return (target - actual) / left
+
+
+def rank_units(items: Iterable[tuple[str, float | None, float | None]], *, descending: bool = True) -> dict[str, int]:
+    """Competition ranking ("1224") of (key, score, actual) by score, ties broken by actual.
+
+    Items whose score is None are not ranked. For a ceiling rate pass descending=False.
+    """
+    scored = [(k, round1(s), a or 0.0) for k, s, a in items if s is not None]
+    sign = -1 if descending else 1
+    # the tie-break on actual is always "more is better"
+    ordered = sorted(scored, key=lambda t: (sign * t[1], -t[2]))
+    ranks: dict[str, int] = {}
+    prev = None
+    for pos, (key, score, actual) in enumerate(ordered, start=1):
+        if prev is not None and (score, actual) == prev[1:]:
+            ranks[key] = prev[0]
+        else:
+            ranks[key] = pos
+        prev = (ranks[key], score, actual)
+    return ranks

@@ -1,0 +1,155 @@
+"""Presentation helpers shared by pages, CLI and exports: number formats and official sentences.
+
+No Streamlit here: these are plain functions over the progress table's rows, so the sentence
+on the projected screen and the one in an exported briefing are the same string.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+
+from target_monitor.i18n import MONTH_ABBR, status_label, t
+from target_monitor.pace import round1
+from target_monitor.registry import Indicator
+
+
+def is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
+
+
+def fmt_number(ind: Indicator, x, *, sep: bool = True, trim: bool = False) -> str:
+    """A value in the indicator's display format: 20958 / 1234.56 / 92.3.
+
+    trim drops a zero fraction (targets read '1800万元' and '≥95%', not '1800.00万元').
+    """
+    if is_missing(x):
+        return "—"
+    if trim and abs(x - round(x)) < 1e-9:
+        return f"{int(round(x)):,}" if sep else str(int(round(x)))
+    if ind.is_rate or ind.format in ("pct1", "float1"):
+        return f"{round1(x):.1f}"
+    if ind.format == "int":
+        return f"{int(math.floor(x + 0.5)):,}" if sep else str(int(math.floor(x + 0.5)))
+    return f"{x:,.2f}" if sep else f"{x:.2f}"
+
+
+def fmt_value(ind: Indicator, x, lang: str, *, sep: bool = True, trim: bool = False) -> str:
+    """Value with its unit: '20,958人', '1,234.56万元', '92.3%'."""
+    if is_missing(x):
+        return "—"
+    num = fmt_number(ind, x, sep=sep, trim=trim)
+    unit = ind.unit[lang]
+    if unit == "%":
+        return num + "%"
+    return f"{num}{unit}" if lang == "zh" else f"{num} {unit}"
+
+
+def fmt_pct(x) -> str:
+    return "—" if is_missing(x) else f"{round1(x):.1f}%"
+
+
+def fmt_pp(x) -> str:
+    return "—" if is_missing(x) else f"{round1(x):+.1f}"
+
+
+def fmt_target(ind: Indicator, target, comparator, lang: str) -> str:
+    if is_missing(target):
+        return "—"
+    if ind.is_rate:
+        op = "≥" if comparator in (">=", None) else "≤"
+        return f"{op}{fmt_number(ind, target, trim=True)}%"
+    return fmt_value(ind, target, lang, trim=True)
+
+
+def fmt_date(d: date, lang: str) -> str:
+    return t("date_md", lang, m=d.month, d=d.day, mon=MONTH_ABBR[d.month - 1])
+
+
+def fmt_months(months: float) -> str:
+    return str(int(months)) if abs(months - round(months)) < 1e-9 else f"{months:.1f}"
+
+
+def fmt_yoy(ind: Indicator, change, lang: str) -> str:
+    if is_missing(change):
+        return "—"
+    sign = "+" if change >= 0 else "−"
+    key = "yoy_pp" if ind.is_rate else "yoy_pct"
+    return t(key, lang, sign=sign, value=f"{abs(change):.1f}")
+
+
+def status_text(status: str, lang: str) -> str:
+    return status_label(status, lang)
+
+
+def _label_in_sentence(ind: Indicator, lang: str) -> str:
+    # "其中：企业在职职工岗位技能培训" reads as a table line; in a sentence the prefix goes
+    label = ind.label[lang]
+    for prefix in ("其中：", "其中:", "of which: "):
+        label = label.removeprefix(prefix)
+    return label
+
+
+def pace_phrase(row, lang: str) -> str:
+    if row["status"] == "done" and not is_missing(row["completion_pct"]) and row["completion_pct"] > 100:
+        return t("pace_done", lang)
+    gap = row["gap_pp"]
+    if is_missing(gap):
+        return ""
+    if gap > 0:
+        return t("pace_ahead", lang, gap=f"{gap:.1f}")
+    if gap < 0:
+        return t("pace_behind", lang, gap=f"{abs(gap):.1f}")
+    return t("pace_even", lang)
+
+
+def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None = None,
+             allocation_row=None) -> str:
+    """The official sentence for one indicator, e.g.
+    截至6月30日，全区城镇新增就业20958人，完成全年目标任务的67.6%，快于序时进度17.6个百分点
+    """
+    scope = scope if scope is not None else t("scope_district", lang)
+    date_text = fmt_date(as_of, lang)
+    label = _label_in_sentence(ind, lang)
+    if lang == "en":
+        label = label[0].lower() + label[1:]
+    if ind.is_rate:
+        if is_missing(row["actual"]):
+            return t("headline_no_target", lang, date=date_text, scope=scope, label=label, actual="—", unit="")
+        if is_missing(row["target"]):
+            return t("headline_no_target", lang, date=date_text, scope=scope, label=label,
+                     actual=fmt_number(ind, row["actual"]), unit="%")
+        op = "≥" if row["comparator"] in (">=", None) else "≤"
+        gap = row["gap_pp"]
+        target_text = fmt_number(ind, row["target"], trim=True)
+        if gap > 0:
+            cmp = t("rate_above" if row["kind"] == "floor_rate" else "rate_below", lang, op=op, target=target_text, gap=f"{gap:.1f}")
+        elif gap < 0:
+            cmp = t("rate_below" if row["kind"] == "floor_rate" else "rate_above", lang, op=op, target=target_text, gap=f"{abs(gap):.1f}")
+        else:
+            cmp = t("rate_equal", lang, op=op, target=target_text)
+        return t("headline_rate", lang, date=date_text, scope=scope, label=label,
+                 actual=fmt_number(ind, row["actual"]), cmp=cmp) + ("。" if lang == "zh" else ".")
+    unit = ind.unit[lang]
+    actual = fmt_number(ind, row["actual"], sep=(lang == "en"))
+    if is_missing(row["target"]):
+        return t("headline_no_target", lang, date=date_text, scope=scope, label=label, actual=actual, unit=unit)
+    text = t("headline_cumulative", lang, date=date_text, scope=scope, label=label, actual=actual, unit=unit,
+             completion=f"{row['completion_pct']:.1f}", pace=pace_phrase(row, lang))
+    if allocation_row is not None and not is_missing(allocation_row["target"]):
+        sep = "；" if lang == "zh" else "; "
+        text += sep + t("headline_allocation", lang, target=fmt_number(ind, allocation_row["target"], sep=(lang == "en"), trim=True),
+                        unit=unit, completion=f"{allocation_row['completion_pct']:.1f}")
+    return text + ("。" if lang == "zh" else ".")
+
+
+def required_pace_text(ind: Indicator, row, lang: str) -> str:
+    """"剩余6个月，月均需完成1687人" (or 已完成全年目标任务)."""
+    if ind.is_rate or is_missing(row["required_monthly"]):
+        return "—"
+    if row["required_monthly"] == 0:
+        return t("already_done", lang)
+    return t("remaining_pace", lang, months=fmt_months(row["months_remaining"]),
+             value=fmt_number(ind, row["required_monthly"], sep=(lang == "en")), unit=ind.unit[lang])

@@ -1,0 +1,206 @@
+"""Reference data: the unit tree (with aliases) and the targets (任务分解表), as versioned rows.
+
+Files (data/reference/, or <data-dir>/reference/ when present):
+- units.csv: unit_code, name, name_en, short_name, unit_type, parent_code, sort_order, aliases (|-separated)
+- targets.csv: year, unit_code, indicator, comparator, value, unit, note, published_label,
+  source, effective_from. A mid-year change is a new row with a later effective_from; the
+  version in force on the as-of date is used, and older versions stay in the file.
+- rules.yaml: pace and status thresholds (see pace.Rules).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from target_monitor.pace import Rules
+
+UNIT_TYPES = ("province", "city", "district", "street", "town", "department", "community")
+
+
+class ReferenceError(ValueError):
+    """Reference data is inconsistent; the message names the file and the row."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    name_en: str
+    short_name: str
+    unit_type: str
+    parent_code: str | None
+    sort_order: int
+    aliases: tuple[str, ...]
+
+
+def normalise_name(text: str) -> str:
+    """Unicode-normalised, space-free form of a name, for alias lookups (（ → (, U+3000 → '')."""
+    text = unicodedata.normalize("NFKC", str(text))
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "\u200b\ufeff")
+
+
+class Units:
+    """The unit tree: lookups by code, by name or alias, parents and children."""
+
+    def __init__(self, units: list[Unit]):
+        self.by_code = {u.code: u for u in units}
+        if len(self.by_code) != len(units):
+            raise ReferenceError("units.csv: a unit_code appears twice")
+        for u in units:
+            if u.parent_code and u.parent_code not in self.by_code:
+                raise ReferenceError(f"units.csv: {u.code} {u.name}: parent {u.parent_code} is not a unit")
+        self._alias: dict[str, str] = {}
+        for u in units:
+            for name in (u.name, *u.aliases):
+                key = normalise_name(name)
+                other = self._alias.get(key)
+                if other and other != u.code:
+                    raise ReferenceError(f"units.csv: alias {name!r} names both {other} and {u.code}")
+                self._alias[key] = u.code
+
+    def __iter__(self):
+        return iter(sorted(self.by_code.values(), key=lambda u: (u.sort_order, u.code)))
+
+    def __getitem__(self, code: str) -> Unit:
+        return self.by_code[code]
+
+    def roots(self) -> list[Unit]:
+        return [u for u in self if not u.parent_code]
+
+    def root(self) -> Unit:
+        roots = self.roots()
+        if len(roots) != 1:
+            raise ReferenceError(f"units.csv: expected one top unit, found {len(roots)}")
+        return roots[0]
+
+    def children(self, code: str) -> list[Unit]:
+        return [u for u in self if u.parent_code == code]
+
+    def subtree(self, code: str) -> list[str]:
+        out = [code]
+        for child in self.children(code):
+            out.extend(self.subtree(child.code))
+        return out
+
+    def resolve(self, name: str) -> str | None:
+        """The unit code for a name or alias (杨家坪 → 500107-01); None if unknown. Never guesses."""
+        return self._alias.get(normalise_name(name))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Known names that share characters with `name`, best first (for error messages)."""
+        key = normalise_name(name)
+        scored = []
+        for u in self:
+            overlap = len(set(key) & set(u.name))
+            if overlap:
+                scored.append((-overlap, u.sort_order, u.name))
+        return [n for _, _, n in sorted(scored)[:limit]]
+
+
+def load_units(ref_dir: Path) -> Units:
+    path = ref_dir / "units.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    units = []
+    for i, row in enumerate(df.to_dict("records"), start=2):
+        if row["unit_type"] not in UNIT_TYPES:
+            raise ReferenceError(f"{path.name} line {i}: unit_type {row['unit_type']!r} not in {UNIT_TYPES}")
+        units.append(
+            Unit(
+                code=row["unit_code"].strip(),
+                name=row["name"].strip(),
+                name_en=(row.get("name_en") or row["name"]).strip(),
+                short_name=(row.get("short_name") or row["name"]).strip(),
+                unit_type=row["unit_type"],
+                parent_code=row["parent_code"].strip() or None,
+                sort_order=int(row["sort_order"] or 0),
+                aliases=tuple(a.strip() for a in row["aliases"].split("|") if a.strip()),
+            )
+        )
+    return Units(units)
+
+
+TARGET_COLUMNS = [
+    "year", "unit_code", "indicator", "comparator", "value", "unit", "note",
+    "published_label", "source", "effective_from",
+]
+
+
+def load_targets(ref_dir: Path) -> pd.DataFrame:
+    """All target rows, all versions. Columns as TARGET_COLUMNS; value is a float."""
+    path = ref_dir / "targets.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in TARGET_COLUMNS if c not in df.columns]
+    if missing:
+        raise ReferenceError(f"{path.name}: missing column(s) {missing}")
+    df = df[TARGET_COLUMNS].copy()
+    df["year"] = df["year"].astype(int)
+    df["value"] = pd.to_numeric(df["value"], errors="raise").astype(float)
+    df["effective_from"] = pd.to_datetime(df["effective_from"]).dt.date
+    dup = df.duplicated(["year", "unit_code", "indicator", "effective_from"], keep=False)
+    if dup.any():
+        first = df[dup].iloc[0]
+        raise ReferenceError(
+            f"{path.name}: {first['unit_code']} {first['indicator']} {first['year']} has two targets "
+            f"effective {first['effective_from']}"
+        )
+    return df
+
+
+def targets_in_force(targets: pd.DataFrame, year: int, as_of: date) -> pd.DataFrame:
+    """One row per (unit, indicator): the latest version effective on or before `as_of`.
+
+    A version that starts after the as-of date is not yet in force; if every version of a
+    target starts later (a table adopted in May, viewed for March), the earliest one is used so
+    the year still has a target.
+    """
+    rows = targets[targets["year"] == year]
+    if rows.empty:
+        return rows
+    rows = rows.sort_values("effective_from")
+    in_force = rows[rows["effective_from"] <= as_of].groupby(["unit_code", "indicator"]).tail(1)
+    later_only = rows.groupby(["unit_code", "indicator"]).head(1)
+    keys = set(zip(in_force["unit_code"], in_force["indicator"]))
+    fallback = later_only[[(u, i) not in keys for u, i in zip(later_only["unit_code"], later_only["indicator"])]]
+    return pd.concat([in_force, fallback]).reset_index(drop=True)
+
+
+def load_rules(ref_dir: Path) -> Rules:
+    path = ref_dir / "rules.yaml"
+    if not path.exists():
+        return Rules()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rules = Rules(
+        time_progress=str(raw.get("time_progress", "month")),
+        slightly_behind_pp=float(raw.get("slightly_behind_pp", 10.0)),
+    )
+    if rules.time_progress not in ("month", "day"):
+        raise ReferenceError(f"rules.yaml: time_progress must be month or day, not {rules.time_progress!r}")
+    return rules
+
+
+@dataclass(frozen=True)
+class Reference:
+    units: Units
+    targets: pd.DataFrame
+    rules: Rules
+
+
+def load_reference(ref_dir: Path) -> Reference:
+    return _load_reference_cached(str(ref_dir), _stamp(ref_dir))
+
+
+def _stamp(ref_dir: Path) -> tuple:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(ref_dir.glob("*")) if p.is_file())
+
+
+@lru_cache(maxsize=4)
+def _load_reference_cached(ref_dir: str, _stamp: tuple) -> Reference:
+    path = Path(ref_dir)
+    return Reference(load_units(path), load_targets(path), load_rules(path))

@@ -1,0 +1,250 @@
+"""The indicator registry: load and check `queries/indicators.yaml`.
+
+Every indicator is declared once there; everything else (the SQL view of indicator events, the
+progress table, pages, CLI) is generic over the objects this module returns. A bad entry is
+rejected at load time with a message that names the entry, so a typo never reaches a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from target_monitor.paths import QUERIES_DIR
+
+REGISTRY_PATH = QUERIES_DIR / "indicators.yaml"
+
+KINDS = ("cumulative", "floor_rate", "ceiling_rate")
+FORMATS = ("int", "wan_yuan", "pct1", "float1")
+MEASURES = ("count", "sum")
+LANGS = ("zh", "en")
+
+
+class RegistryError(ValueError):
+    """The registry file is malformed; the message names the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: dict[str, str]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extract:
+    name: str
+    label: dict[str, str]
+    partition_date: str
+    key: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    label: dict[str, str]
+    short_label: dict[str, str]
+    description: dict[str, str]
+    unit: dict[str, str]
+    extract: str
+    kind: str
+    format: str
+    order: int
+    date_column: str | None = None
+    measure: str | None = None
+    column: str | None = None
+    scale: float = 1.0
+    year_column: str | None = None
+    denominator_date_column: str | None = None
+    numerator_date_column: str | None = None
+    filter: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dimensions: tuple[str, ...] = ()
+
+    @property
+    def is_rate(self) -> bool:
+        return self.kind in ("floor_rate", "ceiling_rate")
+
+    def text(self, attr: str, lang: str) -> str:
+        return getattr(self, attr)[lang]
+
+
+@dataclass(frozen=True)
+class Registry:
+    extracts: dict[str, Extract]
+    indicators: tuple[Indicator, ...]
+
+    def get(self, name: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.name == name:
+                return ind
+        known = ", ".join(i.name for i in self.indicators)
+        raise KeyError(f"unknown indicator {name!r}; known: {known}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.indicators)
+
+
+def _need_text(entry: str, raw: dict, key: str) -> dict[str, str]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise RegistryError(f"indicator {entry!r}: missing {key} (needs zh and en)")
+    for lang in LANGS:
+        if not str(value.get(lang) or "").strip():
+            raise RegistryError(f"indicator {entry!r}: {key} has no {lang} text")
+    return {lang: str(value[lang]) for lang in LANGS}
+
+
+def _parse_extract(name: str, raw: dict) -> Extract:
+    if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
+        raise RegistryError(f"extract {name!r}: needs a columns mapping")
+    columns = []
+    for col_name, col in raw["columns"].items():
+        if not isinstance(col, dict) or "type" not in col:
+            raise RegistryError(f"extract {name!r}: column {col_name!r} needs a type")
+        desc = col.get("description") or {}
+        if not all(str(desc.get(lang) or "").strip() for lang in LANGS):
+            raise RegistryError(f"extract {name!r}: column {col_name!r} needs a zh and en description")
+        columns.append(Column(col_name, str(col["type"]).upper(), dict(desc), tuple(col.get("values") or ())))
+    ext = Extract(
+        name=name,
+        label=dict(raw.get("label") or {}),
+        partition_date=str(raw.get("partition_date") or ""),
+        key=str(raw.get("key") or ""),
+        columns=tuple(columns),
+    )
+    for attr in ("partition_date", "key"):
+        if getattr(ext, attr) not in ext.column_names:
+            raise RegistryError(f"extract {name!r}: {attr} {getattr(ext, attr)!r} is not one of its columns")
+    if "unit_code" not in ext.column_names:
+        raise RegistryError(f"extract {name!r}: every extract needs a unit_code column")
+    return ext
+
+
+def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
+    name = str(raw.get("name") or "").strip()
+    if not name:
+        raise RegistryError(f"an indicator has no name: {raw!r}")
+    texts = {key: _need_text(name, raw, key) for key in ("label", "short_label", "description", "unit")}
+
+    extract_name = raw.get("extract")
+    if extract_name not in extracts:
+        raise RegistryError(
+            f"indicator {name!r}: unknown extract {extract_name!r}; declared extracts: {', '.join(extracts)}"
+        )
+    ext = extracts[extract_name]
+
+    def need_column(field_name: str, *, required: bool = True) -> str | None:
+        col = raw.get(field_name)
+        if col is None and not required:
+            return None
+        if col not in ext.column_names:
+            raise RegistryError(
+                f"indicator {name!r}: {field_name} {col!r} is not a column of extract {extract_name!r}"
+                f" ({', '.join(ext.column_names)})"
+            )
+        return str(col)
+
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise RegistryError(f"indicator {name!r}: kind {kind!r} must be one of {', '.join(KINDS)}")
+    fmt = raw.get("format")
+    if fmt not in FORMATS:
+        raise RegistryError(f"indicator {name!r}: format {fmt!r} must be one of {', '.join(FORMATS)}")
+
+    values: dict = {}
+    if kind == "cumulative":
+        values["date_column"] = need_column("date_column")
+        measure = raw.get("measure")
+        if measure not in MEASURES:
+            raise RegistryError(f"indicator {name!r}: measure {measure!r} must be one of {', '.join(MEASURES)}")
+        values["measure"] = measure
+        if measure == "sum":
+            values["column"] = need_column("column")
+            if ext.column(values["column"]).type not in ("DOUBLE", "INTEGER", "BIGINT", "DECIMAL", "FLOAT"):
+                raise RegistryError(f"indicator {name!r}: column {values['column']!r} is not numeric")
+        values["scale"] = float(raw.get("scale", 1.0))
+    else:
+        values["year_column"] = need_column("year_column")
+        values["denominator_date_column"] = need_column("denominator_date_column")
+        values["numerator_date_column"] = need_column("numerator_date_column")
+
+    filters: dict[str, tuple[str, ...]] = {}
+    for col, accepted in (raw.get("filter") or {}).items():
+        if col not in ext.column_names:
+            raise RegistryError(
+                f"indicator {name!r}: filter column {col!r} is not a column of extract {extract_name!r}"
+            )
+        accepted = tuple(str(v) for v in (accepted if isinstance(accepted, list) else [accepted]))
+        known = ext.column(col).values
+        unknown = [v for v in accepted if known and v not in known]
+        if unknown:
+            raise RegistryError(f"indicator {name!r}: filter value(s) {unknown} not allowed for {col!r}")
+        filters[col] = accepted
+
+    dims = tuple(raw.get("dimensions") or ())
+    for dim in dims:
+        if dim not in ext.column_names:
+            raise RegistryError(f"indicator {name!r}: dimension {dim!r} is not a column of extract {extract_name!r}")
+
+    known_keys = {
+        "name", "label", "short_label", "description", "unit", "extract", "kind", "format", "order",
+        "date_column", "measure", "column", "scale", "year_column", "denominator_date_column",
+        "numerator_date_column", "filter", "dimensions",
+    }
+    extra = set(raw) - known_keys
+    if extra:
+        raise RegistryError(f"indicator {name!r}: unknown field(s) {sorted(extra)}")
+
+    return Indicator(
+        name=name,
+        extract=extract_name,
+        kind=kind,
+        format=fmt,
+        order=int(raw.get("order", 999)),
+        filter=filters,
+        dimensions=dims,
+        **texts,
+        **values,
+    )
+
+
+def parse_registry(doc: dict) -> Registry:
+    if not isinstance(doc, dict) or "extracts" not in doc or "indicators" not in doc:
+        raise RegistryError("the registry needs an 'extracts' mapping and an 'indicators' list")
+    extracts = {name: _parse_extract(name, raw) for name, raw in doc["extracts"].items()}
+    indicators: list[Indicator] = []
+    seen: set[str] = set()
+    for raw in doc["indicators"]:
+        ind = _parse_indicator(raw, extracts)
+        if ind.name in seen:
+            raise RegistryError(f"indicator {ind.name!r} is declared twice")
+        seen.add(ind.name)
+        indicators.append(ind)
+    indicators.sort(key=lambda i: i.order)
+    return Registry(extracts=extracts, indicators=tuple(indicators))
+
+
+def load_registry(path: Path = REGISTRY_PATH) -> Registry:
+    return _load_cached(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, _mtime: int) -> Registry:
+    with open(path, encoding="utf-8") as fh:
+        return parse_registry(yaml.safe_load(fh))

@@ -1,0 +1,179 @@
+"""The store: one in-memory DuckDB per process, with views over the Parquet extracts.
+
+Invariants (why the numbers can be trusted):
+- The app never opens a DuckDB *file*: the database is in memory and holds only views, so
+  ingest can always write the Parquet underneath without a lock conflict.
+- Views read `<abs path>/**/*.parquet`. Writers create files under a dot-name ending `.tmp`
+  and rename them, so a glob never sees half a file.
+- Every query runs on its own cursor: one DuckDB connection used by several Streamlit threads
+  at once gives wrong answers silently.
+- The only SQL built here is the DDL compiled from the registry (identifiers validated against
+  the declared schema and quoted; literals quoted). Every query the app runs lives in
+  `queries/*.sql` and receives its values as bound `$params`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from target_monitor.paths import extracts_dir, reference_dir
+from target_monitor.registry import REGISTRY_PATH, Extract, Indicator, Registry, load_registry
+from target_monitor.sqlfiles import QueryFile, load_queries
+
+
+class NoDataError(RuntimeError):
+    """The data directory holds no extracts."""
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def parquet_files(data_dir: Path) -> list[Path]:
+    """Every visible Parquet file under extracts/ (dot-files are writes in progress)."""
+    root = extracts_dir(data_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".parquet") and not f.startswith("."))
+    return found
+
+
+def data_version(data_dir: Path) -> str:
+    """Changes whenever an extract file, the reference data or the registry changes.
+
+    Used as a cache key: a new upload shows on the next rerun without a server restart.
+    """
+    h = hashlib.sha256()
+    ref = reference_dir(data_dir)
+    for path in [*parquet_files(data_dir), *sorted(ref.glob("*.csv")), REGISTRY_PATH]:
+        st = path.stat()
+        h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def is_demo(data_dir: Path) -> bool:
+    marker = extracts_dir(data_dir) / "_demo.json"
+    if not marker.exists():
+        return False
+    try:
+        return bool(json.loads(marker.read_text(encoding="utf-8")).get("demo"))
+    except (OSError, ValueError):
+        return False
+
+
+# --- DDL compiled from the registry -------------------------------------------------------
+
+
+def _empty_view_sql(view: str, ext: Extract) -> str:
+    cols = ", ".join(f"cast(null as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
+    return f"create or replace view {quote_ident(view)} as select {cols} where false"
+
+
+def extract_view_sql(ext: Extract, root: Path) -> str:
+    """`ext_<name>`: the extract's canonical columns, typed, over all its Parquet files."""
+    view = "ext_" + ext.name
+    folder = root / ext.name
+    has_files = folder.is_dir() and any(
+        f.endswith(".parquet") and not f.startswith(".") for _, _, fs in os.walk(folder) for f in fs
+    )
+    if not has_files:
+        return _empty_view_sql(view, ext)
+    pattern = quote_literal(str(folder.resolve() / "**" / "*.parquet"))
+    cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
+    return (
+        f"create or replace view {quote_ident(view)} as select {cols} "
+        f"from read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+    )
+
+
+def _filter_sql(ind: Indicator) -> list[str]:
+    return [
+        f"{quote_ident(col)} in ({', '.join(quote_literal(v) for v in values)})"
+        for col, values in sorted(ind.filter.items())
+    ]
+
+
+def indicator_events_sql(registry: Registry) -> str:
+    """`indicator_events`: one row per counted event, for every indicator, in one shape.
+
+    Columns: indicator, unit_code, year, event_on, num, den. A cumulative indicator has
+    den = 0 and its value in num; a rate has one row with den = 1 per registration and one
+    row with num = 1 per success (dated when both have happened), so any as-of rate is
+    sum(num) / sum(den) over event_on <= as_of: never pro-rated.
+    """
+    parts = []
+    for ind in registry.indicators:
+        src = quote_ident("ext_" + ind.extract)
+        name = quote_literal(ind.name)
+        where = _filter_sql(ind)
+        if ind.kind == "cumulative":
+            day = quote_ident(ind.date_column)
+            value = "1.0" if ind.measure == "count" else f"cast({quote_ident(ind.column)} as double)"
+            if ind.scale != 1.0:
+                value = f"{value} * {float(ind.scale)!r}"
+            cond = " and ".join([f"{day} is not null", *where])
+            parts.append(
+                f"select {name} as indicator, unit_code, cast(year({day}) as integer) as year, "
+                f"cast({day} as date) as event_on, {value} as num, 0.0 as den from {src} where {cond}"
+            )
+        else:
+            cohort = quote_ident(ind.year_column)
+            reg = quote_ident(ind.denominator_date_column)
+            ok = quote_ident(ind.numerator_date_column)
+            base = [f"{reg} is not null", *where]
+            parts.append(
+                f"select {name} as indicator, unit_code, cast({cohort} as integer) as year, "
+                f"cast({reg} as date) as event_on, 0.0 as num, 1.0 as den from {src} where {' and '.join(base)}"
+            )
+            parts.append(
+                f"select {name} as indicator, unit_code, cast({cohort} as integer) as year, "
+                f"cast(greatest({reg}, {ok}) as date) as event_on, 1.0 as num, 0.0 as den from {src} "
+                f"where {' and '.join([*base, f'{ok} is not null'])}"
+            )
+    return "create or replace view indicator_events as\n" + "\nunion all\n".join(parts)
+
+
+class Store:
+    """Views over one data directory, and the named queries of `queries/`."""
+
+    def __init__(self, data_dir: Path, registry: Registry | None = None, *, threads: int = 2):
+        self.data_dir = Path(data_dir).resolve()
+        self.registry = registry or load_registry()
+        self.queries: dict[str, QueryFile] = load_queries()
+        self.files = parquet_files(self.data_dir)
+        self.con = duckdb.connect(":memory:", config={"threads": threads})
+        root = extracts_dir(self.data_dir)
+        with self.con.cursor() as cur:
+            for ext in self.registry.extracts.values():
+                cur.execute(extract_view_sql(ext, root))
+            cur.execute(indicator_events_sql(self.registry))
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.files)
+
+    def query(self, name: str, **params) -> pd.DataFrame:
+        """Run `queries/<name>.sql` with its declared `$params` bound."""
+        q = self.queries[name]
+        missing = set(q.params) - set(params)
+        extra = set(params) - set(q.params)
+        if missing or extra:
+            raise TypeError(f"query {name}: missing params {sorted(missing)}, unexpected {sorted(extra)}")
+        with self.con.cursor() as cur:
+            return cur.execute(q.sql, params).df()
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,129 @@
+"""Reshape the progress table into the tables people read (no aggregation: only layout).
+
+`official_table` gives the task breakdown table's layout with actuals: 序号, 街镇名称, then per
+indicator 目标 / 完成 / 完成率 / 状态, the 合计 row (sum of allocations) and the district's own
+target row, so the two district figures always stand side by side.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from target_monitor.i18n import status_label, t, unit_label
+from target_monitor.present import fmt_pct, fmt_target, is_missing
+from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN
+from target_monitor.reference import Units
+from target_monitor.registry import Registry
+
+
+def column_name(label: str, part: str) -> str:
+    return f"{label}·{part}"
+
+
+def official_table(progress: pd.DataFrame, registry: Registry, units: Units, lang: str,
+                   sort_by: str | None = None) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """(table, columns): the wide table and, per indicator column, (indicator name, part)
+    where part is target / actual / completion / status.
+
+    Numbers stay numbers so the table sorts numerically; rates' targets read '≥95%'.
+    """
+    children = progress[progress["level"] == "child"]
+    parent = progress[progress["level"] == "parent"]
+    order = [u.code for u in sorted({units[c] for c in children["unit_code"]}, key=lambda u: u.sort_order)]
+    if sort_by:
+        ranked = children[children["indicator"] == sort_by].sort_values(["rank", "sort_order"], na_position="last")
+        order = list(ranked["unit_code"])
+    lines: list[dict] = []
+    status_cols: dict[str, tuple[str, str]] = {}
+    for seq, code in enumerate(order, start=1):
+        lines.append({t("seq_no", lang): str(seq), t("unit_name", lang): unit_label(units[code], lang),
+                      **_cells(children[children["unit_code"] == code], registry, lang, status_cols)})
+    alloc = parent[parent["target_basis"] == BASIS_ALLOCATION]
+    own = parent[parent["target_basis"] == BASIS_OWN]
+    # the 合计 row: allocations summed; rates have no allocation sum, their pooled rate is shown
+    total_rows = pd.concat([alloc, own[~own["indicator"].isin(alloc["indicator"])]])
+    lines.append({t("seq_no", lang): t("total_row", lang), t("unit_name", lang): t("allocation_sum", lang),
+                  **_cells(total_rows, registry, lang, status_cols, rate_target=False)})
+    lines.append({t("seq_no", lang): "", t("unit_name", lang): t("district_own_row", lang),
+                  **_cells(own, registry, lang, status_cols)})
+    return pd.DataFrame(lines), status_cols
+
+
+def _cells(rows: pd.DataFrame, registry: Registry, lang: str, status_cols: dict[str, tuple[str, str]], *,
+           rate_target: bool = True) -> dict:
+    out: dict = {}
+    by_ind = {r["indicator"]: r for _, r in rows.iterrows()}
+    for ind in registry.indicators:
+        label = ind.short_label[lang]
+        row = by_ind.get(ind.name)
+        target_col, actual_col = column_name(label, t("target", lang)), column_name(label, t("actual", lang))
+        pct_col, status_col = column_name(label, t("completion", lang)), column_name(label, t("status", lang))
+        for col, part in ((target_col, "target"), (actual_col, "actual"), (pct_col, "completion"),
+                          (status_col, "status")):
+            status_cols[col] = (ind.name, part)
+        if row is None:
+            out.update({target_col: None, actual_col: None, pct_col: None, status_col: ""})
+            continue
+        if ind.is_rate:
+            out[target_col] = fmt_target(ind, row["target"], row["comparator"], lang) if rate_target else "—"
+            out[actual_col] = row["actual"]
+            out[pct_col] = None
+        else:
+            out[target_col] = row["target"]
+            out[actual_col] = row["actual"]
+            out[pct_col] = row["completion_pct"]
+        out[status_col] = status_label(row["status"], lang) if rate_target or not ind.is_rate else "—"
+    return out
+
+
+def unit_table(progress: pd.DataFrame, unit_code: str, registry: Registry, lang: str) -> pd.DataFrame:
+    """One unit, every indicator: the figures a unit's leader asks about, in words."""
+    from target_monitor.present import fmt_value, fmt_yoy, required_pace_text
+
+    rows = progress[(progress["unit_code"] == unit_code) & (progress["target_basis"] == BASIS_OWN)]
+    out = []
+    for ind in registry.indicators:
+        sel = rows[rows["indicator"] == ind.name]
+        if sel.empty:
+            continue
+        r = sel.iloc[0]
+        rank = t("rank_of", lang, rank=int(r["rank"]), n=int(r["rank_of"])) if not is_missing(r["rank"]) else "—"
+        method = t("method_" + r["projection_method"], lang) if isinstance(r["projection_method"], str) else "—"
+        out.append({
+            t("indicator", lang): ind.label[lang],
+            t("target", lang): fmt_target(ind, r["target"], r["comparator"], lang),
+            t("actual", lang): fmt_value(ind, r["actual"], lang),
+            t("completion", lang): fmt_pct(r["completion_pct"]),
+            t("gap_short", lang): f"{r['gap_pp']:+.1f}" if not is_missing(r["gap_pp"]) else "—",
+            t("status", lang): status_label(r["status"], lang),
+            t("rank", lang): rank,
+            t("projected", lang): fmt_value(ind, r["projected_year_end"], lang),
+            t("projection_method", lang): method,
+            t("required_monthly", lang): required_pace_text(ind, r, lang),
+            t("yoy", lang): fmt_yoy(ind, r["yoy_change"], lang),
+        })
+    return pd.DataFrame(out)
+
+
+def style_official(table: pd.DataFrame, columns: dict[str, tuple[str, str]], registry: Registry, lang: str):
+    """A pandas Styler: numbers in each indicator's format, '—' for blanks, status cells in
+    their colour (the cell text keeps the symbol and word, so colour is never alone)."""
+    from target_monitor.charts import STATUS_COLOUR
+    from target_monitor.present import fmt_number
+
+    word_colour = {status_label(s, lang): c for s, c in STATUS_COLOUR.items()}
+
+    def colour(value) -> str:
+        c = word_colour.get(value)
+        return f"background-color: {c}; color: white; font-weight: 600" if c else ""
+
+    formats = {}
+    for col, (name, part) in columns.items():
+        ind = registry.get(name)
+        if part in ("target", "actual"):
+            formats[col] = (lambda ind, trim: lambda x: x if isinstance(x, str) else fmt_number(ind, x, trim=trim))(
+                ind, part == "target")
+        elif part == "completion":
+            formats[col] = lambda x: fmt_pct(x)
+    status_cols = [c for c, (_, part) in columns.items() if part == "status"]
+    return table.style.format(formats, na_rep="—").map(colour, subset=status_cols)

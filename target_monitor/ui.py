@@ -1,0 +1,192 @@
+"""The thin Streamlit layer shared by app.py and the pages: state, caching, common widgets.
+
+The only module of the library that imports Streamlit (besides none). Pages call `frame()` to
+get what the sidebar chose and cached data; they never run SQL or aggregate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from target_monitor.context import Context
+from target_monitor.i18n import DEFAULT_LANG, t
+from target_monitor.paths import DEFAULT_DATA_DIR, resolve_data_dir
+from target_monitor.store import data_version, parquet_files
+
+CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show at once anyway
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _context(data_dir: str, version: str) -> Context:
+    return Context(Path(data_dir))
+
+
+def context(data_dir: Path) -> Context:
+    return _context(str(data_dir), data_version(data_dir))
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
+    return _context(data_dir, version).progress(year, as_of, parent_code)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def monthly(data_dir: str, version: str, year: int, as_of: date) -> pd.DataFrame:
+    return _context(data_dir, version).monthly(year, as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
+def missing_months(data_dir: str, version: str, year: int, as_of: date) -> dict[str, list[int]]:
+    return _context(data_dir, version).missing_months(year, as_of)
+
+
+@dataclass
+class Frame:
+    """What the frame (app.py) chose: pages read it, never the sidebar widgets themselves."""
+
+    ctx: Context
+    lang: str
+    year: int
+    as_of: date
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return str(self.ctx.data_dir), self.ctx.version
+
+    def progress(self) -> pd.DataFrame:
+        return progress(*self.key, self.year, self.as_of)
+
+    def monthly(self) -> pd.DataFrame:
+        return monthly(*self.key, self.year, self.as_of)
+
+    def missing_months(self) -> dict[str, list[int]]:
+        return missing_months(*self.key, self.year, self.as_of)
+
+    def t(self, key: str, **values) -> str:
+        return t(key, self.lang, **values)
+
+    def unit_names(self) -> dict[str, str]:
+        from target_monitor.i18n import unit_label
+
+        return {u.code: unit_label(u, self.lang) for u in self.ctx.ref.units}
+
+
+def current_lang() -> str:
+    lang = st.session_state.get("lang") or st.query_params.get("lang") or DEFAULT_LANG
+    return lang if lang in ("zh", "en") else DEFAULT_LANG
+
+
+def ensure_data(data_dir: Path) -> None:
+    """On first start with no extracts in the repository's data folder, write the demo data."""
+    if parquet_files(data_dir):
+        return
+    if data_dir != DEFAULT_DATA_DIR.resolve():
+        return  # a chosen data directory is never filled with demo data behind the user's back
+    from target_monitor.demo import generate_demo
+
+    with st.spinner(t("generating_demo", current_lang())):
+        generate_demo(data_dir)
+
+
+def data_dir() -> Path:
+    return resolve_data_dir()
+
+
+def build_frame() -> Frame:
+    """Draw the sidebar (language, year, as-of date), the data stamp, and return the choices."""
+    from datetime import date as _date
+
+    st.markdown(CSS, unsafe_allow_html=True)
+    directory = data_dir()
+    ensure_data(directory)
+    with st.sidebar:
+        lang = st.radio(
+            t("language", current_lang()), ["zh", "en"], key="lang", index=["zh", "en"].index(current_lang()),
+            format_func=lambda x: "中文" if x == "zh" else "English", horizontal=True,
+        )
+    st.query_params["lang"] = lang
+    try:
+        ctx = context(directory)
+    except Exception as exc:  # no extracts in a chosen data directory: say where and what to do
+        st.error(t("no_data", lang, path=directory))
+        st.caption(str(exc))
+        st.stop()
+    with st.sidebar:
+        years = ctx.years()
+        year = st.selectbox(t("year", lang), years, index=len(years) - 1, key="year")
+        as_of = st.date_input(
+            t("as_of", lang), value=ctx.latest_day(year), min_value=_date(year, 1, 1),
+            max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
+        )
+        if ctx.is_demo:
+            st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
+            st.caption(t("demo_note", lang))
+    badge = (
+        f'<span class="tm-badge">{t("demo_badge", lang)}</span>' if ctx.is_demo
+        else f'<span class="tm-badge real">{t("real_badge", lang)}</span>'
+    )
+    stamp = t("data_as_of", lang, date=as_of.isoformat())
+    st.markdown(f'{badge}<span class="tm-stamp">{stamp}</span>', unsafe_allow_html=True)
+    f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of)
+    st.session_state["_frame"] = f
+    return f
+
+
+def clear_frame() -> None:
+    st.session_state.pop("_frame", None)
+
+
+def _leave_legacy_pages_mode() -> None:
+    """Make Streamlit run app.py (st.navigation) instead of a pages/ file on its own.
+
+    Until some session has called st.navigation, Streamlit (1.67) treats a `pages/` folder as
+    the old multipage layout: a first request for /compare runs pages/compare.py directly,
+    without app.py's frame, layout or navigation. st.navigation clears the process-wide flag;
+    we clear it too and rerun once, so the page comes back through app.py.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+    except Exception:  # an internal API: if it moves, the fallback below still works
+        pass
+
+
+def frame() -> Frame:
+    """The frame's choices for this run.
+
+    app.py builds the frame before running the page and clears it afterwards. A page run
+    without app.py (see _leave_legacy_pages_mode) reruns once through app.py; should that not
+    help, it builds the frame itself so it still gets the sidebar and the data label.
+    """
+    f = st.session_state.get("_frame")
+    if f is not None:
+        return f
+    if not st.session_state.get("_legacy_rerun"):
+        st.session_state["_legacy_rerun"] = True
+        _leave_legacy_pages_mode()
+        st.rerun()
+    return build_frame()
+
+
+CSS = """
+<style>
+html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; }
+.tm-badge { display:inline-block; padding:2px 12px; border-radius:4px; font-weight:700; font-size:1rem;
+            border:2px solid #D55E00; color:#D55E00; background:#fff4ec; }
+.tm-badge.real { border-color:#009E73; color:#006e50; background:#ecfff7; }
+.tm-stamp { color:#333; font-size:1rem; margin-left:12px; }
+.tm-headline { font-size:1.25rem; line-height:1.9; padding:12px 16px; background:#f4f8fc;
+               border-left:6px solid #0072B2; margin-bottom:12px; }
+.tm-card { border:1px solid #d0d7de; border-radius:8px; padding:12px 14px; height:100%; }
+.tm-card .lbl { font-size:1.05rem; color:#333; font-weight:600; }
+.tm-card .big { font-size:2.1rem; font-weight:700; color:#111; line-height:1.2; }
+.tm-card .sub { font-size:0.95rem; color:#333; line-height:1.6; }
+.tm-status { display:inline-block; padding:1px 8px; border-radius:4px; color:white; font-weight:700; }
+</style>
+"""

@@ -1,0 +1,206 @@
+"""Tests of the demo extract generator (target_monitor.demo)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from target_monitor.demo import generate_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = yaml.safe_load((ROOT / "queries" / "indicators.yaml").read_text(encoding="utf-8"))
+EXTRACTS = REGISTRY["extracts"]
+ARROW_TYPES = {"VARCHAR": "string", "DATE": "date32[day]", "DOUBLE": "double", "INTEGER": "int32"}
+THROUGH = pd.Timestamp("2020-06-30")
+TAOJIA = "500107-13"
+KEY_COLUMNS = {"new_employment": "person_key", "training": "person_key"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("demo")
+    summary = generate_demo(data_dir, seed=42)
+    return data_dir, summary
+
+
+def read_extract(data_dir: Path, name: str) -> pd.DataFrame:
+    """An extract as the app reads it: all partitions, year/month from the path."""
+    glob = (data_dir / "extracts" / name / "**" / "*.parquet").as_posix()
+    df = duckdb.sql(
+        f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true)"
+    ).df()
+    df["year"] = df["year"].astype(int)
+    df["month"] = df["month"].astype(int)
+    return df
+
+
+def date_columns(name: str) -> list[str]:
+    return [c for c, spec in EXTRACTS[name]["columns"].items() if spec["type"] == "DATE"]
+
+
+def sorted_rows(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    key = EXTRACTS[name]["key"]
+    return df.sort_values(key).reset_index(drop=True)
+
+
+def check_char(body: str) -> str:
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
+def test_summary_matches_files(demo):
+    data_dir, summary = demo
+    assert summary["through"] == "2020-06-30"
+    assert set(summary["rows"]) == set(EXTRACTS)
+    for name, rows in summary["rows"].items():
+        assert rows == len(read_extract(data_dir, name)) > 0
+
+
+def test_demo_marker(demo):
+    data_dir, _ = demo
+    marker = json.loads((data_dir / "extracts" / "_demo.json").read_text(encoding="utf-8"))
+    assert marker == {"demo": True, "seed": 42, "through": "2020-06-30",
+                      "generator": "target_monitor.demo"}
+
+
+def test_same_seed_gives_identical_rows(demo, tmp_path):
+    data_dir, _ = demo
+    generate_demo(tmp_path, seed=42)
+    for name in EXTRACTS:
+        pd.testing.assert_frame_equal(sorted_rows(read_extract(data_dir, name), name),
+                                      sorted_rows(read_extract(tmp_path, name), name))
+
+
+def test_other_seed_gives_other_rows(demo, tmp_path):
+    data_dir, _ = demo
+    generate_demo(tmp_path, seed=7)
+    a = sorted_rows(read_extract(data_dir, "new_employment"), "new_employment")
+    b = sorted_rows(read_extract(tmp_path, "new_employment"), "new_employment")
+    assert not a.equals(b)
+
+
+def test_regenerating_replaces_old_output(tmp_path):
+    stale = tmp_path / "extracts" / "loans" / "year=2018" / "month=01" / "part-0.parquet"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"not parquet")
+    generate_demo(tmp_path, seed=1)
+    assert not stale.exists()
+    assert not (tmp_path / "extracts" / "loans" / "year=2018").exists()
+
+
+def test_schema_matches_registry(demo):
+    data_dir, _ = demo
+    for name, spec in EXTRACTS.items():
+        files = sorted((data_dir / "extracts" / name).glob("year=*/month=*/part-0.parquet"))
+        assert len(files) == 18, name  # 12 months of 2019 + 6 of 2020
+        expected = [(col, ARROW_TYPES[c["type"]]) for col, c in spec["columns"].items()]
+        for f in files:
+            schema = pq.read_schema(f)
+            assert [(fld.name, str(fld.type)) for fld in schema] == expected, f
+            assert "year" not in schema.names and "month" not in schema.names
+
+
+def test_partition_path_matches_partition_date(demo):
+    data_dir, _ = demo
+    for name, spec in EXTRACTS.items():
+        df = read_extract(data_dir, name)
+        dates = pd.to_datetime(df[spec["partition_date"]])
+        assert (dates.dt.year == df["year"]).all(), name
+        assert (dates.dt.month == df["month"]).all(), name
+
+
+def test_nothing_dated_after_extraction_date(demo):
+    data_dir, _ = demo
+    for name in EXTRACTS:
+        df = read_extract(data_dir, name)
+        for col in date_columns(name):
+            dates = pd.to_datetime(df[col]).dropna()
+            assert dates.max() <= THROUGH, (name, col)
+            assert dates.min() >= pd.Timestamp("2019-01-01"), (name, col)
+    graduates = read_extract(data_dir, "graduates")
+    employed = graduates.dropna(subset=["employed_on"])
+    assert (pd.to_datetime(employed["employed_on"]) >= pd.to_datetime(employed["registered_on"])).all()
+
+
+def test_no_temporary_or_hidden_files_left(demo):
+    data_dir, _ = demo
+    leftovers = [p for p in data_dir.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")]
+    assert leftovers == []
+    files = {p.name for p in (data_dir / "extracts").rglob("*") if p.is_file()}
+    assert files == {"part-0.parquet", "_demo.json"}
+
+
+def test_loan_amounts_within_policy_caps(demo):
+    data_dir, _ = demo
+    loans = read_extract(data_dir, "loans")
+    assert set(loans["borrower_type"]) == {"个人", "小微企业"}
+    personal = loans.loc[loans["borrower_type"] == "个人", "amount_yuan"]
+    business = loans.loc[loans["borrower_type"] == "小微企业", "amount_yuan"]
+    assert (loans["amount_yuan"] > 0).all()
+    assert personal.max() <= 200_000
+    assert business.max() <= 5_000_000
+
+
+def test_february_2020_dip(demo):
+    data_dir, _ = demo
+    ne = read_extract(data_dir, "new_employment")
+    feb = ne[ne["month"] == 2].groupby("year").size()
+    assert feb[2020] < feb[2019] / 2
+
+
+def test_december_2019_is_the_largest_month(demo):
+    data_dir, _ = demo
+    ne = read_extract(data_dir, "new_employment")
+    per_month = ne[ne["year"] == 2019].groupby("month").size()
+    assert len(per_month) == 12
+    assert per_month.idxmax() == 12
+
+
+def test_taojia_missing_may_2020_only(demo):
+    data_dir, _ = demo
+    for name in EXTRACTS:
+        df = read_extract(data_dir, name)
+        may = df[(df["year"] == 2020) & (df["month"] == 5)]
+        assert TAOJIA not in set(may["unit_code"]), name
+        others = set(df.loc[df["year"] == 2020, "unit_code"]) - {TAOJIA}
+        assert others and others <= set(may["unit_code"]), name
+        # ...while 陶家镇 did report in 2020 otherwise (every month where volumes allow).
+        taojia_months = set(df.loc[(df["year"] == 2020) & (df["unit_code"] == TAOJIA), "month"])
+        assert taojia_months, name
+        if name != "loans":  # a town has only a handful of loans in half a year
+            assert taojia_months == {1, 2, 3, 4, 6}, name
+
+
+def test_new_employment_completion_spread(demo):
+    data_dir, _ = demo
+    targets = pd.read_csv(ROOT / "data" / "reference" / "targets.csv", dtype={"unit_code": str})
+    target = targets[targets["indicator"] == "urban_new_employment"].set_index("unit_code")["value"]
+    ne = read_extract(data_dir, "new_employment")
+    actual = ne[ne["year"] == 2020].groupby("unit_code").size()
+    completion = actual / target.loc[actual.index]
+    assert completion["500107-12"] < 0.35  # 铜罐驿镇 far behind
+    assert completion["500107-11"] > 0.60  # 西彭镇 ahead
+    assert completion.idxmin() == "500107-12"
+
+
+def test_record_ids_unique(demo):
+    data_dir, _ = demo
+    for name, spec in EXTRACTS.items():
+        ids = read_extract(data_dir, name)[spec["key"]]
+        assert ids.notna().all() and ids.is_unique, name
+
+
+def test_person_keys_are_valid_id_numbers(demo):
+    data_dir, _ = demo
+    for name, col in KEY_COLUMNS.items():
+        keys = read_extract(data_dir, name)[col]
+        assert (keys.str.len() == 18).all(), name
+        assert keys.str.fullmatch(r"5001\d{13}[0-9X]").all(), name
+        bad = [k for k in keys if check_char(k[:17]) != k[17]]
+        assert bad == [], (name, bad[:5])
