@@ -1,0 +1,37 @@
+"""Shared fixtures: one demo data directory per test session (generated once, ~0.5 s)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the current code")
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    from target_monitor.demo import generate_demo
+
+    d = tmp_path_factory.mktemp("demo_data")
+    generate_demo(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def demo_ctx(demo_dir):
+    from target_monitor.context import Context
+
+    return Context(demo_dir)
+
+
+@pytest.fixture
+def demo_env(demo_dir, monkeypatch):
+    """Point the app (AppTest) at the session's demo data."""
+    monkeypatch.setenv("TARGET_MONITOR_DATA", str(demo_dir))
+    return demo_dir

@@ -1,0 +1,96 @@
+"""AppTest for every page in both languages, and the navigation contract."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+PAGES = sorted(p.name for p in (REPO / "pages").glob("*.py"))
+
+
+def test_every_page_file_is_registered_exactly_once():
+    app = (REPO / "app.py").read_text(encoding="utf-8")
+    registered = re.findall(r'st\.Page\(\s*"pages/([^"]+\.py)"', app)
+    assert sorted(registered) == PAGES
+    assert len(registered) == len(set(registered))
+
+
+def _run(page: str, lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    if page != "overview.py":
+        at.switch_page(f"pages/{page}")
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
+    parts += [str(d.value.to_csv()) if hasattr(d.value, "to_csv") else str(d.value) for d in at.dataframe]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overview(demo_env, lang):
+    at = _run("overview.py", lang)
+    text = _text(at)
+    assert ("演示数据" if lang == "zh" else "Demo data") in text
+    if lang == "zh":
+        assert "截至6月30日，全区城镇新增就业" in text
+        assert "完成全年目标任务的" in text and "序时进度" in text
+        assert "41000人" in text  # the allocation sum stands beside the own target
+    else:
+        assert "As of 30 Jun" in text and "of the annual target" in text
+    assert len(at.get("plotly_chart")) == 5
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_compare(demo_env, lang):
+    at = _run("compare.py", lang)
+    text = _text(at)
+    assert ("杨家坪街道" if lang == "zh" else "Yangjiaping Subdistrict") in text
+    assert ("合计" if lang == "zh" else "Total") in text
+    assert len(at.get("plotly_chart")) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_trend(demo_env, lang):
+    at = _run("trend.py", lang)
+    assert len(at.get("plotly_chart")) >= 1
+    assert ("演示数据" if lang == "zh" else "Demo data") in _text(at)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_unit_detail(demo_env, lang):
+    at = _run("unit_detail.py", lang)
+    text = _text(at)
+    assert ("杨家坪街道目标任务完成情况" if lang == "zh" else "Yangjiaping Subdistrict") in text
+    assert ("第" if lang == "zh" else "No. ") in text  # rank among siblings
+
+
+def test_unit_detail_shows_missing_month(demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/unit_detail.py")
+    at.run()
+    at.selectbox(key="detail_unit").set_value("500107-13").run()
+    assert not at.exception
+    assert any("5月" in w.value for w in at.warning)
+
+
+def test_language_switch_changes_labels(demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert "统计截至日期" in [d.label for d in at.date_input]
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert "As-of date" in [d.label for d in at.date_input]
+    assert "Completion" in _text(at) or "annual target" in _text(at)
