@@ -3,7 +3,7 @@
 import streamlit as st
 
 from target_monitor import charts, ui
-from target_monitor.progress import BASIS_OWN
+from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
@@ -24,9 +24,12 @@ progress = f.progress()
 cols = st.columns(2) if len(units) > 1 else [st.container()]
 for i, code in enumerate(units):
     rows = series[(series["unit_code"] == code) & (series["indicator"] == ind.name)]
-    own = progress[(progress["unit_code"] == code) & (progress["indicator"] == ind.name)
-                   & (progress["target_basis"] == BASIS_OWN)]
+    rows_now = progress[(progress["unit_code"] == code) & (progress["indicator"] == ind.name)]
+    own = rows_now[rows_now["target_basis"] == BASIS_OWN]
+    alloc = rows_now[rows_now["target_basis"] == BASIS_ALLOCATION]
     target = own["target"].iloc[0] if len(own) else None
+    alloc_target = alloc["target"].iloc[0] if len(alloc) else None
     with cols[i % len(cols)]:
-        st.plotly_chart(charts.trend_chart(ind, rows, f.year, target, lang, title=f"{names[code]} · {ind.label[lang]}"),
+        st.plotly_chart(charts.trend_chart(ind, rows, f.year, target, lang, title=f"{names[code]} · {ind.label[lang]}",
+                                           allocation_target=alloc_target),
                         key=f"trend_{code}", config={"displayModeBar": False})

@@ -37,7 +37,7 @@ def _layout(fig: go.Figure, *, height: int, title: str | None = None, font_size:
         title=dict(text=title, x=0, font=dict(size=font_size + 2)) if title else None,
         plot_bgcolor="white",
         paper_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
     )
     return fig
 
@@ -107,7 +107,7 @@ def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: 
 
 
 def trend_chart(ind: Indicator, series: pd.DataFrame, year: int, target: float | None, lang: str,
-                title: str | None = None) -> go.Figure:
+                title: str | None = None, allocation_target: float | None = None) -> go.Figure:
     """This year's monthly bars and cumulative line, last year's cumulative, and the pace line."""
     this = series[series["year"] == year]
     last = series[series["year"] == year - 1]
@@ -130,6 +130,11 @@ def trend_chart(ind: Indicator, series: pd.DataFrame, year: int, target: float |
             pace = [target * m / 12 for m in months]
         fig.add_trace(go.Scatter(x=names, y=pace, mode="lines", name=t("legend_pace_line", lang),
                                  line=dict(color=PACE_COLOUR, width=2, dash="dash")))
+    if allocation_target is not None and not is_missing(allocation_target) and not ind.is_rate:
+        # a parent's allocations and its own target differ (41000 vs 31000): both pace lines
+        fig.add_trace(go.Scatter(x=names, y=[allocation_target * m / 12 for m in months], mode="lines",
+                                 name=t("legend_pace_line_alloc", lang),
+                                 line=dict(color="#E69F00", width=2, dash="dashdot")))
     fig.update_xaxes(categoryorder="array", categoryarray=names)
     fig.update_yaxes(showgrid=True, gridcolor="#eeeeee", ticksuffix="%" if ind.is_rate else "",
                      title=ind.unit[lang] if not ind.is_rate else None)

@@ -84,6 +84,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend_monthly": ("当月", "Month"),
     "legend_cumulative": ("累计", "Cumulative"),
     "legend_pace_line": ("序时进度线", "Pace line to target"),
+    "legend_pace_line_alloc": ("序时进度线（分解合计）", "Pace line to the sum of allocations"),
     "legend_last_year": ("上年累计", "Last year cumulative"),
     "month_n": ("{m}月", "M{m}"),
     "choose_indicator": ("指标", "Indicator"),
