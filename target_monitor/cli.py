@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="write the deterministic demo extracts (2019, 2020 H1)")
     d.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--force", action="store_true", help="overwrite extracts that are not demo data")
 
     pr = sub.add_parser("progress", help="progress of every unit and indicator as of a date")
     pr.add_argument("--year", type=int, help="target year (default: the latest year with data)")
@@ -53,7 +54,12 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_demo(args) -> int:
     from target_monitor.demo import generate_demo
 
+    from target_monitor.store import is_demo, parquet_files
+
     data_dir = resolve_data_dir(args.data_dir)
+    if parquet_files(data_dir) and not is_demo(data_dir) and not args.force:
+        # the demo replaces whole extract folders: never over real data without being told
+        raise UsageError(t("cli_demo_refuses", args.lang, path=data_dir))
     summary = generate_demo(data_dir, seed=args.seed)
     rows = sum(v for k, v in summary.get("rows", {}).items())
     print(t("cli_demo_done", args.lang, path=data_dir, rows=rows, through=summary.get("through")))

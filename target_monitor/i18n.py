@@ -147,6 +147,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "数据目录 {path} 中没有抽取数据（extracts/）。请先运行 target-monitor demo --data-dir {path}，或导入数据。",
         "No extracts in data directory {path}. Run target-monitor demo --data-dir {path} first, or import data.",
     ),
+    "cli_demo_refuses": (
+        "数据目录 {path} 中已有非演示数据，演示数据会覆盖它们。请换一个目录（--data-dir），或确认后加 --force。",
+        "Data directory {path} holds data that is not demo data, which the demo would overwrite. Choose another --data-dir, or add --force.",
+    ),
     "cli_bad_data_dir": ("数据目录不存在：{path}", "Data directory does not exist: {path}"),
     "cli_demo_done": ("演示数据已生成：{path}（{rows}行，截至{through}）", "Demo data written to {path} ({rows} rows, through {through})"),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
