@@ -3,7 +3,7 @@
 import streamlit as st
 
 from target_monitor import charts, ui
-from target_monitor.tables import official_table, style_official
+from target_monitor.tables import detail_table, official_table, style_official
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
@@ -23,10 +23,17 @@ sort_by = st.selectbox(
     format_func=lambda n: f.t("sort_official") if n is None else ctx.registry.get(n).label[lang],
 )
 table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by)
-styled = style_official(table, columns, ctx.registry, lang)
-st.dataframe(styled, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3)
-st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
-                   file_name=f"progress_{f.as_of}.csv", mime="text/csv")
+tab_table, tab_detail = st.tabs([f.t("tab_breakdown"), f.t("tab_detail")])
+with tab_table:
+    st.dataframe(style_official(table, columns, ctx.registry, lang), hide_index=True, width="stretch",
+                 height=(len(table) + 1) * 35 + 3)
+    st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"progress_{f.as_of}.csv", mime="text/csv", key="dl_table")
+with tab_detail:
+    detail = detail_table(df, ctx.registry, ctx.ref.units, lang)
+    st.dataframe(detail, hide_index=True, width="stretch", height=600)
+    st.download_button(f.t("download_csv"), detail.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"progress_detail_{f.as_of}.csv", mime="text/csv", key="dl_detail")
 
 st.divider()
 chart_ind = st.selectbox(f.t("choose_indicator"), [i.name for i in indicators], key="compare_chart_ind",

@@ -75,6 +75,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "published_as": ("原文：{label}", "Published as: {label}"),
     "sort_by": ("排序依据", "Sort by"),
+    "tab_breakdown": ("任务分解表", "Breakdown table"),
+    "tab_detail": ("全部指标明细", "All figures"),
     "sort_official": ("按任务分解表顺序", "Order of the breakdown table"),
     "ranked_chart_title": ("{label}完成率排名", "{label}: completion ranking"),
     "bullet_title": ("{label}", "{label}"),

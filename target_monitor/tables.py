@@ -76,24 +76,31 @@ def _cells(rows: pd.DataFrame, registry: Registry, lang: str, status_cols: dict[
     return out
 
 
-def unit_table(progress: pd.DataFrame, unit_code: str, registry: Registry, lang: str) -> pd.DataFrame:
-    """One unit, every indicator: the figures a unit's leader asks about, in words."""
+def detail_table(progress: pd.DataFrame, registry: Registry, units: Units, lang: str,
+                 unit_codes: list[str] | None = None) -> pd.DataFrame:
+    """Every field of the progress table, in words, one row per unit × indicator (and the
+    parent's own-target and allocation rows)."""
     from target_monitor.present import fmt_value, fmt_yoy, required_pace_text
 
-    rows = progress[(progress["unit_code"] == unit_code) & (progress["target_basis"] == BASIS_OWN)]
+    rows = progress if unit_codes is None else progress[progress["unit_code"].isin(unit_codes)]
+    order = {ind.name: i for i, ind in enumerate(registry.indicators)}
+    rows = rows.assign(_o=rows["indicator"].map(order)).sort_values(["_o", "level", "sort_order", "target_basis"],
+                                                                     ascending=[True, False, True, False])
     out = []
-    for ind in registry.indicators:
-        sel = rows[rows["indicator"] == ind.name]
-        if sel.empty:
-            continue
-        r = sel.iloc[0]
+    for _, r in rows.iterrows():
+        ind = registry.get(r["indicator"])
         rank = t("rank_of", lang, rank=int(r["rank"]), n=int(r["rank_of"])) if not is_missing(r["rank"]) else "—"
         method = t("method_" + r["projection_method"], lang) if isinstance(r["projection_method"], str) else "—"
+        name = unit_label(units[r["unit_code"]], lang)
+        if r["target_basis"] == BASIS_ALLOCATION:
+            name += f"（{t('allocation_sum', lang)}）" if lang == "zh" else f" ({t('allocation_sum', lang)})"
         out.append({
+            t("unit", lang): name,
             t("indicator", lang): ind.label[lang],
             t("target", lang): fmt_target(ind, r["target"], r["comparator"], lang),
             t("actual", lang): fmt_value(ind, r["actual"], lang),
             t("completion", lang): fmt_pct(r["completion_pct"]),
+            t("time_progress", lang): "—" if ind.is_rate else fmt_pct(r["time_progress_pct"]),
             t("gap_short", lang): f"{r['gap_pp']:+.1f}" if not is_missing(r["gap_pp"]) else "—",
             t("status", lang): status_label(r["status"], lang),
             t("rank", lang): rank,
@@ -103,6 +110,12 @@ def unit_table(progress: pd.DataFrame, unit_code: str, registry: Registry, lang:
             t("yoy", lang): fmt_yoy(ind, r["yoy_change"], lang),
         })
     return pd.DataFrame(out)
+
+
+def unit_table(progress: pd.DataFrame, unit_code: str, registry: Registry, units: Units, lang: str) -> pd.DataFrame:
+    """One unit, every indicator: the figures a unit's leader asks about, in words."""
+    rows = progress[(progress["unit_code"] == unit_code) & (progress["target_basis"] == BASIS_OWN)]
+    return detail_table(rows, registry, units, lang).drop(columns=[t("unit", lang)])
 
 
 def style_official(table: pd.DataFrame, columns: dict[str, tuple[str, str]], registry: Registry, lang: str):

@@ -59,6 +59,12 @@ def test_compare(demo_env, lang):
     assert ("杨家坪街道" if lang == "zh" else "Yangjiaping Subdistrict") in text
     assert ("合计" if lang == "zh" else "Total") in text
     assert len(at.get("plotly_chart")) == 1
+    # the detail tab: every figure for every unit x indicator
+    detail = at.dataframe[1].value
+    assert len(detail) == 14 * 5 + 5 + 3
+    needle = "剩余6个月，月均需完成247人" if lang == "zh" else "6 months left: 247 persons needed per month"
+    assert needle in set(detail.iloc[:, -2])  # 杨家坪街道's required pace on new employment
+    assert ("第1名（共13个）" if lang == "zh" else "No. 1 of 13") in set(detail.iloc[:, 8])
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -94,3 +100,17 @@ def test_language_switch_changes_labels(demo_env):
     assert not at.exception
     assert "As-of date" in [d.label for d in at.date_input]
     assert "Completion" in _text(at) or "annual target" in _text(at)
+
+
+def test_year_without_targets_and_a_mid_month_date(demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.selectbox(key="year").set_value(2019).run()
+    assert not at.exception
+    assert any("2019年没有任务分解表" in i.value for i in at.info)
+    assert at.date_input(key="as_of_2019").value.isoformat() == "2019-12-31"
+    at.selectbox(key="year").set_value(2020).run()
+    at.date_input(key="as_of_2020").set_value(__import__("datetime").date(2020, 3, 15)).run()
+    assert not at.exception
+    assert "截至3月15日" in _text(at)
+    assert "序时进度 20.8%" in _text(at)  # (2 + 15/31) / 12
