@@ -4,7 +4,7 @@ import streamlit as st
 
 from target_monitor import charts, ui
 from target_monitor.i18n import status_label, unit_label
-from target_monitor.present import fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
+from target_monitor.present import is_missing, fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
 from target_monitor.progress import parent_rows
 
 f = ui.frame()
@@ -26,13 +26,16 @@ st.markdown('<div class="tm-headline">' + "<br>".join(sentences) + "</div>", uns
 
 for col, ind in zip(st.columns(len(indicators)), indicators):
     own, alloc = parent_rows(df, ind.name)
-    lines = [f'{f.t("own_target")}：{fmt_target(ind, own["target"], own["comparator"], lang)}'
-             + ("" if ind.is_rate else f' · {f.t("completion")} {fmt_pct(own["completion_pct"])}')]
+    lines = []
+    if not is_missing(own["target"]):
+        lines.append(f'{f.t("own_target")}：{fmt_target(ind, own["target"], own["comparator"], lang)}'
+                     + ("" if ind.is_rate else f' · {f.t("completion")} {fmt_pct(own["completion_pct"])}'))
     if alloc is not None:
         lines.append(f'{f.t("allocation_sum")}：{fmt_target(ind, alloc["target"], alloc["comparator"], lang)}'
                      f' · {f.t("completion")} {fmt_pct(alloc["completion_pct"])}')
-    lines.append(fmt_yoy(ind, own["yoy_change"], lang))
-    if not ind.is_rate:
+    if not is_missing(own["yoy_change"]):
+        lines.append(fmt_yoy(ind, own["yoy_change"], lang))
+    if not ind.is_rate and not is_missing(own["required_monthly"]):
         lines.append(required_pace_text(ind, own, lang))
     with col:
         st.markdown(
@@ -47,6 +50,8 @@ for col, ind in zip(st.columns(len(indicators)), indicators):
 st.divider()
 for ind in indicators:
     own, alloc = parent_rows(df, ind.name)
+    if is_missing(own["target"]) and alloc is None:
+        continue  # a bullet chart measures against a target
     st.markdown(f"**{ind.label[lang]}**")
     st.plotly_chart(charts.bullet_chart(ind, own, alloc, tp, lang), key=f"bullet_{ind.name}",
                     config={"displayModeBar": False})

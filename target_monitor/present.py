@@ -120,7 +120,7 @@ def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None =
             return t("headline_no_target", lang, date=date_text, scope=scope, label=label, actual="—", unit="")
         if is_missing(row["target"]):
             return t("headline_no_target", lang, date=date_text, scope=scope, label=label,
-                     actual=fmt_number(ind, row["actual"]), unit="%")
+                     actual=fmt_number(ind, row["actual"]), unit="%") + ("。" if lang == "zh" else ".")
         op = "≥" if row["comparator"] in (">=", None) else "≤"
         gap = row["gap_pp"]
         target_text = fmt_number(ind, row["target"], trim=True)
@@ -135,7 +135,10 @@ def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None =
     unit = ind.unit[lang]
     actual = fmt_number(ind, row["actual"], sep=(lang == "en"))
     if is_missing(row["target"]):
-        return t("headline_no_target", lang, date=date_text, scope=scope, label=label, actual=actual, unit=unit)
+        text = t("headline_no_target", lang, date=date_text, scope=scope, label=label, actual=actual, unit=unit)
+        if not is_missing(row["yoy_change"]):
+            text += ("，" if lang == "zh" else ", ") + fmt_yoy(ind, row["yoy_change"], lang)
+        return text + ("。" if lang == "zh" else ".")
     text = t("headline_cumulative", lang, date=date_text, scope=scope, label=label, actual=actual, unit=unit,
              completion=f"{row['completion_pct']:.1f}", pace=pace_phrase(row, lang))
     if allocation_row is not None and not is_missing(allocation_row["target"]):
