@@ -1,0 +1,71 @@
+"""The store: views over the Parquet, dot-files never read, data version, first-start demo."""
+
+import shutil
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from streamlit.testing.v1 import AppTest
+
+from target_monitor.store import Store, data_version, parquet_files
+from tests.test_pages import APP
+
+
+def _copy(demo_dir, tmp_path):
+    shutil.copytree(demo_dir / "extracts", tmp_path / "extracts")
+    return tmp_path
+
+
+def test_missing_extract_is_an_empty_view_with_the_canonical_columns(tmp_path, demo_dir):
+    d = _copy(demo_dir, tmp_path)
+    shutil.rmtree(d / "extracts" / "loans")
+    store = Store(d)
+    with store.con.cursor() as cur:
+        cols = [r[0] for r in cur.execute("describe ext_loans").fetchall()]
+        n = cur.execute("select count(*) from ext_loans").fetchone()[0]
+    assert cols == ["loan_id", "unit_code", "borrower_type", "disbursed_on", "amount_yuan", "bank"] and n == 0
+    bounds = store.query("data_bounds")
+    assert list(bounds["year"]) == [2019, 2020]
+
+
+def test_half_written_files_are_never_read_and_the_version_changes(tmp_path, demo_dir):
+    d = _copy(demo_dir, tmp_path)
+    before = data_version(d)
+    store = Store(d)
+    n0 = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30))
+    folder = d / "extracts" / "new_employment" / "year=2020" / "month=06"
+    table = pq.read_table(next(folder.glob("*.parquet")))
+    # a writer's temporary file: a dot-name ending .tmp, outside the *.parquet glob
+    pq.write_table(table, folder / ".part-1.parquet.tmp")
+    assert data_version(d) == before
+    same = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30))
+    assert same.equals(n0)
+    # renamed into place: the same view sees it at once, and the cache key moves
+    (folder / ".part-1.parquet.tmp").rename(folder / "part-1.parquet")
+    assert data_version(d) != before
+    after = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30))
+    ne = lambda df: df[df["indicator"] == "urban_new_employment"]["numerator"].sum()  # noqa: E731
+    assert ne(after) == ne(n0) + table.num_rows
+
+
+def test_the_app_generates_demo_data_on_first_start(tmp_path, monkeypatch):
+    import target_monitor.paths as paths
+    import target_monitor.ui as ui
+
+    monkeypatch.delenv("TARGET_MONITOR_DATA", raising=False)
+    monkeypatch.setattr(paths, "DEFAULT_DATA_DIR", tmp_path)
+    monkeypatch.setattr(ui, "DEFAULT_DATA_DIR", tmp_path)
+    assert parquet_files(tmp_path) == []
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert len(parquet_files(tmp_path)) > 40
+    assert any("演示数据" in m.value for m in at.markdown)
+
+
+def test_a_chosen_empty_data_dir_is_not_filled_behind_the_users_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("TARGET_MONITOR_DATA", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert parquet_files(tmp_path) == []
+    assert any("没有抽取数据" in e.value and "target-monitor demo" in e.value for e in at.error)
