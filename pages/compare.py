@@ -25,13 +25,13 @@ sort_by = st.selectbox(
 table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by)
 tab_table, tab_detail = st.tabs([f.t("tab_breakdown"), f.t("tab_detail")])
 with tab_table:
-    st.dataframe(style_official(table, columns, ctx.registry, lang), hide_index=True, width="stretch",
+    st.dataframe(style_official(table, columns, ctx.registry, lang), hide_index=True, width="stretch", placeholder="—",
                  height=(len(table) + 1) * 35 + 3)
     st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"progress_{f.as_of}.csv", mime="text/csv", key="dl_table")
 with tab_detail:
     detail = detail_table(df, ctx.registry, ctx.ref.units, lang)
-    st.dataframe(detail, hide_index=True, width="stretch", height=600)
+    st.dataframe(detail, hide_index=True, width="stretch", height=600, placeholder="—")
     st.download_button(f.t("download_csv"), detail.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"progress_detail_{f.as_of}.csv", mime="text/csv", key="dl_detail")
 

@@ -22,7 +22,8 @@ progress = f.progress()
 missing = f.missing_months().get(code)
 if missing:
     st.warning(f.t("missing_months", months="、".join(f.t("month_n", m=m) for m in missing)))
-st.dataframe(unit_table(progress, code, ctx.registry, ctx.ref.units, lang), hide_index=True, width="stretch")
+st.dataframe(unit_table(progress, code, ctx.registry, ctx.ref.units, lang), hide_index=True, width="stretch",
+             placeholder="—")
 
 series = f.monthly()
 for ind in ctx.registry.indicators:

@@ -36,8 +36,9 @@ def official_table(progress: pd.DataFrame, registry: Registry, units: Units, lan
     lines: list[dict] = []
     status_cols: dict[str, tuple[str, str]] = {}
     for seq, code in enumerate(order, start=1):
+        rows = children[children["unit_code"] == code]
         lines.append({t("seq_no", lang): str(seq), t("unit_name", lang): unit_label(units[code], lang),
-                      **_cells(children[children["unit_code"] == code], registry, lang, status_cols)})
+                      **_cells(rows, registry, lang, status_cols), t("note", lang): _notes(rows, registry, lang)})
     alloc = parent[parent["target_basis"] == BASIS_ALLOCATION]
     own = parent[parent["target_basis"] == BASIS_OWN]
     # the 合计 row: allocations summed; rates have no allocation sum, their pooled rate is shown
@@ -45,8 +46,21 @@ def official_table(progress: pd.DataFrame, registry: Registry, units: Units, lan
     lines.append({t("seq_no", lang): t("total_row", lang), t("unit_name", lang): t("allocation_sum", lang),
                   **_cells(total_rows, registry, lang, status_cols, rate_target=False)})
     lines.append({t("seq_no", lang): "", t("unit_name", lang): t("district_own_row", lang),
-                  **_cells(own, registry, lang, status_cols)})
+                  **_cells(own, registry, lang, status_cols), t("note", lang): _notes(own, registry, lang)})
     return pd.DataFrame(lines), status_cols
+
+
+def _notes(rows: pd.DataFrame, registry: Registry, lang: str) -> str:
+    """Notes the published tables carry: '3000(创业培训)', or a target published under another name."""
+    notes = []
+    for _, r in rows.iterrows():
+        ind = registry.get(r["indicator"])
+        if isinstance(r["target_note"], str) and r["target_note"]:
+            notes.append(f"{ind.short_label[lang]}：{r['target_note']}")
+        label = r["published_label"]
+        if isinstance(label, str) and label and r["level"] == "parent" and label.removeprefix("其中：") != ind.label["zh"].removeprefix("其中："):
+            notes.append(t("published_as", lang, label=f"{ind.short_label[lang]}＝{label}"))
+    return "；".join(notes)
 
 
 def _cells(rows: pd.DataFrame, registry: Registry, lang: str, status_cols: dict[str, tuple[str, str]], *,

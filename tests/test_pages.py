@@ -58,6 +58,9 @@ def test_compare(demo_env, lang):
     text = _text(at)
     assert ("杨家坪街道" if lang == "zh" else "Yangjiaping Subdistrict") in text
     assert ("合计" if lang == "zh" else "Total") in text
+    if lang == "zh":
+        assert "职业培训：创业培训" in text  # 区就业局's 3000(创业培训) keeps its annotation
+        assert "高校毕业生年底就业率" in text  # the work plan's own wording for the district's rate
     assert len(at.get("plotly_chart")) == 1
     # the detail tab: every figure for every unit x indicator
     detail = at.dataframe[1].value
