@@ -1,0 +1,1 @@
+"""Benchmark data generator and timing harness (see README.md)."""
