@@ -180,3 +180,47 @@ def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) 
 def unit_label(unit, lang: str) -> str:
     """A unit's display name in the UI language (units.csv carries name and name_en)."""
     return unit.name_en if lang == "en" else unit.name
+
+
+# issue 4: meeting mode, ranking and flags, assessment scores, the drafted briefing (通报)
+TEXT.update({
+    # briefing
+    "page_briefing": ("通报", "Briefing"),
+    "brief_title": ("关于{district}{year}年就业目标任务完成情况的通报", "{district} {year}: progress on employment targets (briefing)"),
+    "brief_subtitle": ("（数据截至{date}，序时进度{tp}%，全年剩余{months}个月）",
+                       "(Data as of {date}; time progress {tp}%; {months} months left in the year)"),
+    "brief_demo_note": ("【演示数据，非真实统计】", " [Demo data, not real statistics]"),
+    "brief_h_overall": ("一、总体情况", "1. Overall"),
+    "brief_h_units": ("二、各单位完成情况", "2. Units"),
+    "brief_h_reporting": ("三、数据报送情况", "3. Reporting"),
+    "brief_h_next": ("四、下一步要求", "4. Next steps"),
+    "brief_yoy_up": ("同比增长{value}%", "up {value}% on the same period last year"),
+    "brief_yoy_down": ("同比下降{value}%", "down {value}% on the same period last year"),
+    "brief_yoy_flat": ("与上年同期持平", "level with the same period last year"),
+    "brief_yoy_rate_up": ("比上年同期提高{value}个百分点", "{value} pp higher than the same period last year"),
+    "brief_yoy_rate_down": ("比上年同期降低{value}个百分点", "{value} pp lower than the same period last year"),
+    "brief_units_lead": ("{label}：", "{label}: "),
+    "brief_units_done": ("已完成全年目标任务的有{names}（{n}个）", "annual target reached by {names} ({n})"),
+    "brief_units_ahead": ("快于序时进度的有{names}（{n}个）", "ahead of the time schedule: {names} ({n})"),
+    "brief_units_behind": ("慢于序时进度的有{names}（{n}个）", "behind the time schedule: {names} ({n})"),
+    "brief_units_behind_none": ("没有慢于序时进度的单位", "no unit is behind the time schedule"),
+    "brief_units_met": ("达到目标的有{names}（{n}个）", "target met by {names} ({n})"),
+    "brief_units_met_none": ("没有达到目标的单位", "no unit meets the target"),
+    "brief_units_not_met": ("未达到目标的有{names}（{n}个）", "target not met by {names} ({n})"),
+    "brief_all_reported": ("截至{m}月，各单位均已按月报送数据。", "Every unit has sent its records for every month through month {m}."),
+    "brief_not_reported_item": ("{unit}{months}", "{unit} ({months})"),
+    "brief_not_reported": ("以下单位有月份无报送数据：{items}", "Months without records: {items}"),
+    "brief_not_reported_this_month": ("其中{m}月未报送的有{names}", "of which no records for month {m}: {names}"),
+    "brief_please_report": ("请相关单位尽快核实补报", "the units concerned should check and report as soon as possible"),
+    "brief_laggard_lead": ("{label}进度滞后的单位要加快进度：", "{label}, units behind the time schedule must speed up: "),
+    "brief_laggard_item": ("{unit}完成{completion}%，慢于序时进度{gap}个百分点，{pace}",
+                           "{unit} at {completion}%, {gap} pp behind, {pace}"),
+    "brief_no_laggards": ("各单位各项任务均不慢于序时进度，请保持工作力度。",
+                          "No unit is behind the time schedule on any task; keep up the pace."),
+    "brief_copy": ("复制全文", "Copy the text"),
+    "brief_copied": ("已复制", "Copied"),
+    "brief_download_txt": ("下载文本（.txt）", "Download text (.txt)"),
+    "brief_download_docx": ("下载Word文档（.docx）", "Download Word document (.docx)"),
+    "brief_caption": ("根据与大屏相同的数据自动生成，发文前请核对并按需修改。",
+                      "Drafted from the same numbers as the screen; check and edit before sending."),
+})
