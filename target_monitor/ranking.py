@@ -223,3 +223,45 @@ def fmt_change(change) -> str:
     if change < 0:
         return f"↓{-change}"
     return "—"
+
+
+def ranking_table(progress: pd.DataFrame, rk: Ranking, registry: Registry, names: dict[str, str],
+                  lang: str) -> pd.DataFrame:
+    """The ranking as a table people read: overall rank and change, per indicator the status,
+    the figure, the rank and its change, and the flags in words (never colour alone)."""
+    from target_monitor.i18n import status_label, t
+    from target_monitor.present import fmt_number, fmt_pct
+
+    children = _children(progress)
+    ranked_inds = [i for i in registry.indicators
+                   if children[(children["indicator"] == i.name) & children["rank"].notna()].shape[0]]
+    overall = {r.unit_code: r for r in rk.overall.itertuples(index=False)}
+    codes = list(rk.overall["unit_code"]) + [c for c in dict.fromkeys(children["unit_code"]) if c not in overall]
+    rows = []
+    for code in codes:
+        o = overall.get(code)
+        line = {
+            t("meeting_overall_rank", lang): int(o.overall_rank) if o is not None else None,
+            t("ranking_change", lang): fmt_change(o.overall_change) if o is not None else "",
+            t("ranking_mean_rank", lang): o.mean_rank if o is not None else None,
+            t("unit", lang): names.get(code, code),
+        }
+        for ind in ranked_inds:
+            sel = children[(children["unit_code"] == code) & (children["indicator"] == ind.name)]
+            r = sel.iloc[0] if len(sel) else None
+            if r is None or is_missing(r["rank"]):
+                line[ind.short_label[lang]] = "—"
+                continue
+            value = f"{fmt_number(ind, r['actual'])}%" if ind.is_rate else fmt_pct(r["completion_pct"])
+            info = rk.rank_of(code, ind.name) or {}
+            line[ind.short_label[lang]] = (f"{status_label(r['status'], lang)} {value} "
+                                          f"{t('meeting_rank_n', lang, n=int(r['rank']))}{fmt_change(info.get('rank_change'))}")
+        flag_words = []
+        for rule in rk.unit_flags(code):
+            inds = rk.flags[(rk.flags["unit_code"] == code) & (rk.flags["flag"] == rule.name)]["indicator"]
+            labels = "、".join(registry.get(i).short_label[lang] for i in inds) if lang == "zh" else \
+                ", ".join(registry.get(i).short_label[lang] for i in inds)
+            flag_words.append(f"⚑{t('flag_' + rule.colour, lang)} {rule.label[lang]}（{labels}）")
+        line[t("meeting_flags", lang)] = "；".join(flag_words) if lang == "zh" else "; ".join(flag_words)
+        rows.append(line)
+    return pd.DataFrame(rows)

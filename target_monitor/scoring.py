@@ -372,3 +372,60 @@ def demo_work_items(unit_codes: list[str], year: int) -> dict[tuple[str, str], f
         values[(code, "plans_and_summaries")] = 2.0 if code.endswith("-12") else 0.0
         values[(code, "other_assigned_work")] = 1.0
     return values
+
+
+# ------------------------------------------------------------------ tables for the scores page
+
+
+def score_table(scores: list[UnitScore], config: ScoringConfig, registry: Registry, names: dict[str, str],
+                lang: str) -> pd.DataFrame:
+    """Assessed units by total: place, unit, each task's points, group subtotals, total, 先进."""
+    from target_monitor.i18n import t
+
+    rows = []
+    place = 0
+    for s in scores:
+        if not s.assessed:
+            continue
+        place += 1
+        line = {t("meeting_place", lang): place, t("unit", lang): names.get(s.unit_code, s.unit_code)}
+        for g in TASK_GROUPS:
+            for item in (i for i in config.tasks if i.group == g):
+                line[f"{registry.get(item.indicator).short_label[lang]}（{item.weight:g}）"] = s.task_scores[item.indicator]
+            line[f"{config.group_labels[g][lang]}（{config.group_points[g]:g}）"] = s.group_totals[g]
+        line[f"{config.work_label[lang]}（{config.work_points:g}）"] = s.group_totals["work"]
+        line[t("score_total", lang)] = s.total
+        line[t("score_all_done", lang)] = ("✔ " + t("yes", lang)) if s.all_tasks_done else ("✖ " + t("no", lang))
+        line[t("score_advanced", lang)] = t("score_advanced_n", lang, n=s.advanced_rank) if s.advanced_rank else ""
+        rows.append(line)
+    return pd.DataFrame(rows)
+
+
+def work_items_grid(scores: list[UnitScore], config: ScoringConfig, values: dict[tuple[str, str], float],
+                    names: dict[str, str], lang: str) -> pd.DataFrame:
+    """The editable grid: one row per assessed unit; yes/no items as booleans, deduct items as
+    the number of missing parts. Column names are the items' keys; the page labels them."""
+    rows = []
+    for s in scores:
+        if not s.assessed:
+            continue
+        line = {"unit_code": s.unit_code, "unit": names.get(s.unit_code, s.unit_code)}
+        for w in config.work_items:
+            v = values.get((s.unit_code, w.name))
+            line[w.name] = (None if v is None else bool(v >= 1)) if w.kind == "yes_no" else (None if v is None else int(v))
+        rows.append(line)
+    return pd.DataFrame(rows)
+
+
+def grid_to_values(grid: pd.DataFrame, config: ScoringConfig) -> dict[tuple[str, str], float | None]:
+    out: dict[tuple[str, str], float | None] = {}
+    for _, row in grid.iterrows():
+        for w in config.work_items:
+            v = row.get(w.name)
+            if is_missing(v) or (isinstance(v, float) and pd.isna(v)):
+                out[(row["unit_code"], w.name)] = 0.0 if w.kind == "yes_no" else None
+            elif w.kind == "yes_no":
+                out[(row["unit_code"], w.name)] = 1.0 if bool(v) else 0.0
+            else:
+                out[(row["unit_code"], w.name)] = float(max(0, min(w.parts, int(v))))
+    return out
