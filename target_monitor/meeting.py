@@ -304,7 +304,8 @@ def trend_figure(ind: Indicator, series: pd.DataFrame, year: int, target: float 
         text = (f"{fmt_number(ind, end['cumulative'])}%" if ind.is_rate
                 else fmt_number(ind, end["cumulative"], sep=(lang == "en")))
         fig.add_annotation(x=int(end["month"]), y=end["cumulative"], text=f"<b>{text}</b>", showarrow=False,
-                           xanchor="left", xshift=12, font=dict(size=28, color="#00508C"))
+                           xanchor="left", xshift=12, font=dict(size=28, color="#00508C"),
+                           bgcolor="rgba(255,255,255,0.9)")
     fig.update_layout(height=height, margin=dict(l=10, r=20, t=10, b=10), showlegend=False,
                       font=dict(family=FONT, size=24, color="#000000"), plot_bgcolor="white", paper_bgcolor="white")
     fig.update_xaxes(tickvals=months, ticktext=[str(m) for m in months], range=[0.5, 12.8], showgrid=False,
