@@ -18,6 +18,11 @@ pages = [
     st.Page("pages/compare.py", title=t("page_compare", lang), url_path="compare"),
     st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
     st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
+    # issue 4: meeting mode, ranking and flags, assessment scores, the drafted briefing
+    st.Page("pages/meeting.py", title=t("page_meeting", lang), url_path="meeting"),
+    st.Page("pages/ranking.py", title=t("page_ranking", lang), url_path="ranking"),
+    st.Page("pages/scores.py", title=t("page_scores", lang), url_path="scores"),
+    st.Page("pages/briefing.py", title=t("page_briefing", lang), url_path="briefing"),
 ]
 try:
     st.navigation(pages).run()

@@ -1,0 +1,29 @@
+"""排名与旗标: every unit's rank per indicator and overall, the change since the previous month
+end, and the flags raised by data/reference/flags.yaml."""
+
+import streamlit as st
+
+from target_monitor import ui
+from target_monitor.paths import reference_dir
+from target_monitor.ranking import build_ranking, load_flag_rules, previous_month_end, ranking_table
+
+f = ui.frame()
+ctx, lang = f.ctx, f.lang
+st.title(f.t("ranking_title"))
+prev = previous_month_end(f.as_of)
+now = f.progress()
+before = ui.progress(*f.key, f.year, prev) if prev else None
+try:
+    rules = load_flag_rules(reference_dir(ctx.data_dir), ctx.registry)
+except ValueError as exc:
+    st.error(f.t("config_error", error=exc))
+    st.stop()
+rk = build_ranking(now, before, f.as_of, rules)
+st.caption(f.t("ranking_caption", prev=prev.isoformat()) if prev else f.t("ranking_no_previous"))
+table = ranking_table(now, rk, ctx.registry, f.unit_names(), lang)
+st.dataframe(table, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3)
+st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
+                   file_name=f"ranking_{f.as_of}.csv", mime="text/csv")
+with st.expander(f.t("ranking_flag_rules")):
+    for rule in rules:
+        st.markdown(f"- ⚑{f.t('flag_' + rule.colour)}：{rule.label[lang]}")
