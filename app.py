@@ -18,6 +18,10 @@ pages = [
     st.Page("pages/compare.py", title=t("page_compare", lang), url_path="compare"),
     st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
     st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
+    # issue 6: analyst tools
+    st.Page("pages/records.py", title=t("page_records", lang), url_path="records"),
+    st.Page("pages/explore.py", title=t("page_explore", lang), url_path="explore"),
+    st.Page("pages/console.py", title=t("page_console", lang), url_path="sql"),
 ]
 try:
     st.navigation(pages).run()

@@ -23,6 +23,8 @@ missing = f.missing_months().get(code)
 if missing:
     st.warning(f.t("missing_months", months="、".join(f.t("month_n", m=m) for m in missing)))
 st.dataframe(unit_table(progress, code, ctx.registry, lang), hide_index=True, width="stretch")
+# issue 6: drill-down to the records behind these figures
+st.page_link("pages/records.py", label=f.t("records_link", unit=names[code]), query_params={"unit": code})
 
 series = f.monthly()
 for ind in ctx.registry.indicators:

@@ -302,7 +302,7 @@ def check_small_firm_share(df, ctx, d):
 def check_groups_xipeng_may(df, ctx, d):
     raw = _parquet(d, "new_employment")
     on = pd.to_datetime(raw["employed_on"])
-    sel = raw[(raw["unit_code"] == "500107-12") & (on.dt.year == 2020) & (on.dt.month == 5)]
+    sel = raw[(raw["unit_code"] == "500107-11") & (on.dt.year == 2020) & (on.dt.month == 5)]
     assert dict(zip(df["group"], df["n"])) == sel["group"].value_counts().to_dict()
 
 
@@ -392,7 +392,7 @@ MUST_PASS = [
     ("select round(100 * sum(amount_yuan) filter (where borrower_type = '小微企业') / sum(amount_yuan), 4) as share_pct\n"
      "from ext_loans", check_small_firm_share),
     ("select \"group\", count(*) as n from ext_new_employment\n"
-     "where unit_code = '500107-12' and employed_on between '2020-05-01' and '2020-05-31' group by \"group\"",
+     "where unit_code = '500107-11' and employed_on between '2020-05-01' and '2020-05-31' group by \"group\"",
      check_groups_xipeng_may),
     ("with t as (select * from ext_training where year(completed_on) = 2020)\n"
      "select training_type, count(*) as n from t group by training_type", check_training_types),
