@@ -14,7 +14,7 @@ import pandas as pd
 
 from target_monitor.registry import Extract
 
-ID_LIKE = re.compile(r"\d{15,}|\d{17}[Xx]")
+ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[Xx]|\d{15,})(?![0-9A-Za-z])")
 
 
 def mask_value(value):
@@ -28,6 +28,13 @@ def mask_value(value):
     if n > 4:
         return "*" * (n - 4) + s[-4:]
     return "*" * n
+
+
+def mask_ids_in_text(value):
+    """Mask every ID-like run of digits inside a text value; other values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    return ID_LIKE.sub(lambda m: mask_value(m.group(0)), value)
 
 
 def mask_sql(quoted_column: str) -> str:
@@ -49,5 +56,5 @@ def mask_frame(df: pd.DataFrame, ext: Extract | None = None) -> pd.DataFrame:
         if col in declared:
             out[col] = out[col].map(mask_value)
         elif out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: mask_value(v) if isinstance(v, str) and ID_LIKE.fullmatch(v) else v)
+            out[col] = out[col].map(mask_ids_in_text)
     return out
