@@ -21,7 +21,7 @@ pages = [
     # issue 6: analyst tools
     st.Page("pages/records.py", title=t("page_records", lang), url_path="records"),
     st.Page("pages/explore.py", title=t("page_explore", lang), url_path="explore"),
-    st.Page("pages/console.py", title=t("page_console", lang), url_path="sql"),
+    st.Page("pages/console.py", title=t("page_console", lang), url_path="console"),
 ]
 try:
     st.navigation(pages).run()

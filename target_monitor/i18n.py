@@ -275,6 +275,7 @@ TEXT.update({
     "records_sort": ("排序字段", "Sort by"),
     "records_desc": ("倒序", "Descending"),
     "records_page": ("页码", "Page"),
+    "records_page_size": ("每页条数", "Rows per page"),
     "records_count": ("共 {total} 条记录，第 {page}/{pages} 页（每页 {size} 条）。人员标识已脱敏。",
                       "{total} records, page {page} of {pages} ({size} per page). Person keys are masked."),
     "records_link": ("查看 {unit} 的明细记录", "See the records of {unit}"),

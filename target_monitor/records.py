@@ -101,5 +101,9 @@ def all_records(store: Store, registry: Registry, q: RecordQuery) -> pd.DataFram
 
 
 def labelled(df: pd.DataFrame, ext: Extract, lang: str) -> pd.DataFrame:
-    """Column headers in the UI language, from the registry's column descriptions."""
-    return df.rename(columns={c.name: c.description[lang] for c in ext.columns})
+    """Column headers in the UI language, from the registry's column descriptions; dates as dates."""
+    out = df.copy()
+    for c in ext.columns:
+        if c.type == "DATE" and c.name in out and pd.api.types.is_datetime64_any_dtype(out[c.name]):
+            out[c.name] = out[c.name].dt.date
+    return out.rename(columns={c.name: c.description[lang] for c in ext.columns})
