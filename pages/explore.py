@@ -18,7 +18,8 @@ ind = reg.get(ind_name)
 levels = ["all"] + sorted({u.unit_type for u in units}, key=["district", "street", "town", "department"].index)
 level = c2.selectbox(f.t("explore_level"), levels, key="explore_level", format_func=lambda x: f.t("level_" + x))
 in_level = [u.code for u in units if level == "all" or u.unit_type == level]
-picked = c3.multiselect(f.t("explore_units"), in_level, key=f"explore_units_{level}", format_func=lambda c: names[c])
+picked = c3.multiselect(f.t("explore_units"), in_level, key=f"explore_units_{level}", format_func=lambda c: names[c],
+                        placeholder=f.t("explore_any"))
 chosen_units = tuple(picked or (in_level if level != "all" else ()))
 
 dims = explore.dimensions(ind)
@@ -36,7 +37,7 @@ for col, dim in zip(st.columns(len(filter_dims)), filter_dims):
     values = explore.dimension_values(ctx.store, reg, ind, dim)
     fmt = (lambda v: f.t("month_n", m=v)) if dim == explore.MONTH else str
     chosen = col.multiselect(f.t("explore_filter", dim=label(dim)), values, key=f"explore_f_{ind.name}_{dim}",
-                             format_func=fmt)
+                             format_func=fmt, placeholder=f.t("explore_any"))
     filters.append((dim, tuple(chosen)))
 
 spec = explore.PivotSpec(ind.name, f.year, f.as_of, rows, cols, chosen_units, tuple(filters))
@@ -47,7 +48,7 @@ if long.empty or long["records"].sum() == 0:
     st.info(f.t("explore_empty"))
     st.stop()
 order = {u.code: u.sort_order for u in units}
-table = explore.pivot_table(long, reg, spec, names, lang, order)
-st.dataframe(table, hide_index=True, width="stretch")
+table = explore.pivot_grid(long, reg, spec, names, lang, order)
+st.dataframe(table, hide_index=True, width="stretch", height=min(len(table) + 1, 30) * 35 + 3)
 ui.download_buttons(table, f"pivot_{ind.name}_{f.as_of}", lang, key="explore_dl")
 st.plotly_chart(explore.pivot_chart(table, reg, spec, lang), key="explore_chart", config={"displayModeBar": False})

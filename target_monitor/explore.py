@@ -155,7 +155,7 @@ def _labeller(dim: str | None, names: dict[str, str], lang: str):
     return lambda v: v
 
 
-def pivot_table(long: pd.DataFrame, registry: Registry, spec: PivotSpec, names: dict[str, str], lang: str,
+def pivot_grid(long: pd.DataFrame, registry: Registry, spec: PivotSpec, names: dict[str, str], lang: str,
                 unit_order: dict[str, int] | None = None) -> pd.DataFrame:
     """The wide table shown and downloaded: one row per row value plus 合计, one column per column value plus 合计."""
     ind = registry.get(spec.indicator)

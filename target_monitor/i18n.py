@@ -256,6 +256,7 @@ TEXT.update({
     "explore_rows": ("行维度", "Rows"),
     "explore_columns": ("列维度", "Columns"),
     "explore_none": ("（无）", "(none)"),
+    "explore_any": ("全部", "All"),
     "explore_filter": ("筛选：{dim}", "Filter: {dim}"),
     "explore_total": ("合计", "Total"),
     "explore_measure": ("度量：{label}（{unit}），{period}", "Measure: {label} ({unit}), {period}"),

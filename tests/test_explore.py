@@ -9,7 +9,7 @@ import pyarrow.dataset as pads
 import pytest
 
 from target_monitor import explore
-from target_monitor.explore import ExploreError, PivotSpec, pivot_long, pivot_sql, pivot_table
+from target_monitor.explore import ExploreError, PivotSpec, pivot_long, pivot_sql, pivot_grid
 
 AS_OF = date(2020, 6, 30)
 
@@ -90,7 +90,7 @@ def test_wide_table_has_total_row_and_column(demo_ctx):
     spec = PivotSpec("guarantee_loans", 2020, AS_OF, "bank", "borrower_type")
     long = pivot_long(demo_ctx.store, demo_ctx.registry, spec)
     names = {u.code: u.name for u in demo_ctx.ref.units}
-    table = pivot_table(long, demo_ctx.registry, spec, names, "en")
+    table = pivot_grid(long, demo_ctx.registry, spec, names, "en")
     assert list(table.columns) == ["Lending bank", "个人", "小微企业", "Total"]
     assert table.iloc[-1, 0] == "Total"
     body = table.iloc[:-1]
