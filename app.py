@@ -23,6 +23,10 @@ pages = [
     st.Page("pages/ranking.py", title=t("page_ranking", lang), url_path="ranking"),
     st.Page("pages/scores.py", title=t("page_scores", lang), url_path="scores"),
     st.Page("pages/briefing.py", title=t("page_briefing", lang), url_path="briefing"),
+    # issue 6: analyst tools
+    st.Page("pages/records.py", title=t("page_records", lang), url_path="records"),
+    st.Page("pages/explore.py", title=t("page_explore", lang), url_path="explore"),
+    st.Page("pages/console.py", title=t("page_console", lang), url_path="console"),
 ]
 try:
     st.navigation(pages).run()

@@ -25,8 +25,13 @@ sort_by = st.selectbox(
 table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by)
 tab_table, tab_detail = st.tabs([f.t("tab_breakdown"), f.t("tab_detail")])
 with tab_table:
-    st.dataframe(style_official(table, columns, ctx.registry, lang), hide_index=True, width="stretch", placeholder="—",
-                 height=(len(table) + 1) * 35 + 3)
+    # issue 6: drill-down: a click on a unit's row opens its detail
+    by_label = {label: code for code, label in names.items()}
+    picked = st.dataframe(style_official(table, columns, ctx.registry, lang), hide_index=True, width="stretch",
+                          placeholder="—", height=(len(table) + 1) * 35 + 3,
+                          on_select="rerun", selection_mode="single-row", key="compare_table")
+    st.caption(f.t("drill_hint"))
+    ui.drill_to_unit([by_label.get(table.iloc[i][f.t("unit_name")]) for i in picked.selection.rows])
     st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"progress_{f.as_of}.csv", mime="text/csv", key="dl_table")
 with tab_detail:
@@ -40,4 +45,6 @@ chart_ind = st.selectbox(f.t("choose_indicator"), [i.name for i in indicators], 
                          format_func=lambda n: ctx.registry.get(n).label[lang])
 ind = ctx.registry.get(chart_ind)
 children = df[(df["level"] == "child") & (df["indicator"] == ind.name)]
-st.plotly_chart(charts.ranked_bars(ind, children, tp, lang, names), key="ranked", config={"displayModeBar": False})
+clicked = st.plotly_chart(charts.ranked_bars(ind, children, tp, lang, names), key="ranked",
+                          config={"displayModeBar": False}, on_select="rerun", selection_mode="points")
+ui.drill_to_unit([by_label.get(p.get("y")) for p in clicked.selection.points])  # issue 6

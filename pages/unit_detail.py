@@ -24,6 +24,8 @@ if missing:
     st.warning(f.t("missing_months", months="、".join(f.t("month_n", m=m) for m in missing)))
 st.dataframe(unit_table(progress, code, ctx.registry, ctx.ref.units, lang), hide_index=True, width="stretch",
              placeholder="—")
+# issue 6: drill-down to the records behind these figures
+st.page_link("pages/records.py", label=f.t("records_link", unit=names[code]), query_params={"unit": code})
 
 series = f.monthly()
 for ind in ctx.registry.indicators:

@@ -2,6 +2,7 @@
 
     target-monitor demo [--data-dir DIR]
     target-monitor progress --year 2020 --as-of 2020-06-30 [--format csv|json|table] [--data-dir DIR]
+    target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -48,7 +49,48 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--indicator", action="append", help="only this indicator (repeatable)")
     pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
     pr.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+
+    # issue 6: the SQL console's sandbox from the command line
+    sq = sub.add_parser("sql", help="run one read-only SELECT in the SQL console's sandbox")
+    sq.add_argument("query", help='one SELECT (or WITH ... SELECT) statement, e.g. "select * from units"')
+    sq.add_argument("--format", choices=["csv", "json"], default="csv")
+    sq.add_argument("--timeout", type=float, default=10.0, help="seconds, 5-30 (default 10)")
+    sq.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     return p
+
+
+def cmd_sql(args) -> int:
+    """Issue 6: exit 0 with the rows on stdout; exit 2 with one line on stderr when refused or failed."""
+    from target_monitor.context import Context
+    from target_monitor.downloads import neutralise
+    from target_monitor.sandbox import MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S, MIN_TIMEOUT_S, Sandbox, SqlError
+
+    lang = args.lang
+    if not MIN_TIMEOUT_S <= args.timeout <= MAX_TIMEOUT_S:
+        raise UsageError(t("cli_sql_bad_timeout", lang, value=f"{args.timeout:g}"))
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
+    try:
+        ctx = Context(data_dir)
+    except NoDataError:
+        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    sandbox = Sandbox(ctx)
+    try:
+        result = sandbox.run(args.query, timeout=args.timeout, max_rows=MAX_DOWNLOAD_ROWS, source="cli")
+    except SqlError as exc:
+        raise UsageError(exc.text(lang)) from None
+    finally:
+        sandbox.close()
+    df = result.frame
+    if args.format == "csv":
+        sys.stdout.write(neutralise(df).to_csv(index=False))
+    else:
+        records = json.loads(df.to_json(orient="records", force_ascii=False, date_format="iso"))
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    if result.truncated:
+        print(t("cli_sql_truncated", lang, cap=MAX_DOWNLOAD_ROWS), file=sys.stderr)
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -107,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "progress":
             return cmd_progress(args)
+        if args.command == "sql":  # issue 6
+            return cmd_sql(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

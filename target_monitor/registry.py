@@ -33,6 +33,7 @@ class Column:
     type: str
     description: dict[str, str]
     values: tuple[str, ...] = ()
+    mask: bool = False  # a person key or ID: shown masked (500107********1234) in records and the SQL console
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def _parse_extract(name: str, raw: dict) -> Extract:
         desc = col.get("description") or {}
         if not all(str(desc.get(lang) or "").strip() for lang in LANGS):
             raise RegistryError(f"extract {name!r}: column {col_name!r} needs a zh and en description")
-        columns.append(Column(col_name, str(col["type"]).upper(), dict(desc), tuple(col.get("values") or ())))
+        columns.append(Column(col_name, str(col["type"]).upper(), dict(desc), tuple(col.get("values") or ()),
+                              bool(col.get("mask", False))))
     ext = Extract(
         name=name,
         label=dict(raw.get("label") or {}),

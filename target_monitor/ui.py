@@ -190,3 +190,40 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 .tm-status { display:inline-block; padding:1px 8px; border-radius:4px; color:white; font-weight:700; }
 </style>
 """
+
+
+# --- issue 6: analyst tools (sandbox per data version and as-of date, download buttons) ----
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _sandbox(data_dir: str, version: str, year: int, as_of: date):
+    from target_monitor.sandbox import Sandbox
+
+    return Sandbox(_context(data_dir, version), year, as_of)
+
+
+def sandbox(f: Frame):
+    """The SQL console's locked-down DuckDB for the frame's data, year and as-of date (shared, read-only)."""
+    return _sandbox(*f.key, f.year, f.as_of)
+
+
+def download_buttons(df: pd.DataFrame, name: str, lang: str, key: str) -> None:
+    """CSV (utf-8-sig) and XLSX buttons side by side; formula injection neutralised in both.
+
+    The XLSX is built only when clicked (a callable), so a large result does not slow every rerun.
+    """
+    from target_monitor.downloads import to_csv_bytes, to_xlsx_bytes
+
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(t("download_csv_file", lang), to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
+                       key=f"{key}_csv", on_click="ignore")
+    c2.download_button(t("download_xlsx", lang), lambda: to_xlsx_bytes(df), file_name=f"{name}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}_xlsx", on_click="ignore")
+
+
+def drill_to_unit(codes: list) -> None:
+    """Open 镇街详情 for the first unit code given (a row or bar the user clicked); ignore the rest."""
+    code = next((c for c in codes if c), None)
+    if code:
+        st.switch_page("pages/unit_detail.py", query_params={"unit": code})

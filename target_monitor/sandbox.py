@@ -1,0 +1,361 @@
+"""The SQL sandbox: read-only SQL over documented views, for the console page and `target-monitor sql`.
+
+DuckDB says it has no privilege boundary inside a connection, so this module stacks guards and
+relies on none alone:
+
+1. Its own DuckDB instance (in memory), never the app's store. The views it offers are built
+   first and hold the data *in memory*: the extracts (person keys already masked), the indicator
+   events, monthly aggregates, targets, units, indicators and progress.
+2. Then, in this order: `allowed_directories = []`, `enable_external_access = false`,
+   `lock_configuration = true`; threads and memory capped, no temp directory (no spilling to
+   disk), Python replacement scans and extension auto-loading off.
+   Why `allowed_directories` is empty rather than the extracts folder: on DuckDB 2.0 an allowed
+   directory is writable too (`COPY ... TO '<allowed>/x.csv'` and `EXPORT DATABASE` succeed
+   there), so the only way the data folder can never be written through the console is for
+   the console not to see it at all. The views need no directory because they are in memory.
+3. Every statement is checked before it runs: `extract_statements` must yield exactly one
+   statement of type SELECT (which includes WITH … SELECT, FROM-first, DESCRIBE, SHOW); its
+   parse tree (`json_serialize_sql`) may call no table function except range/generate_series/
+   unnest and name no file as a table.
+4. A timeout calls `interrupt()` on the very cursor running the query (threading.Timer), so
+   the query stops and the sandbox stays usable; results are fetched up to a row cap.
+5. Every query is logged (time, SQL hash, duration, rows, status) to a JSON-lines file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from target_monitor.i18n import t
+from target_monitor.masking import mask_sql
+from target_monitor.paths import extracts_dir
+from target_monitor.registry import REGISTRY_PATH, Registry
+from target_monitor.sqlfiles import load_queries
+from target_monitor.store import extract_view_sql, indicator_events_sql, quote_ident
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 10.0
+MIN_TIMEOUT_S = 5.0
+MAX_TIMEOUT_S = 30.0
+DEFAULT_DISPLAY_ROWS = 1_000
+MAX_DISPLAY_ROWS = 10_000
+MAX_DOWNLOAD_ROWS = 100_000
+MAX_SQL_CHARS = 20_000
+ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+FILE_FUNCTION_HINTS = ("read_", "glob", "parquet_", "sniff_csv", "csv", "json", "text", "blob", "query")
+LOG_ENV_VAR = "TARGET_MONITOR_SQL_LOG"
+
+PROGRESS_COLUMNS = [
+    "unit_code", "unit_name", "indicator", "target", "actual", "completion_pct", "time_progress_pct", "gap_pp",
+    "status", "rank", "projected_year_end", "required_monthly", "target_basis", "level", "kind", "comparator",
+    "numerator", "denominator", "last_year_actual", "yoy_change",
+]
+
+
+class SqlError(Exception):
+    """A statement refused or failed. `status` is refused | timeout | failed; text(lang) says why."""
+
+    def __init__(self, status: str, key: str, **values):
+        self.status = status
+        self.key = key
+        self.values = values
+        super().__init__(t(key, "en", **values))
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
+
+
+@dataclass
+class SqlResult:
+    frame: pd.DataFrame  # up to the row cap asked for
+    truncated: bool  # more rows existed than the cap
+    duration_s: float
+    sql_hash: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+@dataclass(frozen=True)
+class ViewDoc:
+    name: str
+    description: dict[str, str]
+    columns: tuple[tuple[str, str, dict[str, str]], ...]  # (name, type, {zh, en})
+
+
+def clamp_timeout(seconds: float | None) -> float:
+    if seconds is None:
+        return DEFAULT_TIMEOUT_S
+    return min(MAX_TIMEOUT_S, max(MIN_TIMEOUT_S, float(seconds)))
+
+
+def sql_hash(sql: str) -> str:
+    return hashlib.sha256(sql.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def default_log_path(data_dir: Path) -> Path:
+    env = os.environ.get(LOG_ENV_VAR)
+    return Path(env) if env else Path(data_dir) / "logs" / "sql_console.jsonl"
+
+
+def _console_view_specs() -> dict:
+    with open(REGISTRY_PATH, encoding="utf-8") as fh:
+        return (yaml.safe_load(fh) or {}).get("console_views") or {}
+
+
+def _walk(node, found_functions: list[str], found_tables: list[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "TABLE_FUNCTION":
+            fn = node.get("function") or {}
+            found_functions.append(str(fn.get("function_name", "")).lower())
+        if node.get("type") == "BASE_TABLE":
+            found_tables.append(str(node.get("table_name", "")))
+        for v in node.values():
+            _walk(v, found_functions, found_tables)
+    elif isinstance(node, list):
+        for v in node:
+            _walk(v, found_functions, found_tables)
+
+
+class Sandbox:
+    """One locked-down DuckDB instance over a data directory's data, for one year and as-of date."""
+
+    def __init__(self, ctx, year: int | None = None, as_of: date | None = None, *, threads: int = 1,
+                 memory_limit: str = "1GB", log_path: Path | None = None):
+        self.data_dir = ctx.data_dir
+        self.registry: Registry = ctx.registry
+        self.year = year or ctx.default_year()
+        self.as_of = as_of or ctx.latest_day(self.year)
+        self.log_path = Path(log_path) if log_path else default_log_path(ctx.data_dir)
+        self._log_lock = threading.Lock()
+        self.con = duckdb.connect(":memory:", config={
+            "threads": threads,
+            "memory_limit": memory_limit,
+            "temp_directory": "",  # no spilling: nothing of the console is ever written to disk
+            "python_enable_replacements": False,  # a query cannot name a Python variable
+            "autoload_known_extensions": False,
+            "autoinstall_known_extensions": False,
+            "allow_community_extensions": False,
+        })
+        self._build(ctx)
+        # The order matters: allowed_directories can only be set while external access is on,
+        # and nothing can be changed once the configuration is locked.
+        self.con.execute("set allowed_directories = []")
+        self.con.execute("set enable_external_access = false")
+        self.con.execute("set lock_configuration = true")
+        self.views = self._catalog()
+
+    # --- building the views (before the lock; no user input involved) ----------------------
+
+    def _load_frame(self, name: str, df: pd.DataFrame) -> None:
+        self.con.register("_incoming", df)
+        try:
+            self.con.execute(_create_table_sql(name, "_incoming"))
+        finally:
+            self.con.unregister("_incoming")
+
+    def _build(self, ctx) -> None:
+        root = extracts_dir(self.data_dir)
+        con = self.con
+        for ext in self.registry.extracts.values():
+            view = "ext_" + ext.name
+            con.execute(extract_view_sql(ext, root))  # a view over the Parquet, read once below
+            cols = ", ".join(
+                (mask_sql(quote_ident(c.name)) if c.mask else quote_ident(c.name)) + " as " + quote_ident(c.name)
+                for c in ext.columns
+            )
+            # materialise with person keys masked, then drop the file-backed view
+            con.execute(_masked_table_sql("_" + view, cols, view))
+            con.execute("drop view " + quote_ident(view))
+            con.execute("alter table " + quote_ident("_" + view) + " rename to " + quote_ident(view))
+        con.execute(indicator_events_sql(self.registry))
+        con.execute("create view monthly as " + load_queries()["console_monthly"].sql)
+
+        targets = ctx.ref.targets.copy()
+        self._load_frame("targets", targets)
+        units = pd.DataFrame([
+            {"unit_code": u.code, "name": u.name, "name_en": u.name_en, "short_name": u.short_name,
+             "unit_type": u.unit_type, "parent_code": u.parent_code, "sort_order": u.sort_order}
+            for u in ctx.ref.units
+        ])
+        self._load_frame("units", units)
+        indicators = pd.DataFrame([
+            {"indicator": i.name, "label_zh": i.label["zh"], "label_en": i.label["en"], "unit_zh": i.unit["zh"],
+             "kind": i.kind, "extract": i.extract}
+            for i in self.registry.indicators
+        ])
+        self._load_frame("indicators", indicators)
+        progress = ctx.progress(self.year, self.as_of)[PROGRESS_COLUMNS].copy()
+        progress.insert(0, "as_of", self.as_of)
+        progress.insert(0, "year", self.year)
+        for col in ("target", "actual", "completion_pct", "time_progress_pct", "gap_pp", "projected_year_end",
+                    "required_monthly", "numerator", "denominator", "last_year_actual", "yoy_change"):
+            progress[col] = pd.to_numeric(progress[col], errors="coerce").astype("float64")
+        progress["rank"] = pd.to_numeric(progress["rank"], errors="coerce").astype("Int64")
+        self._load_frame("progress", progress)
+
+    def _catalog(self) -> tuple[ViewDoc, ...]:
+        """Every view the console offers, with its columns' types and descriptions from the registry."""
+        specs = _console_view_specs()
+        docs = []
+        for ext in self.registry.extracts.values():
+            docs.append(ViewDoc("ext_" + ext.name, dict(ext.label),
+                                tuple((c.name, c.type, dict(c.description)) for c in ext.columns)))
+        for name, spec in specs.items():
+            with self.con.cursor() as cur:
+                types = dict(cur.execute(
+                    "select column_name, data_type from information_schema.columns where table_name = $name "
+                    "order by ordinal_position", {"name": name}).fetchall())
+            cols = spec.get("columns") or {}
+            docs.append(ViewDoc(name, dict(spec.get("description") or {}),
+                                tuple((c, types.get(c, "?"), dict(cols.get(c) or {})) for c in types)))
+        return tuple(docs)
+
+    # --- checking and running ------------------------------------------------------------
+
+    def check(self, sql: str) -> str:
+        """The single SELECT statement in `sql`, or SqlError(refused) saying why not."""
+        if not sql or not sql.strip():
+            raise SqlError("refused", "sql_empty")
+        if len(sql) > MAX_SQL_CHARS:
+            raise SqlError("refused", "sql_too_long", limit=MAX_SQL_CHARS)
+        try:
+            statements = self.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise SqlError("refused", "sql_syntax", error=_first_line(exc)) from None
+        if not statements:
+            raise SqlError("refused", "sql_empty")
+        if len(statements) != 1:
+            raise SqlError("refused", "sql_multi", n=len(statements))
+        kind = statements[0].type
+        if kind != duckdb.StatementType.SELECT:
+            raise SqlError("refused", "sql_not_select", kind=kind.name)
+        with self.con.cursor() as cur:
+            tree = json.loads(cur.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()[0])
+        if tree.get("error"):
+            raise SqlError("refused", "sql_syntax", error=tree.get("error_message", ""))
+        functions: list[str] = []
+        tables: list[str] = []
+        _walk(tree.get("statements"), functions, tables)
+        for fn in functions:
+            if fn not in ALLOWED_TABLE_FUNCTIONS:
+                if any(h in fn for h in FILE_FUNCTION_HINTS) or fn.startswith("duckdb_") or "secret" in fn:
+                    raise SqlError("refused", "sql_file_function", name=fn)
+                raise SqlError("refused", "sql_table_function", name=fn, allowed=", ".join(sorted(ALLOWED_TABLE_FUNCTIONS)))
+        for name in tables:
+            if any(ch in name for ch in "/\\:.~"):
+                raise SqlError("refused", "sql_file_table", name=name)
+        return statements[0].query
+
+    def run(self, sql: str, *, timeout: float | None = None, max_rows: int = DEFAULT_DISPLAY_ROWS,
+            source: str = "console") -> SqlResult:
+        """Check and run one SELECT; at most `max_rows` rows come back (truncated says if there were more)."""
+        timeout = clamp_timeout(timeout)
+        max_rows = max(1, min(int(max_rows), MAX_DOWNLOAD_ROWS))
+        digest = sql_hash(sql or "")
+        started = time.perf_counter()
+        try:
+            self.check(sql)
+            frame, truncated = self._execute(sql, timeout, max_rows)
+        except SqlError as exc:
+            self._log(digest, time.perf_counter() - started, 0, exc.status, source, exc.key)
+            raise
+        duration = time.perf_counter() - started
+        self._log(digest, duration, len(frame), "ok", source, "truncated" if truncated else "")
+        return SqlResult(frame, truncated, duration, digest)
+
+    def _execute(self, sql: str, timeout: float, max_rows: int) -> tuple[pd.DataFrame, bool]:
+        cur = self.con.cursor()
+        timed_out = threading.Event()
+
+        def stop():
+            timed_out.set()
+            cur.interrupt()
+
+        timer = threading.Timer(timeout, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            # a relation streams: only about max_rows rows are ever materialised
+            reader = cur.sql(sql).to_arrow_reader(min(max_rows + 1, 10_000))
+            batches, count = [], 0
+            for batch in reader:
+                batches.append(batch)
+                count += batch.num_rows
+                if count > max_rows:
+                    break
+            table = pa.Table.from_batches(batches, schema=reader.schema)
+        except duckdb.InterruptException:
+            raise SqlError("timeout", "sql_timeout", seconds=f"{timeout:g}") from None
+        except duckdb.PermissionException as exc:
+            raise SqlError("refused", "sql_permission", error=_first_line(exc)) from None
+        except duckdb.Error as exc:
+            if timed_out.is_set():
+                raise SqlError("timeout", "sql_timeout", seconds=f"{timeout:g}") from None
+            raise SqlError("failed", "sql_failed", error=_first_line(exc)) from None
+        finally:
+            timer.cancel()
+            cur.close()
+        truncated = table.num_rows > max_rows
+        return table.slice(0, max_rows).to_pandas(), truncated
+
+    def _log(self, digest: str, duration: float, rows: int, status: str, source: str, detail: str) -> None:
+        entry = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "sql_hash": digest, "duration_ms": round(duration * 1000, 1), "rows": rows,
+            "status": status, "source": source, "detail": detail,
+        }
+        try:
+            with self._log_lock:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.log_path, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except OSError as exc:  # a read-only data folder must not stop the console
+            log.warning("cannot write the SQL console log %s: %s", self.log_path, exc)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _create_table_sql(name: str, source: str) -> str:
+    return "create table " + quote_ident(name) + " as select * from " + quote_ident(source)
+
+
+def _masked_table_sql(name: str, cols: str, source: str) -> str:
+    return "create table " + quote_ident(name) + " as select " + cols + " from " + quote_ident(source)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__).rstrip("!.。 ")
+
+
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("sql_example_progress",
+     "select unit_name, indicator, target, actual, completion_pct, gap_pp, status\n"
+     "from progress\nwhere level = 'child' and indicator = 'urban_new_employment'\norder by completion_pct desc"),
+    ("sql_example_groups",
+     "select u.name, m.month, sum(m.numerator) as records\nfrom monthly m join units u using (unit_code)\n"
+     "where m.indicator = 'urban_new_employment' and m.year = (select max(year) from monthly)\ngroup by u.name, m.month\norder by u.name, m.month"),
+    ("sql_example_loans",
+     "select bank, borrower_type, count(*) as loans, round(sum(amount_yuan) / 10000, 1) as amount_wan_yuan\n"
+     "from ext_loans\nwhere year(disbursed_on) = (select max(year) from progress)\ngroup by bank, borrower_type\norder by amount_wan_yuan desc"),
+    ("sql_example_targets",
+     "select t.unit_code, u.name, t.indicator, t.comparator, t.value, t.unit\n"
+     "from targets t join units u using (unit_code)\nwhere t.year = (select max(year) from progress)\norder by u.sort_order, t.indicator"),
+)

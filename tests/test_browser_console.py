@@ -1,0 +1,94 @@
+"""Browser test (issue 6): a person opens the SQL console, runs a query and downloads the result.
+
+Starts the real app (streamlit run) on the session's demo data and drives headless Chromium.
+Skipped when chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PORTS = range(8562, 8570)
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium")]
+
+
+def _free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    pytest.skip("no free port in 8562-8569")
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_dir):
+    port = _free_port()
+    env = {**os.environ, "TARGET_MONITOR_DATA": str(demo_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_console_query_and_download(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+            page.goto(app_url + "/console")
+            editor = page.get_by_label("SQL语句")
+            editor.wait_for(timeout=60_000)
+            editor.fill("select unit_code, name, '=1+1' as formula from units order by sort_order")
+            editor.press("Control+Enter")  # commit the text area before clicking
+            page.get_by_role("button", name="运行查询").click()
+            expect(page.get_by_text("共返回 15 行")).to_be_visible(timeout=30_000)
+            shots = REPO / "tests" / "artifacts"
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "console.png"), full_page=True)  # for a person to look at
+            with page.expect_download(timeout=30_000) as info:
+                page.get_by_role("button", name="下载 CSV").click()
+            path = tmp_path / "result.csv"
+            info.value.save_as(path)
+            assert info.value.suggested_filename.endswith(".csv")
+            raw = path.read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf")
+            df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
+            assert len(df) == 15 and df["name"].iloc[0] == "九龙坡区"
+            assert (df["formula"] == "'=1+1").all()  # formula injection neutralised
+
+            # a refused statement shows a message and the console keeps working
+            editor.fill("copy units to '/tmp/evil.csv'")
+            editor.press("Control+Enter")
+            page.get_by_role("button", name="运行查询").click()
+            expect(page.get_by_text("已拒绝")).to_be_visible(timeout=30_000)
+            assert not Path("/tmp/evil.csv").exists()
+        finally:
+            browser.close()
