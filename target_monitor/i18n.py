@@ -310,6 +310,8 @@ TEXT.update({
     "work_items_saved": ("已保存：{path}", "Saved: {path}"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
+})
+
 # --- issue 6: analyst tools (SQL console, explorer, records, downloads) --------------------
 TEXT.update({
     "page_console": ("SQL查询", "SQL console"),
