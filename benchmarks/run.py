@@ -1,0 +1,191 @@
+"""Timing harness: medians of the overview's queries, pages, and a pandas baseline.
+
+    uv run python -m benchmarks.run --tier district [--runs 5] [--out benchmarks/RESULTS.md]
+
+Reports medians of ≥5 runs after a warm-up (speed is measured, never asserted):
+- each overview query (DuckDB, cache-cold = a fresh store; warm = the same store again);
+- the whole progress table (what the overview, comparison and CLI compute);
+- the same actuals computed with pandas over the same Parquet, and the ratio;
+- each page's server time through AppTest, cache-cold (Streamlit caches cleared) and warm;
+- peak resident memory of this process.
+Results go to stdout and, with --out, are appended to a Markdown file with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.generate import TIERS, generate
+from target_monitor.context import Context
+from target_monitor.paths import REPO_ROOT
+from target_monitor.registry import load_registry
+
+PAGES = ["overview.py", "compare.py", "trend.py", "unit_detail.py"]
+
+
+def median_ms(fn, runs: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def pandas_actuals(data_dir: Path, year: int, as_of: date) -> pd.DataFrame:
+    """The actuals_as_of query done with pandas: read, filter, group. The baseline."""
+    registry = load_registry()
+    frames = []
+    cache: dict[str, pd.DataFrame] = {}
+    for ind in registry.indicators:
+        ext = registry.extracts[ind.extract]
+        if ind.extract not in cache:
+            cache[ind.extract] = pd.read_parquet(data_dir / "extracts" / ind.extract, columns=list(ext.column_names))
+        df = cache[ind.extract]
+        for col, values in ind.filter.items():
+            df = df[df[col].isin(values)]
+        if ind.kind == "cumulative":
+            day = pd.to_datetime(df[ind.date_column])
+            df = df[(day.dt.year == year) & (day <= pd.Timestamp(as_of))]
+            value = 1.0 if ind.measure == "count" else df[ind.column].astype(float) * ind.scale
+            part = pd.DataFrame({"unit_code": df["unit_code"].astype(str), "num": value, "den": 0.0})
+        else:
+            reg = pd.to_datetime(df[ind.denominator_date_column])
+            ok = pd.to_datetime(df[ind.numerator_date_column])
+            cohort = df[df[ind.year_column] == year]
+            reg, ok = reg[cohort.index], ok[cohort.index]
+            succeeded = ok.notna() & (ok.where(ok > reg, reg) <= pd.Timestamp(as_of))
+            part = pd.DataFrame({"unit_code": cohort["unit_code"].astype(str),
+                                 "num": succeeded.astype(float), "den": (reg <= pd.Timestamp(as_of)).astype(float)})
+        out = part.groupby("unit_code", as_index=False, observed=True)[["num", "den"]].sum()
+        out["indicator"] = ind.name
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)
+
+
+def page_times(data_dir: Path, runs: int) -> dict[str, tuple[float, float]]:
+    import logging
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api",
+                 "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # "no runtime" chatter: AppTest is bare mode
+
+    os.environ["TARGET_MONITOR_DATA"] = str(data_dir)
+    out = {}
+    for page in PAGES:
+        def once(clear: bool) -> float:
+            if clear:
+                st.cache_data.clear()
+                st.cache_resource.clear()
+            at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=600)
+            t0 = time.perf_counter()
+            at.run()
+            if page != "overview.py":
+                at.switch_page(f"pages/{page}")
+                at.run()
+            assert not at.exception, at.exception
+            return (time.perf_counter() - t0) * 1000
+
+        once(True)  # warm-up: imports
+        cold = statistics.median(once(True) for _ in range(runs))
+        warm = statistics.median(once(False) for _ in range(runs))
+        out[page] = (cold, warm)
+    return out
+
+
+def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = True) -> dict:
+    data_dir = data_dir or (REPO_ROOT / "benchmarks" / "data" / tier)
+    gen = None
+    if not (data_dir / "extracts").is_dir():
+        gen = generate(tier, data_dir)
+    ctx = Context(data_dir)
+    year = ctx.default_year()
+    as_of = date(year, 6, 30)
+    results: dict = {"tier": tier, "data_dir": str(data_dir), "as_of": as_of.isoformat(), "generated": gen}
+
+    queries = {
+        "actuals_as_of": dict(year=year, as_of=as_of),
+        "actuals_as_of (last year)": dict(year=year - 1, as_of=date(year - 1, 6, 30)),
+        "monthly_by_unit": dict(first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31)),
+        "data_bounds": {},
+    }
+    q = {}
+    for label, params in queries.items():
+        name = label.split(" ")[0]
+        cold = median_ms(lambda: Context(data_dir).store.query(name, **params), runs)
+        warm = median_ms(lambda: ctx.store.query(name, **params), runs)
+        q[label] = (cold, warm)
+    results["queries_ms"] = q
+    results["progress_table_ms"] = (
+        median_ms(lambda: Context(data_dir).progress(year, as_of), runs),
+        median_ms(lambda: ctx.progress(year, as_of), runs),
+    )
+    duck = ctx.store.query("actuals_as_of", year=year, as_of=as_of)
+    pand = pandas_actuals(data_dir, year, as_of)
+    merged = duck.merge(pand, on=["unit_code", "indicator"], how="outer").fillna(0)
+    results["pandas_agrees"] = bool(((merged["numerator"] - merged["num"]).abs() < 1e-6).all()
+                                    and ((merged["denominator"] - merged["den"]).abs() < 1e-6).all())
+    pandas_ms = median_ms(lambda: pandas_actuals(data_dir, year, as_of), max(1, min(runs, 3)))
+    results["pandas_actuals_ms"] = pandas_ms
+    results["ratio_pandas_over_duckdb_warm"] = pandas_ms / q["actuals_as_of"][1]
+    if pages:
+        results["pages_ms"] = page_times(data_dir, runs)
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+def to_markdown(r: dict) -> str:
+    lines = [f"## Tier `{r['tier']}` — {time.strftime('%Y-%m-%d %H:%M')}", "",
+             f"Machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores; "
+             f"as-of {r['as_of']}.", ""]
+    if r.get("generated"):
+        g = r["generated"]
+        lines += [f"Generated {sum(g['rows'].values()):,} rows ({g['rows']}) for {g['leaves']} leaf units "
+                  f"in {g['seconds']} s.", ""]
+    lines += ["| measure | cache-cold ms | warm ms |", "|---|---:|---:|"]
+    for label, (cold, warm) in r["queries_ms"].items():
+        lines.append(f"| query `{label}` | {cold:.1f} | {warm:.1f} |")
+    cold, warm = r["progress_table_ms"]
+    lines.append(f"| progress table (all overview queries + logic) | {cold:.1f} | {warm:.1f} |")
+    for page, (cold, warm) in r.get("pages_ms", {}).items():
+        lines.append(f"| page `{page}` via AppTest | {cold:.1f} | {warm:.1f} |")
+    lines += ["", f"pandas baseline for `actuals_as_of`: {r['pandas_actuals_ms']:.1f} ms "
+              f"(same numbers: {r['pandas_agrees']}); pandas ÷ DuckDB warm = "
+              f"{r['ratio_pandas_over_duckdb_warm']:.1f}×.", "",
+              f"Peak resident memory of the harness process: {r['peak_rss_mb']:.0f} MB.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tier", choices=list(TIERS), required=True)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--no-pages", action="store_true")
+    p.add_argument("--out", type=Path, help="append the Markdown report here (e.g. benchmarks/RESULTS.md)")
+    args = p.parse_args(argv)
+    r = run(args.tier, args.runs, args.data_dir, pages=not args.no_pages)
+    md = to_markdown(r)
+    print(md)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(md + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""Smoke test of the benchmark harness on the district tier (no timing thresholds)."""
+
+from benchmarks.generate import TIERS, generate, unit_tree
+from benchmarks.run import run, to_markdown
+
+
+def test_unit_trees_have_the_promised_sizes():
+    leaves = lambda tier: sum(1 for u in unit_tree(tier) if u["unit_type"] == "street")  # noqa: E731
+    assert leaves(TIERS["district"]) == 14
+    assert leaves(TIERS["city"]) == 300
+    assert leaves(TIERS["province"]) == 1500
+    assert leaves(TIERS["national"]) == 6000
+
+
+def test_district_tier_runs_and_pandas_agrees(tmp_path):
+    info = generate("district", tmp_path / "d")
+    assert info["rows"]["new_employment"] == 200_000  # 100 k a year, two years
+    again = generate("district", tmp_path / "d2")
+    assert again["rows"] == info["rows"]
+    r = run("district", runs=1, data_dir=tmp_path / "d", pages=False)
+    assert r["pandas_agrees"]
+    assert set(r["queries_ms"]) >= {"actuals_as_of", "monthly_by_unit", "data_bounds"}
+    assert all(cold > 0 and warm > 0 for cold, warm in r["queries_ms"].values())
+    md = to_markdown(r)
+    assert "pandas ÷ DuckDB" in md and "| query `actuals_as_of` |" in md
