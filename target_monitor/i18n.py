@@ -180,3 +180,87 @@ def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) 
 def unit_label(unit, lang: str) -> str:
     """A unit's display name in the UI language (units.csv carries name and name_en)."""
     return unit.name_en if lang == "en" else unit.name
+
+
+# --- issue 5: monthly snapshots and exports ----------------------------------------------------
+TEXT.update({
+    "date_long": ("{y}年{m}月{d}日", "{d} {mon} {y}"),
+    # Excel / PDF report
+    "xl_title": ("{district}{year}年就业创业工作任务完成情况表（截至{date}）",
+                 "{district} {year}: progress on employment and entrepreneurship targets (as of {date})"),
+    "xl_subtitle": ("序时进度 {pct}%　　快照：{snap}", "Time progress {pct}%    Snapshot: {snap}"),
+    "xl_live": ("实时数据（非快照）", "live data (not a snapshot)"),
+    "xl_rate_status": ("达标情况", "Status"),
+    "xl_gap_pace": ("与序时进度差（百分点）", "Gap to pace (pp)"),
+    "xl_group": ("{label}（{unit}）", "{label} ({unit})"),
+    "xl_legend": ("图例：", "Legend:"),
+    "xl_footnote_asof": ("数据截至{date}（最新记录日期 {through}）。快照编号：{snap}，生成时间：{created}。",
+                         "Data as of {date} (latest record {through}). Snapshot: {snap}, created {created}."),
+    "xl_footnote_method": (
+        "序时进度按月计算为{pct}%。完成率＝完成÷目标；与序时进度差＝完成率－序时进度（百分点）。"
+        "毕业生就业率不按序时折算，与目标差＝就业率－目标（百分点）。“合计”为各单位分解任务之和，"
+        "“全区目标（工作要点）”为全区自身目标，两者分列。",
+        "Time progress (by month) is {pct}%. Completion = actual ÷ target; gap to pace = completion − time "
+        "progress (pp). The graduate employment rate is never pro-rated; its margin = rate − target (pp). "
+        "'Total' is the sum of the units' allocations; the district's own target is shown on its own row.",
+    ),
+    "xl_footnote_source": ("目标来源：{sources}", "Targets: {sources}"),
+    "xl_page_footer": ("&C第 &P 页，共 &N 页", "&CPage &P of &N"),
+    "xl_sheet_table": ("完成情况表", "Progress table"),
+    "xl_sheet_trend": ("趋势", "Trends"),
+    "xl_sheet_rank": ("排名", "Ranks"),
+    "xl_sheet_brief": ("通报", "Briefing"),
+    "xl_sheet_revisions": ("修订记录", "Revisions"),
+    "xl_sheet_data": ("数据", "Data"),
+    "xl_month": ("月份", "Month"),
+    "xl_rank_score": ("{label}（%）", "{label} (%)"),
+    "xl_rank_rank": ("{label}·排名", "{label} · rank"),
+    "rev_none_earlier": ("没有更早的快照可比较：这是第一份快照。", "No earlier snapshot to compare with: this is the first."),
+    "rev_no_change": ("与快照 {snap} 相比，两者都覆盖的期间没有数据修订。",
+                      "Compared with snapshot {snap}: no revisions to the periods both cover."),
+    "rev_heading": ("与快照 {snap} 相比，两者都覆盖的期间共有{n}处数据修订（单位×指标×月份）：",
+                    "Compared with snapshot {snap}: {n} revised values (unit × indicator × month):"),
+    "rev_old": ("原值", "Old"),
+    "rev_new": ("新值", "New"),
+    "rev_change": ("变化", "Change"),
+    # briefing (foundation wording; the meeting issue's 通报 replaces it)
+    "brief_intro": ("截至{date}，序时进度为{pct}%。", "As of {date}, time progress is {pct}%."),
+    "brief_behind": ("{label}：明显滞后或未达标的单位{n}个：{names}。",
+                     "{label}: {n} unit(s) far behind or not meeting the target: {names}."),
+    "brief_slightly": ("{label}：略慢于序时进度的单位{n}个：{names}。",
+                       "{label}: {n} unit(s) slightly behind pace: {names}."),
+    "brief_pace": ("{label}：全区{text}。", "{label} (district): {text}."),
+    "pdf_cover_sub": ("月度快照 {snap}　·　生成于 {created}", "Monthly snapshot {snap} · created {created}"),
+    "pdf_headlines": ("主要指标完成情况", "Headline figures"),
+    "pdf_table": ("任务完成情况表", "Progress table"),
+    "pdf_charts": ("各指标完成情况图", "Charts by indicator"),
+    "pdf_briefing": ("情况通报", "Briefing"),
+    # build steps (progress bar)
+    "snap_step_check": ("检查数据……", "Checking the data…"),
+    "snap_step_hash": ("计算输入文件的 SHA-256……", "Hashing the input files…"),
+    "snap_step_freeze": ("冻结汇总数据、目标和指标登记表……", "Freezing the facts, targets and registry…"),
+    "snap_step_progress": ("根据冻结数据计算完成情况……", "Computing progress from the frozen data…"),
+    "snap_step_revisions": ("与上一份快照比较……", "Comparing with the previous snapshot…"),
+    "snap_step_csv": ("导出 CSV……", "Writing CSV…"),
+    "snap_step_xlsx": ("导出 Excel……", "Writing Excel…"),
+    "snap_step_charts": ("绘制图表（PNG）……", "Rendering charts (PNG)…"),
+    "snap_step_pdf": ("生成 PDF……", "Writing PDF…"),
+    "snap_step_seal": ("写入清单并设为只读……", "Writing the manifest, making files read-only…"),
+    "snap_step_done": ("完成", "Done"),
+    # CLI
+    "cli_snap_done": ("快照已生成：{path}（截至{as_of}，{n}个文件）", "Snapshot written: {path} (as of {as_of}, {n} files)"),
+    "cli_snap_exists": (
+        "{month} 已有快照 {existing}（{path}），快照不可修改。如需按当前数据重新生成，请加 --force（原快照保留在旁）。",
+        "{month} already has snapshot {existing} ({path}); snapshots are immutable. Add --force to build a new "
+        "version from today's data (the earlier one is kept).",
+    ),
+    "cli_snap_bad_month": ("无法识别的月份：{value}，请使用 YYYY-MM 格式，例如 2020-06。",
+                           "Cannot read month {value}; use YYYY-MM, e.g. 2020-06."),
+    "cli_snap_no_data_month": (
+        "{month} 没有数据（数据目录 {path} 的最新记录日期为 {latest}）。请选择有数据的月份，或先导入该月数据。",
+        "No data for {month} (latest record in {path}: {latest}). Choose a month with data, or import it first.",
+    ),
+    "cli_snap_changed": ("生成快照期间抽取数据发生了变化（可能正在导入）。请稍后重试。",
+                         "The extracts changed while the snapshot was being built (an import running?). Retry later."),
+    "cli_snap_not_found": ("找不到快照 {id}。现有快照：{known}", "No snapshot {id}. Existing snapshots: {known}"),
+})
