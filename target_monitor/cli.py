@@ -2,6 +2,7 @@
 
     target-monitor demo [--data-dir DIR]
     target-monitor progress --year 2020 --as-of 2020-06-30 [--format csv|json|table] [--data-dir DIR]
+    target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -47,7 +48,45 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--indicator", action="append", help="only this indicator (repeatable)")
     pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
     pr.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+
+    # issue 5: monthly snapshots
+    sn = sub.add_parser("snapshot", help="freeze a month-end report into <data-dir>/snapshots/YYYY-MM/")
+    sn.add_argument("--month", required=True, help="YYYY-MM; the snapshot is as of the month's last day")
+    sn.add_argument("--force", action="store_true",
+                    help="build again although the month has a snapshot (the earlier one is kept beside it)")
+    sn.add_argument("--no-pdf", action="store_true", help="skip the PNG charts and the PDF (faster)")
+    sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     return p
+
+
+def cmd_snapshot(args) -> int:
+    """issue 5: build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
+    from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, snapshots_dir
+
+    lang = args.lang
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
+    try:
+        snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf)
+    except NoDataError:
+        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    except SnapshotExists as exc:
+        existing = str(exc)
+        raise UsageError(t("cli_snap_exists", lang, month=args.month, existing=existing,
+                           path=snapshots_dir(data_dir) / existing)) from None
+    except SnapshotError as exc:
+        code, _, detail = str(exc).partition("|")
+        if code == "bad_month":
+            raise UsageError(t("cli_snap_bad_month", lang, value=args.month)) from None
+        if code == "no_data_month":
+            raise UsageError(t("cli_snap_no_data_month", lang, month=args.month, path=data_dir, latest=detail)) from None
+        if code == "changed_during_build":
+            raise UsageError(t("cli_snap_changed", lang)) from None
+        raise
+    files = len(snap.snapshot.manifest.get("outputs", {})) + 1
+    print(t("cli_snap_done", lang, path=snap.data_dir, as_of=snap.snapshot.as_of, n=files))
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -101,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "progress":
             return cmd_progress(args)
+        if args.command == "snapshot":  # issue 5
+            return cmd_snapshot(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -20,7 +20,8 @@ from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN
 
 CSS = """
 @page { size: A4 landscape; margin: 12mm 12mm 14mm 12mm;
-        @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; } }
+        @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555;
+                        font-family: "Noto Sans CJK SC", sans-serif; } }
 body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", sans-serif; color: #111; }
 h1 { font-size: 22pt; text-align: center; margin: 40mm 0 6mm 0; }
 h2 { font-size: 15pt; margin: 0 0 4mm 0; border-left: 5px solid #0072B2; padding-left: 6px; }
@@ -28,11 +29,12 @@ h2 { font-size: 15pt; margin: 0 0 4mm 0; border-left: 5px solid #0072B2; padding
 .headlines p { font-size: 13pt; line-height: 1.8; margin: 0 0 3mm 0; }
 .demo { color: #D55E00; font-weight: bold; text-align: center; margin-top: 8mm; }
 .page { page-break-before: always; }
-table.official { border-collapse: collapse; width: 100%; font-size: 7.4pt; }
-table.official th, table.official td { border: 0.6pt solid #555; padding: 1.2mm 0.8mm; }
+table.official { border-collapse: collapse; width: 100%; font-size: 7.2pt; }
+table.official th, table.official td { border: 0.6pt solid #555; padding: 0.7mm 0.7mm; line-height: 1.25; }
 table.official th { background: #DDEBF7; font-weight: bold; text-align: center; }
 table.official td.num { text-align: right; white-space: nowrap; }
-table.official td.c { text-align: center; }
+table.official td.c { text-align: center; white-space: nowrap; }
+table.official tr { page-break-inside: avoid; }
 table.official tr.total td { background: #F2F2F2; font-weight: bold; }
 table.official thead { display: table-header-group; }
 .title { font-size: 13pt; font-weight: bold; text-align: center; margin-bottom: 2mm; }
@@ -40,7 +42,7 @@ table.official thead { display: table-header-group; }
 .note { font-size: 8pt; color: #222; margin-top: 2mm; line-height: 1.5; }
 .chart { page-break-inside: avoid; margin-bottom: 4mm; }
 .chart img { width: 100%; max-height: 170mm; object-fit: contain; }
-.brief p { font-size: 11.5pt; line-height: 1.8; margin: 0 0 2.5mm 0; text-indent: 2em; }
+.brief p { font-size: 11pt; line-height: 1.8; margin: 0 0 2.5mm 0; text-indent: 2em; }
 """
 
 

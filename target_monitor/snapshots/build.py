@@ -140,7 +140,8 @@ def _seal(folder: Path) -> None:
 
 
 def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str = "zh",
-                   step: Step | None = None, exports: bool = True) -> SnapshotContext:
+                   step: Step | None = None, exports: bool = True,
+                   pdf: bool = True) -> SnapshotContext:
     """Build `<data_dir>/snapshots/<id>/` for `month` ('YYYY-MM'); returns a context over it.
 
     Raises SnapshotError('bad_month'), SnapshotError('no_data_month|<latest day>'),
@@ -219,7 +220,7 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
         if exports:
             from target_monitor.exports import write_exports
 
-            write_exports(frozen, tmp, lang=lang, step=lambda f, key: step(0.4 + 0.55 * f, key))
+            write_exports(frozen, tmp, lang=lang, pdf=pdf, step=lambda f, key: step(0.4 + 0.55 * f, key))
 
         step(0.97, "snap_step_seal")
         outputs = {}
