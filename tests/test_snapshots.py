@@ -250,3 +250,43 @@ def test_cli_snapshot_runs_as_a_console_script(data):
     snap = find_snapshot(data, "2020-05")
     assert snap.as_of == date(2020, 5, 31)
     assert (snap.path / "report.xlsx").exists() and not (snap.path / "report.pdf").exists()
+
+
+# --- PDF and PNG --------------------------------------------------------------------------------
+
+
+def test_pdf_has_headlines_table_and_embedded_chinese_fonts(built):
+    from pypdf import PdfReader
+
+    from target_monitor.exports.briefing import headline_sentences
+
+    _, snap, _ = built
+    reader = PdfReader(snap.data_dir / "report.pdf")
+    text = "".join(page.extract_text() for page in reader.pages)
+    flat = "".join(text.split())
+    for sentence in headline_sentences(snap.progress(2020, JUNE), snap.registry, JUNE, "zh"):
+        assert "".join(sentence.split()) in flat, sentence
+    assert "九龙坡区2020年就业创业工作任务完成情况表（截至2020年6月30日）" in flat
+    assert "铜罐驿镇" in flat and "合计" in flat and "情况通报" in flat
+    # every font is embedded (a reader without Chinese fonts shows the same glyphs)
+    fonts = []
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            desc = font.get("/FontDescriptor") or (font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+                                                   if "/DescendantFonts" in font else None)
+            desc = desc.get_object()
+            fonts.append((str(font["/BaseFont"]), any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))))
+    assert any("CJK" in name for name, _ in fonts)
+    assert all(embedded for _, embedded in fonts), fonts
+    assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
+    assert abs(float(reader.pages[0].mediabox.width) - 841.89) < 1  # A4: 297 mm
+
+
+def test_png_charts_are_real_images(built):
+    _, snap, _ = built
+    for png in (snap.data_dir / "charts").glob("*.png"):
+        head = png.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        width = int.from_bytes(head[16:20], "big")
+        assert width >= 1100

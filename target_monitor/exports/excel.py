@@ -189,31 +189,32 @@ def _cells(w: _Writer, ws, row: int, r: Report, code: str, basis: str, *, total:
     for i, ind in enumerate(r.registry.indicators):
         c = 2 + 4 * i
         data = r.row(code, ind, basis)
-        if data is None and total and ind.is_rate:
-            data = r.row(code, ind, BASIS_OWN)  # a rate has no allocation sum: the pooled rate
-            rate_total = True
-        else:
-            rate_total = False
+        nf = _num_format(ind)
+        if data is None and total:
+            # no allocation sum (a rate, or an indicator not allocated to units): the 合计 row
+            # shows the total actual (pooled rate) and no target
+            own = r.row(code, ind, BASIS_OWN)
+            w.text(ws, row, c, "—", w.fmt(align="center", **border))
+            w.number(ws, row, c + 1, None if own is None else own["actual"],
+                     w.fmt(num_format=nf + ('"%"' if ind.is_rate else ""), **border))
+            w.text(ws, row, c + 2, "—", w.fmt(align="center", **border))
+            w.text(ws, row, c + 3, "—", w.fmt(align="center", **border))
+            continue
         if data is None:
             for j in range(4):
                 w.text(ws, row, c + j, "—", w.fmt(align="center", **border))
             continue
-        nf = _num_format(ind)
         status = data["status"]
         fill = {"bg_color": STATUS_FILL.get(status, "#FFFFFF")}
         if ind.is_rate:
             op = "≥" if data["comparator"] in (">=", None) else "≤"
-            if rate_total or _missing(data["target"]):
+            if _missing(data["target"]):
                 w.text(ws, row, c, "—", w.fmt(align="center", **border))
             else:
                 w.number(ws, row, c, data["target"], w.fmt(num_format=f'"{op}"0.0"%"', **border))
             w.number(ws, row, c + 1, data["actual"], w.fmt(num_format=nf + '"%"', **border))
-            if rate_total:
-                w.text(ws, row, c + 2, "—", w.fmt(align="center", **border))
-                w.text(ws, row, c + 3, "—", w.fmt(align="center", **border))
-            else:
-                w.text(ws, row, c + 2, status_label(status, lang), w.fmt(align="center", **{**border, **fill}))
-                w.number(ws, row, c + 3, data["gap_pp"], w.fmt(num_format="+0.0;-0.0;0.0", **{**border, **fill}))
+            w.text(ws, row, c + 2, status_label(status, lang), w.fmt(align="center", **{**border, **fill}))
+            w.number(ws, row, c + 3, data["gap_pp"], w.fmt(num_format="+0.0;-0.0;0.0", **{**border, **fill}))
         else:
             w.number(ws, row, c, data["target"], w.fmt(num_format=nf, **border))
             w.number(ws, row, c + 1, data["actual"], w.fmt(num_format=nf, **border))

@@ -54,23 +54,23 @@ def _cells(r: Report, code: str, basis: str, total: bool = False) -> str:
     out = []
     for ind in r.registry.indicators:
         row = r.row(code, ind, basis)
-        rate_total = False
-        if row is None and total and ind.is_rate:
-            row, rate_total = r.row(code, ind, BASIS_OWN), True
+        if row is None and total:  # no allocation sum: total actual (pooled rate), no target
+            own = r.row(code, ind, BASIS_OWN)
+            actual = "—" if own is None or is_missing(own["actual"]) else \
+                fmt_number(ind, own["actual"]) + ("%" if ind.is_rate else "")
+            out.append(f'<td class="c">—</td><td class="num">{actual}</td><td class="c">—</td><td class="c">—</td>')
+            continue
         if row is None:
             out.append('<td class="c">—</td>' * 4)
             continue
         fill = f' style="background:{STATUS_FILL.get(row["status"], "#fff")}"'
         if ind.is_rate:
             op = "≥" if row["comparator"] in (">=", None) else "≤"
-            target = "—" if rate_total or is_missing(row["target"]) else f"{op}{fmt_number(ind, row['target'])}%"
+            target = "—" if is_missing(row["target"]) else f"{op}{fmt_number(ind, row['target'])}%"
             actual = "—" if is_missing(row["actual"]) else f"{fmt_number(ind, row['actual'])}%"
-            if rate_total:
-                out.append(f'<td class="c">{target}</td><td class="num">{actual}</td><td class="c">—</td><td class="c">—</td>')
-            else:
-                out.append(f'<td class="c">{target}</td><td class="num">{actual}</td>'
-                           f'<td class="c"{fill}>{_e(status_label(row["status"], r.lang))}</td>'
-                           f'<td class="num"{fill}>{fmt_pp(row["gap_pp"])}</td>')
+            out.append(f'<td class="c">{target}</td><td class="num">{actual}</td>'
+                       f'<td class="c"{fill}>{_e(status_label(row["status"], r.lang))}</td>'
+                       f'<td class="num"{fill}>{fmt_pp(row["gap_pp"])}</td>')
         else:
             comp = "—" if is_missing(row["completion_pct"]) else \
                 f'{row["completion_pct"]:.1f}% {STATUS_SYMBOL.get(row["status"], "")}'
