@@ -57,6 +57,10 @@ def revisions_display(revs: pd.DataFrame, ctx, lang: str) -> pd.DataFrame:
     })
 
 
+def _rank(r) -> str:
+    return "—" if pd.isna(r) else str(int(r))
+
+
 def movement_display(moves: pd.DataFrame, ctx, lang: str, *, changed_only: bool = False) -> pd.DataFrame:
     units, registry = ctx.ref.units, ctx.registry
     names = {u.code: unit_label(u, lang) for u in units}
@@ -80,6 +84,6 @@ def movement_display(moves: pd.DataFrame, ctx, lang: str, *, changed_only: bool 
         t("snap_new_completion", lang): m["new_completion_pct"],
         t("snap_old_status", lang): m["old_status"].map(status),
         t("snap_new_status", lang): m["new_status"].map(status),
-        t("snap_old_rank", lang): m["old_rank"],
-        t("snap_new_rank", lang): m["new_rank"],
+        t("snap_old_rank", lang): m["old_rank"].map(_rank),
+        t("snap_new_rank", lang): m["new_rank"].map(_rank),
     })
