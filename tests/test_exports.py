@@ -185,3 +185,21 @@ def test_xlsx_text_cells_are_never_formulas(demo_dir, tmp_path):
     # negative gaps stay numbers
     gaps = [ws.cell(r, 6).value for r in range(5, 19)]
     assert any(isinstance(g, float) and g < 0 for g in gaps)
+
+
+def test_english_workbook_and_a_year_without_targets(demo_dir, tmp_path):
+    from datetime import date
+
+    from target_monitor.context import Context
+
+    ctx = Context(demo_dir)
+    en = report_for(ctx, "en")
+    wb = openpyxl.load_workbook(write_workbook(en, tmp_path / "en.xlsx"))
+    assert wb.sheetnames[0] == "Progress table"
+    assert wb["Progress table"]["A1"].value.startswith("Jiulongpo District 2020")
+    assert wb["Progress table"]["A3"].value == "No."
+    # 2019 has no task breakdown table: every cell still written, status 'no target'
+    old = report_for(ctx, "zh", year=2019, as_of=date(2019, 12, 31))
+    ws = openpyxl.load_workbook(write_workbook(old, tmp_path / "2019.xlsx"))[SHEET]
+    assert ws["A1"].value == "九龙坡区2019年就业创业工作任务完成情况表（截至2019年12月31日）"
+    assert ws["C5"].value == "—" and isinstance(ws["D5"].value, (int, float)) and ws["D5"].value > 0

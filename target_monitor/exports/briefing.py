@@ -30,7 +30,10 @@ def headline_sentences(progress: pd.DataFrame, registry: Registry, as_of: date, 
 
 def briefing_lines(progress: pd.DataFrame, registry: Registry, units: Units, as_of: date, lang: str) -> list[str]:
     """Paragraphs of the briefing: headlines, then per indicator the units behind and the pace needed."""
-    lines = [t("brief_intro", lang, date=as_of.isoformat(),
+    from target_monitor.exports.report import _MONTHS
+
+    day = t("date_long", lang, y=as_of.year, m=as_of.month, d=as_of.day, mon=_MONTHS[as_of.month - 1])
+    lines = [t("brief_intro", lang, date=day,
                pct=f"{float(progress['time_progress_pct'].iloc[0]):.1f}")]
     lines += headline_sentences(progress, registry, as_of, lang)
     sep = "、" if lang == "zh" else ", "
@@ -38,7 +41,7 @@ def briefing_lines(progress: pd.DataFrame, registry: Registry, units: Units, as_
         rows = progress[(progress["level"] == "child") & (progress["indicator"] == ind.name)]
         behind = rows[rows["status"].isin(["far_behind", "not_met"])].sort_values("sort_order")
         slightly = rows[rows["status"] == "slightly_behind"].sort_values("sort_order")
-        label = ind.label[lang]
+        label = ind.label[lang].removeprefix("其中：").removeprefix("of which: ")
         if len(behind):
             names = sep.join(unit_label(units[c], lang) for c in behind["unit_code"])
             lines.append(t("brief_behind", lang, label=label, n=len(behind), names=names))
