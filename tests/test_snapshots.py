@@ -290,3 +290,19 @@ def test_png_charts_are_real_images(built):
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         width = int.from_bytes(head[16:20], "big")
         assert width >= 1100
+
+
+def test_two_builds_of_one_month_at_once_give_one_snapshot(data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(_):
+        try:
+            return build_snapshot(data, "2020-06", exports=False).snapshot.snapshot_id
+        except SnapshotExists:
+            return "refused"
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(build, range(2)))
+    assert results == ["2020-06", "refused"]
+    assert [p.name for p in (data / "snapshots").iterdir()] == ["2020-06"]  # no leftover temp folder
+    assert verify_snapshot(data / "snapshots" / "2020-06") == []

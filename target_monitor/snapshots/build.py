@@ -5,7 +5,7 @@ Invariants (why a snapshot can be trusted months later):
   data, registry); the progress table is then computed *from that copy* through the same
   code as the live dashboard. Rebuilding from the folder gives the same numbers by design,
   and `tests/test_snapshots.py` checks it.
-- The folder is written under `.<id>.tmp` and renamed when complete, so a half-built
+- The folder is written under a unique `.<id>.*.tmp` and renamed when complete, so a half-built
   snapshot is never listed; its files are then made read-only. A second build of the same
   month refuses unless forced; a forced build gets the next id (`2020-06-v2`) and the
   earlier folder stays beside it.
@@ -24,6 +24,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -164,9 +165,8 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
     before = _input_hashes(data_dir)
     root = snapshots_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{snapshot_id}.{os.getpid()}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    # unique per build: two sessions of one Streamlit process may build at the same moment
+    tmp = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.", suffix=".tmp", dir=root))
     (tmp / REFERENCE).mkdir(parents=True)
     try:
         step(0.15, "snap_step_freeze")
@@ -234,7 +234,12 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _seal(tmp)
         final = root / snapshot_id
-        os.rename(tmp, final)  # never replaces: a folder with that name was ruled out above
+        try:
+            os.rename(tmp, final)  # never replaces a non-empty folder: a concurrent build that won stays
+        except OSError:
+            if final.exists():
+                raise SnapshotExists(snapshot_id) from None
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
