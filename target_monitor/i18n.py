@@ -262,7 +262,6 @@ TEXT.update({
     ),
     "cli_snap_changed": ("生成快照期间抽取数据发生了变化（可能正在导入）。请稍后重试。",
                          "The extracts changed while the snapshot was being built (an import running?). Retry later."),
-    "cli_snap_not_found": ("找不到快照 {id}。现有快照：{known}", "No snapshot {id}. Existing snapshots: {known}"),
     # 月度快照 page and the snapshot banner
     "page_snapshots": ("月度快照", "Monthly snapshots"),
     "snap_title": ("月度快照", "Monthly snapshots"),

@@ -116,3 +116,12 @@ def test_compare_snapshot_with_revised_data(data, lang):
     text = _text(at)
     assert ("数据修订（同一期间前后数值不同）：0处" if lang == "zh" else "different values): 0") in text
     assert len(at.dataframe) >= 2
+
+
+def test_unknown_snapshot_in_the_url_falls_back_to_live_data(data):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["snapshot"] = "1999-01"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("找不到快照 1999-01" in w.value for w in at.warning)
+    assert "snapshot_id" not in at.session_state
