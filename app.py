@@ -27,6 +27,7 @@ pages = [
     st.Page("pages/records.py", title=t("page_records", lang), url_path="records"),
     st.Page("pages/explore.py", title=t("page_explore", lang), url_path="explore"),
     st.Page("pages/console.py", title=t("page_console", lang), url_path="console"),
+    st.Page("pages/snapshots.py", title=t("page_snapshots", lang), url_path="snapshots"),  # issue 5
 ]
 try:
     st.navigation(pages).run()

@@ -3,6 +3,7 @@
     target-monitor demo [--data-dir DIR]
     target-monitor progress --year 2020 --as-of 2020-06-30 [--format csv|json|table] [--data-dir DIR]
     target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
+    target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -56,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     sq.add_argument("--format", choices=["csv", "json"], default="csv")
     sq.add_argument("--timeout", type=float, default=10.0, help="seconds, 5-30 (default 10)")
     sq.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+
+    # issue 5: monthly snapshots
+    sn = sub.add_parser("snapshot", help="freeze a month-end report into <data-dir>/snapshots/YYYY-MM/")
+    sn.add_argument("--month", required=True, help="YYYY-MM; the snapshot is as of the month's last day")
+    sn.add_argument("--force", action="store_true",
+                    help="build again although the month has a snapshot (the earlier one is kept beside it)")
+    sn.add_argument("--no-pdf", action="store_true", help="skip the PNG charts and the PDF (faster)")
+    sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     return p
 
 
@@ -142,6 +151,80 @@ def cmd_progress(args) -> int:
     return 0
 
 
+def cmd_snapshot(args) -> int:
+    """issue 5: build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
+    from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, snapshots_dir
+
+    lang = args.lang
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
+    try:
+        snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf)
+    except NoDataError:
+        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    except SnapshotExists as exc:
+        existing = str(exc)
+        raise UsageError(t("cli_snap_exists", lang, month=args.month, existing=existing,
+                           path=snapshots_dir(data_dir) / existing)) from None
+    except SnapshotError as exc:
+        code, _, detail = str(exc).partition("|")
+        if code == "bad_month":
+            raise UsageError(t("cli_snap_bad_month", lang, value=args.month)) from None
+        if code == "no_data_month":
+            raise UsageError(t("cli_snap_no_data_month", lang, month=args.month, path=data_dir, latest=detail)) from None
+        if code == "changed_during_build":
+            raise UsageError(t("cli_snap_changed", lang)) from None
+        raise
+    files = len(snap.snapshot.manifest.get("outputs", {})) + 1
+    print(t("cli_snap_done", lang, path=snap.data_dir, as_of=snap.snapshot.as_of, n=files))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from target_monitor.demo import generate_demo
+
+    data_dir = resolve_data_dir(args.data_dir)
+    summary = generate_demo(data_dir, seed=args.seed)
+    rows = sum(v for k, v in summary.get("rows", {}).items())
+    print(t("cli_demo_done", args.lang, path=data_dir, rows=rows, through=summary.get("through")))
+    return 0
+
+
+def cmd_progress(args) -> int:
+    from target_monitor.context import Context
+
+    lang = args.lang
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
+    try:
+        ctx = Context(data_dir)
+    except NoDataError:
+        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    known = ctx.registry.names
+    for name in args.indicator or []:
+        if name not in known:
+            raise UsageError(t("cli_bad_indicator", lang, name=name, known=", ".join(known)))
+    year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
+    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
+    if as_of.year != year:
+        raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
+    df = ctx.progress(year, as_of)
+    if args.indicator:
+        df = df[df["indicator"].isin(args.indicator)]
+    cols = COLUMNS if args.all_columns else CONTRACT_COLUMNS + ["target_basis"]
+    df = df[cols]
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif args.format == "json":
+        records = json.loads(df.to_json(orient="records", force_ascii=False, date_format="iso"))
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    else:
+        print(df.to_string(index=False, na_rep="—"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -151,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_progress(args)
         if args.command == "sql":  # issue 6
             return cmd_sql(args)
+        if args.command == "snapshot":  # issue 5
+            return cmd_snapshot(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

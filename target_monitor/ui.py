@@ -23,6 +23,10 @@ CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show a
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _context(data_dir: str, version: str) -> Context:
+    from target_monitor.snapshots.frozen import VERSION_PREFIX, SnapshotContext
+
+    if version.startswith(VERSION_PREFIX):  # issue 5: `data_dir` is a snapshot folder
+        return SnapshotContext(Path(data_dir))
     return Context(Path(data_dir))
 
 
@@ -53,6 +57,7 @@ class Frame:
     lang: str
     year: int
     as_of: date
+    snapshot: object = None  # issue 5: the SnapshotInfo being viewed, None for live data
 
     @property
     def key(self) -> tuple[str, str]:
@@ -110,19 +115,25 @@ def build_frame() -> Frame:
             format_func=lambda x: "中文" if x == "zh" else "English", horizontal=True,
         )
     st.query_params["lang"] = lang
+    snap = opened_snapshot(directory, lang)  # issue 5: a snapshot opened on the 月度快照 page
     try:
-        ctx = context(directory)
+        ctx = snapshot_context(snap) if snap is not None else context(directory)
     except Exception as exc:  # no extracts in a chosen data directory: say where and what to do
         st.error(t("no_data", lang, path=directory))
         st.caption(str(exc))
         st.stop()
     with st.sidebar:
         years = ctx.years()
-        year = st.selectbox(t("year", lang), years, index=len(years) - 1, key="year")
-        as_of = st.date_input(
-            t("as_of", lang), value=ctx.latest_day(year), min_value=_date(year, 1, 1),
-            max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
-        )
+        if snap is not None:  # frozen: the snapshot's year and as-of date only
+            year = st.selectbox(t("year", lang), years, index=0, key=f"year_snap_{snap.snapshot_id}", disabled=True)
+            as_of = st.date_input(t("as_of", lang), value=snap.as_of, key=f"as_of_snap_{snap.snapshot_id}",
+                                  disabled=True, help=t("snap_as_of_help", lang), format="YYYY-MM-DD")
+        else:
+            year = st.selectbox(t("year", lang), years, index=len(years) - 1, key="year")
+            as_of = st.date_input(
+                t("as_of", lang), value=ctx.latest_day(year), min_value=_date(year, 1, 1),
+                max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
+            )
         if ctx.is_demo:
             st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
             st.caption(t("demo_note", lang))
@@ -132,9 +143,64 @@ def build_frame() -> Frame:
     )
     stamp = t("data_as_of", lang, date=as_of.isoformat())
     st.markdown(f'{badge}<span class="tm-stamp">{stamp}</span>', unsafe_allow_html=True)
-    f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of)
+    if snap is not None:
+        snapshot_banner(snap, lang)
+    f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap)
     st.session_state["_frame"] = f
     return f
+
+
+# --- issue 5: viewing a frozen snapshot -------------------------------------------------------
+
+SNAPSHOT_KEY = "snapshot_id"
+
+
+def snapshot_context(snap) -> Context:
+    from target_monitor.snapshots.frozen import VERSION_PREFIX, PROGRESS
+
+    return _context(str(snap.path), VERSION_PREFIX + snap.manifest.get("outputs", {}).get(PROGRESS, "")[:16])
+
+
+def opened_snapshot(directory: Path, lang: str):
+    """The snapshot chosen on the 月度快照 page (session state, or ?snapshot= in the URL), or None."""
+    from target_monitor.snapshots.frozen import SnapshotError, find_snapshot
+
+    wanted = st.session_state.get(SNAPSHOT_KEY) or st.query_params.get("snapshot")
+    if not wanted:
+        return None
+    try:
+        snap = find_snapshot(directory, str(wanted))
+    except SnapshotError:
+        st.session_state.pop(SNAPSHOT_KEY, None)
+        st.query_params.pop("snapshot", None)
+        st.warning(t("snap_not_found_ui", lang, id=wanted))
+        return None
+    st.session_state[SNAPSHOT_KEY] = snap.snapshot_id
+    st.query_params["snapshot"] = snap.snapshot_id
+    return snap
+
+
+def open_snapshot(snapshot_id: str | None) -> None:
+    """Show this snapshot on every page (None: back to live data)."""
+    if snapshot_id:
+        st.session_state[SNAPSHOT_KEY] = snapshot_id
+        st.query_params["snapshot"] = snapshot_id
+    else:
+        st.session_state.pop(SNAPSHOT_KEY, None)
+        st.query_params.pop("snapshot", None)
+
+
+def snapshot_banner(snap, lang: str) -> None:
+    from target_monitor.snapshots.frozen import created_local
+
+    text = t("snap_banner", lang, id=snap.snapshot_id, date=snap.as_of.isoformat(),
+             created=created_local(snap.created_at))
+    st.markdown(f'<div class="tm-snapshot">{text}</div>', unsafe_allow_html=True)
+    with st.sidebar:
+        st.info(t("snap_sidebar", lang, id=snap.snapshot_id, date=snap.as_of.isoformat()))
+        if st.button(t("snap_leave", lang), key="leave_snapshot"):
+            open_snapshot(None)
+            st.rerun()
 
 
 def clear_frame() -> None:
@@ -171,7 +237,11 @@ def frame() -> Frame:
         st.session_state["_legacy_rerun"] = True
         _leave_legacy_pages_mode()
         st.rerun()
-    return build_frame()
+    # Built here (the page ran without app.py): not kept in the session, or every later run
+    # would reuse this run's choices (issue 5 found it: an opened snapshot never showed).
+    f = build_frame()
+    clear_frame()
+    return f
 
 
 CSS = """
@@ -187,6 +257,8 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 .tm-card .lbl { font-size:1.05rem; color:#333; font-weight:600; }
 .tm-card .big { font-size:2.1rem; font-weight:700; color:#111; line-height:1.2; }
 .tm-card .sub { font-size:0.95rem; color:#333; line-height:1.6; }
+.tm-snapshot { font-size:1.05rem; padding:8px 14px; border:2px solid #0072B2; background:#eef5fb;
+                border-radius:6px; color:#0b3a5c; font-weight:600; }
 .tm-status { display:inline-block; padding:1px 8px; border-radius:4px; color:white; font-weight:700; }
 </style>
 """

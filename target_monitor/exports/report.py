@@ -1,0 +1,75 @@
+"""What every export of a report needs, gathered once (no Streamlit, no SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from target_monitor.i18n import t, unit_label
+from target_monitor.reference import Units
+from target_monitor.registry import Indicator, Registry
+
+# print-friendly traffic-light fills (light tints of the Okabe–Ito status colours, dark text)
+STATUS_FILL = {
+    "done": "#B8E0C8",
+    "met": "#B8E0C8",
+    "ahead": "#BFD9EE",
+    "slightly_behind": "#FBE3A6",
+    "far_behind": "#F5B9A1",
+    "not_met": "#F5B9A1",
+    "no_target": "#E4E4E4",
+    "no_data": "#F0F0F0",
+}
+LEGEND_STATUSES = ("done", "ahead", "slightly_behind", "far_behind", "met", "not_met")
+
+
+@dataclass
+class Report:
+    registry: Registry
+    units: Units
+    year: int
+    as_of: date
+    progress: pd.DataFrame
+    monthly: pd.DataFrame
+    lang: str = "zh"
+    revisions: pd.DataFrame | None = None
+    compared_with: str | None = None
+    snapshot_id: str | None = None
+    created_at: str | None = None
+    data_through: date | None = None
+    is_demo: bool = False
+    target_sources: list[str] = field(default_factory=list)
+
+    @property
+    def time_progress_pct(self) -> float:
+        return float(self.progress["time_progress_pct"].iloc[0])
+
+    @property
+    def district(self) -> str:
+        return unit_label(self.units.root(), self.lang)
+
+    def date_long(self) -> str:
+        d = self.as_of
+        return t("date_long", self.lang, y=d.year, m=d.month, d=d.day, mon=_MONTHS[d.month - 1])
+
+    def title(self) -> str:
+        return t("xl_title", self.lang, district=self.district, year=self.year, date=self.date_long())
+
+    def children(self) -> list[str]:
+        """Child unit codes in the order of the task breakdown table."""
+        kids = self.progress[self.progress["level"] == "child"][["unit_code", "sort_order"]].drop_duplicates()
+        return list(kids.sort_values(["sort_order", "unit_code"])["unit_code"])
+
+    def row(self, unit_code: str, ind: Indicator, basis: str = "own") -> pd.Series | None:
+        p = self.progress
+        sel = p[(p["unit_code"] == unit_code) & (p["indicator"] == ind.name) & (p["target_basis"] == basis)]
+        return sel.iloc[0] if len(sel) else None
+
+    def unit_name(self, code: str) -> str:
+        return unit_label(self.units[code], self.lang)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")

@@ -1,0 +1,127 @@
+"""The 月度快照 page (issue 5): build with a progress bar, list, download, open, compare."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from target_monitor.context import Context
+from target_monitor.snapshots import build_snapshot, list_snapshots
+
+from test_snapshots import JUNE, _revise_june
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+
+
+@pytest.fixture
+def data(demo_dir, tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "data"
+    shutil.copytree(demo_dir / "extracts", d / "extracts")
+    monkeypatch.setenv("TARGET_MONITOR_DATA", str(d))
+    return d
+
+
+def _page(lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page("pages/snapshots.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
+    parts += [str(d.value.to_csv()) if hasattr(d.value, "to_csv") else str(d.value) for d in at.dataframe]
+    parts += [s.value for s in at.success] + [w.value for w in at.warning] + [i.value for i in at.info]
+    parts += [i.value for i in at.sidebar.info]
+    return "\n".join(parts)
+
+
+def test_build_from_the_page_then_refuse_a_second_time(data):
+    at = _page()
+    assert "还没有快照" in _text(at)
+    at.selectbox(key="snap_month").set_value("2020-06")
+    at.button(key="snap_build").click().run()
+    assert not at.exception, at.exception
+    assert "快照 2020-06 已生成" in _text(at)
+    assert [s.snapshot_id for s in list_snapshots(data)] == ["2020-06"]
+    assert (data / "snapshots" / "2020-06" / "report.pdf").exists()
+    labels = [b.label for b in at.get("download_button")]
+    assert {"下载 Excel", "下载 PDF", "下载 CSV"} <= set(labels)
+    assert "✔ 与清单一致" in _text(at)
+
+    at.button(key="snap_build").click().run()  # same month again, no force: refused, nothing written
+    assert not at.exception
+    assert "已有快照 2020-06" in _text(at)
+    assert [s.snapshot_id for s in list_snapshots(data)] == ["2020-06"]
+
+
+def test_open_snapshot_every_page_reads_frozen_data(data):
+    build_snapshot(data, "2020-06", exports=False)
+    frozen = Context(data).progress(2020, JUNE)
+    _revise_june(data, "500107-01", drop=25)
+    live = Context(data).progress(2020, JUNE)
+    sel = (frozen["level"] == "parent") & (frozen["indicator"] == "urban_new_employment") \
+        & (frozen["target_basis"] == "own")
+    frozen_total, live_total = int(frozen.loc[sel, "actual"].iloc[0]), int(live.loc[sel, "actual"].iloc[0])
+    assert frozen_total == live_total + 25
+
+    at = _page()
+    at.button(key="snap_open").click().run()
+    assert not at.exception, at.exception
+    for page in ("overview.py", "compare.py", "trend.py", "unit_detail.py"):
+        at.switch_page(f"pages/{page}")
+        at.run()
+        assert not at.exception, (page, at.exception)
+        assert "正在查看月度快照 2020-06" in _text(at), page  # the banner above the page
+        assert "正在查看快照 2020-06" in _text(at), page  # and the sidebar notice
+        assert [d.value for d in at.sidebar.date_input] == [JUNE]
+    at.switch_page("pages/overview.py")
+    at.run()
+    text = _text(at)
+    assert f"全区城镇新增就业{frozen_total}人" in text
+    assert f"全区城镇新增就业{live_total}人" not in text
+
+    at.button(key="leave_snapshot").click().run()
+    assert not at.exception
+    text = _text(at)
+    assert "正在查看快照" not in text
+    assert f"全区城镇新增就业{live_total}人" in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_compare_snapshot_with_revised_data(data, lang):
+    build_snapshot(data, "2020-05", exports=False)
+    build_snapshot(data, "2020-06", exports=False)
+    _revise_june(data, "500107-01", drop=25)
+    at = _page(lang)
+    at.selectbox(key="snap_cmp_old").set_value("2020-06")
+    at.selectbox(key="snap_cmp_new").set_value("__live__")
+    at.run()
+    assert not at.exception, at.exception
+    text = _text(at)
+    assert ("数据修订（同一期间前后数值不同）：2处" if lang == "zh" else "Revisions (same period, different values): 2") in text
+    assert ("杨家坪街道" if lang == "zh" else "Yangjiaping Subdistrict") in text
+    # May against June: movement between months, and no revision of May's period
+    at.selectbox(key="snap_cmp_old").set_value("2020-05")
+    at.selectbox(key="snap_cmp_new").set_value("2020-06")
+    at.run()
+    assert not at.exception, at.exception
+    text = _text(at)
+    assert ("数据修订（同一期间前后数值不同）：0处" if lang == "zh" else "different values): 0") in text
+    assert len(at.dataframe) >= 2
+
+
+def test_unknown_snapshot_in_the_url_falls_back_to_live_data(data):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["snapshot"] = "1999-01"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("找不到快照 1999-01" in w.value for w in at.warning)
+    assert "snapshot_id" not in at.session_state
