@@ -181,50 +181,6 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
-    from target_monitor.demo import generate_demo
-
-    data_dir = resolve_data_dir(args.data_dir)
-    summary = generate_demo(data_dir, seed=args.seed)
-    rows = sum(v for k, v in summary.get("rows", {}).items())
-    print(t("cli_demo_done", args.lang, path=data_dir, rows=rows, through=summary.get("through")))
-    return 0
-
-
-def cmd_progress(args) -> int:
-    from target_monitor.context import Context
-
-    lang = args.lang
-    data_dir = resolve_data_dir(args.data_dir)
-    if not data_dir.is_dir():
-        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
-    try:
-        ctx = Context(data_dir)
-    except NoDataError:
-        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
-    known = ctx.registry.names
-    for name in args.indicator or []:
-        if name not in known:
-            raise UsageError(t("cli_bad_indicator", lang, name=name, known=", ".join(known)))
-    year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
-    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
-    if as_of.year != year:
-        raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
-    df = ctx.progress(year, as_of)
-    if args.indicator:
-        df = df[df["indicator"].isin(args.indicator)]
-    cols = COLUMNS if args.all_columns else CONTRACT_COLUMNS + ["target_basis"]
-    df = df[cols]
-    if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False))
-    elif args.format == "json":
-        records = json.loads(df.to_json(orient="records", force_ascii=False, date_format="iso"))
-        print(json.dumps(records, ensure_ascii=False, indent=1))
-    else:
-        print(df.to_string(index=False, na_rep="—"))
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:

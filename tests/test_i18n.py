@@ -11,7 +11,7 @@ from target_monitor.pace import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 # keys whose languages use different parts of the values passed (English dates spell the month)
-DIFFERENT_FORMS = {"date_md": {"m", "d", "mon"}}
+DIFFERENT_FORMS = {"date_md": {"m", "d", "mon"}, "date_long": {"y", "m", "d", "mon"}}
 
 
 @pytest.mark.parametrize("key", sorted(TEXT))

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
 from target_monitor.store import Store, data_version, parquet_files
-from tests.test_pages import APP
+from test_pages import APP
 
 
 def _copy(demo_dir, tmp_path):
