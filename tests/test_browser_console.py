@@ -92,3 +92,26 @@ def test_console_query_and_download(app_url, tmp_path):
             assert not Path("/tmp/evil.csv").exists()
         finally:
             browser.close()
+
+
+def test_compare_row_click_drills_down_to_the_unit(app_url):
+    """镇街对比 → click a unit's row → 镇街详情 of that unit → its records."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(app_url + "/compare")
+            grid = page.locator("[data-testid=stDataFrame]").first
+            grid.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            box = grid.bounding_box()
+            # the row-selection marker of the third data row (header row, then 35 px per row)
+            page.mouse.click(box["x"] + 12, box["y"] + 35 * 3 + 17)
+            expect(page.get_by_role("heading", name="石坪桥街道目标任务完成情况")).to_be_visible(timeout=30_000)
+            page.get_by_text("查看 石坪桥街道 的明细记录").click()
+            expect(page.get_by_role("heading", name="石坪桥街道 · 明细记录")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("人员标识已脱敏")).to_be_visible()
+        finally:
+            browser.close()
