@@ -115,3 +115,28 @@ def test_compare_row_click_drills_down_to_the_unit(app_url):
             expect(page.get_by_text("人员标识已脱敏")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_records_download_is_masked_xlsx(app_url, tmp_path):
+    """明细记录 → 下载 Excel: every matching record, person keys masked, text not formulas."""
+    from openpyxl import load_workbook
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+            page.goto(app_url + "/records?unit=500107-12")
+            button = page.get_by_role("button", name="下载 Excel")
+            button.wait_for(timeout=60_000)
+            with page.expect_download(timeout=30_000) as info:
+                button.click()
+            path = tmp_path / "records.xlsx"
+            info.value.save_as(path)
+        finally:
+            browser.close()
+    ws = load_workbook(path).active
+    header = [c.value for c in ws[1]]
+    keys = [row[header.index("人员标识（身份证号脱敏键）")] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(keys) == 282  # 铜罐驿镇, 2020 new employment to 30 June
+    assert all(k[6:14] == "********" and len(k) == 18 for k in keys)
