@@ -30,8 +30,7 @@ picked = st.dataframe(styled, hide_index=True, width="stretch", height=(len(tabl
                       on_select="rerun", selection_mode="single-row", key="compare_table")
 st.caption(f.t("drill_hint"))
 ui.drill_to_unit([by_label.get(table.iloc[i][f.t("unit_name")]) for i in picked.selection.rows])
-st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
-                   file_name=f"progress_{f.as_of}.csv", mime="text/csv")
+ui.download_buttons(table, f"progress_{f.as_of}", lang, key="compare_dl")  # issue 6: CSV + XLSX, neutralised
 
 st.divider()
 chart_ind = st.selectbox(f.t("choose_indicator"), [i.name for i in indicators], key="compare_chart_ind",
