@@ -32,13 +32,11 @@ with tab_table:
                           on_select="rerun", selection_mode="single-row", key="compare_table")
     st.caption(f.t("drill_hint"))
     ui.drill_to_unit([by_label.get(table.iloc[i][f.t("unit_name")]) for i in picked.selection.rows])
-    st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"progress_{f.as_of}.csv", mime="text/csv", key="dl_table")
+    ui.download_buttons(table, f"progress_{f.as_of}", lang, key="compare_dl")  # issue 6: CSV + XLSX, neutralised
 with tab_detail:
     detail = detail_table(df, ctx.registry, ctx.ref.units, lang)
     st.dataframe(detail, hide_index=True, width="stretch", height=600, placeholder="—")
-    st.download_button(f.t("download_csv"), detail.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"progress_detail_{f.as_of}.csv", mime="text/csv", key="dl_detail")
+    ui.download_buttons(detail, f"progress_detail_{f.as_of}", lang, key="compare_detail_dl")
 
 st.divider()
 chart_ind = st.selectbox(f.t("choose_indicator"), [i.name for i in indicators], key="compare_chart_ind",

@@ -55,3 +55,6 @@ for ind in indicators:
     st.markdown(f"**{ind.label[lang]}**")
     st.plotly_chart(charts.bullet_chart(ind, own, alloc, tp, lang), key=f"bullet_{ind.name}",
                     config={"displayModeBar": False})
+
+# issue 6: download the whole progress table behind these figures
+ui.download_buttons(df, f"progress_all_{f.as_of}", lang, key="overview_dl")

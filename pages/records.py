@@ -42,5 +42,5 @@ st.caption(f.t("records_count", total=f"{total:,}", page=page, pages=pages, size
 frame = records.record_page(ctx.store, reg, q, page, size)
 st.dataframe(records.labelled(frame, ext, lang), hide_index=True, width="stretch")
 st.caption(f.t("records_download_note", cap=f"{records.MAX_DOWNLOAD_ROWS:,}"))
-ui.download_buttons(records.labelled(records.all_records(ctx.store, reg, q), ext, lang),
+ui.download_buttons(lambda: records.labelled(records.all_records(ctx.store, reg, q), ext, lang),
                     f"records_{code}_{ext_name}_{f.as_of}", lang, key="records_dl")

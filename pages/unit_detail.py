@@ -22,8 +22,9 @@ progress = f.progress()
 missing = f.missing_months().get(code)
 if missing:
     st.warning(f.t("missing_months", months="、".join(f.t("month_n", m=m) for m in missing)))
-st.dataframe(unit_table(progress, code, ctx.registry, ctx.ref.units, lang), hide_index=True, width="stretch",
-             placeholder="—")
+table = unit_table(progress, code, ctx.registry, ctx.ref.units, lang)
+st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
+ui.download_buttons(table, f"unit_{code}_{f.as_of}", lang, key="unit_dl")  # issue 6
 # issue 6: drill-down to the records behind these figures
 st.page_link("pages/records.py", label=f.t("records_link", unit=names[code]), query_params={"unit": code})
 

@@ -39,31 +39,30 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return neutralise(df).to_csv(index=False).encode("utf-8-sig")
 
 
+def _cell(v):
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if hasattr(v, "item"):  # numpy scalar
+        return v.item()
+    return v
+
+
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
-    """One-sheet XLSX; text cells are neutralised and written as text, never as formulas."""
+    """One-sheet XLSX (openpyxl, write-only mode for speed); text cells are neutralised first.
+
+    After `neutralise` no text starts with `=`, which is the only thing openpyxl would write
+    as a formula; the test reads the file back and checks every such cell is a string.
+    """
     from openpyxl import Workbook
 
     safe = neutralise(df)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
     ws.append([str(c) for c in safe.columns])
-    for row in safe.itertuples(index=False):
-        cells = []
-        for v in row:
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                cells.append(None)
-            elif hasattr(v, "item"):  # numpy scalar
-                cells.append(v.item())
-            elif isinstance(v, pd.Timestamp):
-                cells.append(v.to_pydatetime())
-            else:
-                cells.append(v)
-        ws.append(cells)
-    for row in ws.iter_rows(min_row=1):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl would otherwise turn a leading '=' into a formula
+    for row in safe.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

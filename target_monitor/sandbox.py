@@ -235,7 +235,8 @@ class Sandbox:
         if len(sql) > MAX_SQL_CHARS:
             raise SqlError("refused", "sql_too_long", limit=MAX_SQL_CHARS)
         try:
-            statements = self.con.extract_statements(sql)
+            with self.con.cursor() as cur:  # never the shared connection itself: sessions run in parallel
+                statements = cur.extract_statements(sql)
         except duckdb.Error as exc:
             raise SqlError("refused", "sql_syntax", error=_first_line(exc)) from None
         if not statements:

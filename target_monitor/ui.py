@@ -279,17 +279,19 @@ def sandbox(f: Frame):
     return _sandbox(*f.key, f.year, f.as_of)
 
 
-def download_buttons(df: pd.DataFrame, name: str, lang: str, key: str) -> None:
+def download_buttons(data, name: str, lang: str, key: str) -> None:
     """CSV (utf-8-sig) and XLSX buttons side by side; formula injection neutralised in both.
 
-    The XLSX is built only when clicked (a callable), so a large result does not slow every rerun.
+    `data` is a DataFrame or a function returning one. Files are built only when a button is
+    clicked (callables), so a large result or record list does not slow every rerun.
     """
     from target_monitor.downloads import to_csv_bytes, to_xlsx_bytes
 
+    frame = data if callable(data) else (lambda: data)
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(t("download_csv_file", lang), to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"{key}_csv", on_click="ignore")
-    c2.download_button(t("download_xlsx", lang), lambda: to_xlsx_bytes(df), file_name=f"{name}.xlsx",
+    c1.download_button(t("download_csv_file", lang), lambda: to_csv_bytes(frame()), file_name=f"{name}.csv",
+                       mime="text/csv", key=f"{key}_csv", on_click="ignore")
+    c2.download_button(t("download_xlsx", lang), lambda: to_xlsx_bytes(frame()), file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx", on_click="ignore")
 

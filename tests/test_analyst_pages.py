@@ -126,3 +126,15 @@ def test_unit_detail_links_to_records(demo_env):
     at = _open("unit_detail.py", "zh", {"unit": "500107-11"})
     links = at.get("page_link")
     assert any("西彭镇" in link.proto.label and "records" in link.proto.page for link in links)
+
+
+@pytest.mark.parametrize("page", ["overview.py", "compare.py", "trend.py", "unit_detail.py", "records.py", "explore.py"])
+def test_downloads_everywhere(demo_env, page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page != "overview.py":
+        at.switch_page(f"pages/{page}")
+        at.run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载 CSV" in labels and "下载 Excel" in labels

@@ -428,3 +428,27 @@ def test_must_pass(sandbox, demo_ctx, demo_dir, sql, check):
     result = sandbox.run(sql)
     assert not result.truncated
     check(result.frame, demo_ctx, demo_dir)
+
+
+def test_a_timeout_cancels_only_its_own_query(sandbox):
+    """Two sessions at once: one query times out, the other (running meanwhile) is not interrupted."""
+    import threading
+
+    outcome = {}
+
+    def endless():
+        try:
+            sandbox.run("select count(*) from range(100000000000) a, range(100000000) b", timeout=5)
+        except SqlError as exc:
+            outcome["status"] = exc.status
+
+    worker = threading.Thread(target=endless)
+    worker.start()
+    answers = []
+    deadline = time.perf_counter() + 4.5
+    while time.perf_counter() < deadline:
+        answers.append(int(sandbox.run("select count(*) as n from ext_loans").frame["n"].iloc[0]))
+        time.sleep(0.5)
+    worker.join(timeout=10)
+    assert outcome == {"status": "timeout"}
+    assert answers and set(answers) == {144}
