@@ -108,3 +108,7 @@ with c4.popover(f.t("meeting_settings"), width="stretch"):
         qp["views"] = ",".join(chosen)
         qp["interval"] = str(int(secs))
         st.rerun()
+# a presenter's clicker sends PageDown/PageUp (or the arrow keys): map them, and the space bar,
+# to the buttons above, so nobody needs the mouse
+st.iframe(meeting.keyboard_script(f.t("meeting_prev"), f.t("meeting_next"),
+                                  f.t("meeting_resume") if state["mt_paused"] else f.t("meeting_pause")), height=1)

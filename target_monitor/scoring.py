@@ -377,6 +377,10 @@ def demo_work_items(unit_codes: list[str], year: int) -> dict[tuple[str, str], f
 # ------------------------------------------------------------------ tables for the scores page
 
 
+def _paren(label: str, points: float, lang: str) -> str:
+    return f"{label}（{points:g}）" if lang == "zh" else f"{label} ({points:g})"
+
+
 def score_table(scores: list[UnitScore], config: ScoringConfig, registry: Registry, names: dict[str, str],
                 lang: str) -> pd.DataFrame:
     """Assessed units by total: place, unit, each task's points, group subtotals, total, 先进."""
@@ -391,9 +395,10 @@ def score_table(scores: list[UnitScore], config: ScoringConfig, registry: Regist
         line = {t("meeting_place", lang): place, t("unit", lang): names.get(s.unit_code, s.unit_code)}
         for g in TASK_GROUPS:
             for item in (i for i in config.tasks if i.group == g):
-                line[f"{registry.get(item.indicator).short_label[lang]}（{item.weight:g}）"] = s.task_scores[item.indicator]
-            line[f"{config.group_labels[g][lang]}（{config.group_points[g]:g}）"] = s.group_totals[g]
-        line[f"{config.work_label[lang]}（{config.work_points:g}）"] = s.group_totals["work"]
+                line[_paren(registry.get(item.indicator).short_label[lang], item.weight, lang)] = \
+                    s.task_scores[item.indicator]
+            line[_paren(config.group_labels[g][lang], config.group_points[g], lang)] = s.group_totals[g]
+        line[_paren(config.work_label[lang], config.work_points, lang)] = s.group_totals["work"]
         line[t("score_total", lang)] = s.total
         line[t("score_all_done", lang)] = ("✔ " + t("yes", lang)) if s.all_tasks_done else ("✖ " + t("no", lang))
         line[t("score_advanced", lang)] = t("score_advanced_n", lang, n=s.advanced_rank) if s.advanced_rank else ""

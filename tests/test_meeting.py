@@ -86,7 +86,7 @@ def test_behind_view_gives_the_pace_needed(views):
     html = views["behind"]
     assert "铜罐驿镇" in html and "剩余6个月，月均需完成120人" in html
     assert "剩余6个月，月均需完成8.94万元" in html
-    assert "西彭镇" not in html.split("城镇新增就业")[1].split("mt-col-h")[0]
+    assert "西彭镇" not in html.split("新增就业")[1].split("mt-col-h")[0]
 
 
 def test_scores_view(views):
