@@ -22,7 +22,7 @@ with c1:
     st.iframe(
         f"""<textarea id="src" style="position:absolute;left:-9999px">{text.replace("<", "&lt;")}</textarea>
 <button id="b" style="font-size:16px;padding:8px 18px;border:1px solid #888;border-radius:8px;background:#fff;cursor:pointer;
- font-family:'Noto Sans CJK SC',sans-serif">📋 {f.t("brief_copy")}</button>
+ font-family:'Noto Sans CJK SC',sans-serif">{f.t("brief_copy")}</button>
 <script>
 const b = document.getElementById('b');
 b.onclick = async () => {{

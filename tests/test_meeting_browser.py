@@ -153,3 +153,16 @@ def test_rotation_pause_and_next(server, page):
     page.keyboard.press("PageDown")
     page.wait_for_function("t => document.querySelector('.mt-title')?.textContent !== t", arg=now_on,
                            timeout=15000)
+
+
+def test_briefing_copy_button_puts_the_text_on_the_clipboard(server, page):
+    """The 通报 page's copy button (same server; a real click in a real browser)."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{server}/briefing?lang=zh")
+    page.wait_for_selector("text=关于九龙坡区2020年就业目标任务完成情况的通报", timeout=40000)
+    frame = page.frame_locator("iframe").first
+    frame.get_by_role("button", name="复制全文").click()
+    frame.get_by_text("✔ 已复制").wait_for(timeout=10000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("关于九龙坡区2020年就业目标任务完成情况的通报")
+    assert "铜罐驿镇完成28.2%，慢于序时进度21.8个百分点，剩余6个月，月均需完成120人" in copied
