@@ -176,3 +176,15 @@ def test_briefing_page(demo_env, lang):
     else:
         assert "21,083 persons, 68.0% of the annual target" in text
     assert len(at.get("download_button")) == 2
+
+
+def test_meeting_scores_view_basis_from_url(demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/meeting.py")
+    at.query_params["view"] = "scores"
+    at.query_params["basis"] = "time_progress"
+    at.run()
+    assert not at.exception
+    text = _text(at)
+    assert "考核评分" in text and "先进单位（前5名）：西彭镇、石桥铺街道" in text
