@@ -198,6 +198,17 @@ def parse_work_value(item: WorkItem, raw, where: str) -> float:
     return missing
 
 
+def _read_csv_text(path: Path) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (a CSV saved by Chinese Excel)."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ScoringConfigError(f"{path}：无法识别文件编码，请另存为“CSV UTF-8”后重试。")
+
+
 def load_work_items(path: Path, config: ScoringConfig, year: int) -> dict[tuple[str, str], float]:
     """{(unit_code, item): value} for `year`. Missing file: nothing entered yet."""
     path = Path(path)
@@ -205,7 +216,7 @@ def load_work_items(path: Path, config: ScoringConfig, year: int) -> dict[tuple[
         return {}
     known = {w.name: w for w in config.work_items}
     out: dict[tuple[str, str], float] = {}
-    text = path.read_text(encoding="utf-8-sig")
+    text = _read_csv_text(path)
     for lineno, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         where = f"{path} 第{lineno}行"
         missing_cols = [c for c in ("year", "unit_code", "item", "value") if c not in row]
@@ -227,7 +238,7 @@ def save_work_items(path: Path, year: int, values: dict[tuple[str, str], float |
     path = Path(path)
     keep = []
     if path.exists():
-        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))):
+        for row in csv.DictReader(io.StringIO(_read_csv_text(path))):
             if str(row.get("year", "")).strip() != str(year):
                 keep.append({c: row.get(c, "") for c in WORK_ITEM_COLUMNS})
     for (unit, item), value in sorted(values.items()):
