@@ -3,7 +3,6 @@
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from target_monitor import ui
 from target_monitor.briefing import build_briefing
@@ -20,10 +19,10 @@ c1, c2, c3 = st.columns(3)
 with c1:
     # a real button that copies the whole text (execCommand works inside the component's iframe,
     # where the async clipboard API may be blocked)
-    components.html(
+    st.iframe(
         f"""<textarea id="src" style="position:absolute;left:-9999px">{text.replace("<", "&lt;")}</textarea>
 <button id="b" style="font-size:16px;padding:8px 18px;border:1px solid #888;border-radius:8px;background:#fff;cursor:pointer;
- font-family:'Noto Sans CJK SC',sans-serif">📋 {f.t("brief_copy")}</button>
+ font-family:'Noto Sans CJK SC',sans-serif">{f.t("brief_copy")}</button>
 <script>
 const b = document.getElementById('b');
 b.onclick = async () => {{

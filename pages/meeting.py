@@ -1,7 +1,8 @@
 """会议模式: the projected screen. Five views rotate automatically; pause, previous and next are
 large buttons; the views, their order, the interval and the current view live in the URL
-(/meeting?views=headline,ranking,behind&interval=20&view=ranking[&as_of=2020-05-31][&lang=en])."""
+(/meeting?views=headline,ranking,behind&interval=20&view=ranking[&as_of=2020-05-31][&basis=time_progress][&lang=en])."""
 
+import dataclasses
 import time
 
 import streamlit as st
@@ -10,7 +11,7 @@ from target_monitor import meeting, ui
 from target_monitor.paths import reference_dir
 from target_monitor.progress import parent_rows
 from target_monitor.ranking import build_ranking, load_flag_rules, previous_month_end
-from target_monitor.scoring import load_scoring, load_work_items, score_units, work_items_path
+from target_monitor.scoring import BASES, load_scoring, load_work_items, score_units, work_items_path
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
@@ -36,6 +37,8 @@ try:
     ref = reference_dir(ctx.data_dir)
     rk = build_ranking(now, before, as_of, load_flag_rules(ref, ctx.registry))
     cfg = load_scoring(ref, ctx.registry)
+    if qp.get("basis") in BASES:  # &basis=time_progress: the mid-year preview on the scores view
+        cfg = dataclasses.replace(cfg, basis=qp.get("basis"))
     scores = score_units(now, cfg, load_work_items(work_items_path(ctx.data_dir), cfg, f.year))
 except ValueError as exc:  # a flags.yaml / scoring.yaml / work_items.csv problem: say which and where
     st.error(f.t("config_error", error=exc))
@@ -108,3 +111,7 @@ with c4.popover(f.t("meeting_settings"), width="stretch"):
         qp["views"] = ",".join(chosen)
         qp["interval"] = str(int(secs))
         st.rerun()
+# a presenter's clicker sends PageDown/PageUp (or the arrow keys): map them, and the space bar,
+# to the buttons above, so nobody needs the mouse
+st.iframe(meeting.keyboard_script(f.t("meeting_prev"), f.t("meeting_next"),
+                                  f.t("meeting_resume") if state["mt_paused"] else f.t("meeting_pause")), height=1)

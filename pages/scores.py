@@ -36,7 +36,8 @@ if adv:
 else:
     st.info(f.t("score_no_advanced", min=f"{cfg.min_total:g}"))
 table = score_table(scores, cfg, ctx.registry, names, lang)
-st.dataframe(table, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3)
+points = {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.columns[2:] if table[c].dtype.kind == "f"}
+st.dataframe(table, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3, column_config=points)
 st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
                    file_name=f"scores_{f.as_of}.csv", mime="text/csv")
 not_assessed = [names[s.unit_code] for s in scores if not s.assessed]

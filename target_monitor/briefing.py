@@ -201,7 +201,12 @@ def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, mis
         own, alloc = parent_rows(progress, ind.name)
         overall.append(district_sentence(ind, own, alloc, as_of, lang))
     by_unit = [s for s in (units_sentence(ind, progress, names, lang) for ind in registry.indicators) if s]
-    laggards = laggard_sentences(registry, progress, names, lang) or [t("brief_no_laggards", lang)]
+    if progress["target"].notna().any():
+        laggards = laggard_sentences(registry, progress, names, lang) or [t("brief_no_laggards", lang)]
+    else:  # no task breakdown table for the year: nothing to be behind on
+        laggards = []
+    if not by_unit:
+        by_unit = [t("no_targets_year", lang, year=year)]
     return Briefing(title=title, subtitle=subtitle, sections=[
         (t("brief_h_overall", lang), overall),
         (t("brief_h_units", lang), by_unit),

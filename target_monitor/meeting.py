@@ -32,7 +32,9 @@ from target_monitor.scoring import ScoringConfig, UnitScore
 VIEWS = ("headline", "ranking", "behind", "trend", "scores")
 DEFAULT_INTERVAL = 20
 MIN_INTERVAL, MAX_INTERVAL = 5, 600
-MAX_BEHIND_PER_COLUMN = 7  # what fits at 28 px; the rest is counted, never silently dropped
+# what fits at 28 px per column (English names and phrases are longer); the rest is counted,
+# never silently dropped
+MAX_BEHIND_PER_COLUMN = {"zh": 7, "en": 4}
 
 # projector palette: (fill, text); the symbol and word always accompany the fill
 PALETTE = {
@@ -140,7 +142,7 @@ def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
         shown = f"{fmt_number(ind, value)}%" if not is_missing(value) else "—"
     else:
         value = row["completion_pct"]
-        mark, mark_label = time_progress, t("legend_pace", lang)
+        mark, mark_label = time_progress, t("meeting_mark_pace", lang)
         scale = max(120.0, (value or 0) + 5)
         shown = fmt_pct(value)
     status = row["status"]
@@ -252,7 +254,8 @@ def behind_view(registry: Registry, progress: pd.DataFrame, names: dict[str, str
             continue
         behind = rows[rows["status"].isin(["slightly_behind", "far_behind"])].sort_values(["gap_pp", "sort_order"])
         items = []
-        for _, r in behind.head(MAX_BEHIND_PER_COLUMN).iterrows():
+        limit = MAX_BEHIND_PER_COLUMN.get(lang, 5)
+        for _, r in behind.head(limit).iterrows():
             bg, fg = PALETTE[r["status"]]
             gap = f"{abs(r['gap_pp']):.1f}"
             items.append(
@@ -262,12 +265,12 @@ def behind_view(registry: Registry, progress: pd.DataFrame, names: dict[str, str
                 f'（{_e(t("meeting_gap_pp", lang, gap=gap))}）</div>'
                 f'<div class="mt-need">{_e(required_pace_text(ind, r, lang))}</div></div>'
             )
-        more = len(behind) - MAX_BEHIND_PER_COLUMN
+        more = len(behind) - limit
         if more > 0:
             items.append(f'<div class="mt-more">{_e(t("meeting_more_behind", lang, n=more))}</div>')
         if not items:
             items.append(f'<div class="mt-none">✔ {_e(t("meeting_none_behind", lang))}</div>')
-        cols.append(f'<div class="mt-col"><div class="mt-col-h">{_e(_label_in_sentence(ind, lang))}'
+        cols.append(f'<div class="mt-col"><div class="mt-col-h">{_e(ind.short_label[lang])}'
                     f'<span class="mt-count">{_e(t("meeting_n_behind", lang, n=len(behind)))}</span></div>'
                     f'{"".join(items)}</div>')
     return f'<div class="mt-view mt-behind">{"".join(cols)}</div>'
@@ -332,11 +335,15 @@ def trend_title(ind: Indicator, own, lang: str) -> str:
 # ------------------------------------------------------------------ view 5: assessment scores
 
 
+def _paren(label: str, points: float, lang: str) -> str:
+    return f"{label}（{points:g}）" if lang == "zh" else f"{label} ({points:g})"
+
+
 def scores_view(scores: list[UnitScore], config: ScoringConfig, names: dict[str, str], lang: str) -> str:
     head = (f'<tr><th>{_e(t("meeting_place", lang))}</th><th>{_e(t("unit", lang))}</th>'
-            + "".join(f'<th>{_e(config.group_labels[g][lang])}（{config.group_points[g]:g}）</th>'
+            + "".join(f'<th>{_e(_paren(config.group_labels[g][lang], config.group_points[g], lang))}</th>'
                       for g in ("annual", "special"))
-            + f'<th>{_e(config.work_label[lang])}（{config.work_points:g}）</th>'
+            + f'<th>{_e(_paren(config.work_label[lang], config.work_points, lang))}</th>'
             f'<th>{_e(t("score_total", lang))}</th><th>{_e(t("score_all_done", lang))}</th>'
             f'<th>{_e(t("score_advanced", lang))}</th></tr>')
     body = []
@@ -365,6 +372,31 @@ def scores_view(scores: list[UnitScore], config: ScoringConfig, names: dict[str,
             f'<div class="mt-legend"><b>{_e(summary)}</b><br>{_e(basis)}</div></div>')
 
 
+def keyboard_script(prev_label: str, next_label: str, pause_label: str) -> str:
+    """Keys for a presenter's clicker: PageDown / → / ↓ next, PageUp / ← / ↑ previous, space or P
+    pause. Runs in the component's iframe and clicks the page's own buttons (same origin)."""
+    import json
+
+    labels = json.dumps({"prev": prev_label, "next": next_label, "pause": pause_label})
+    return f"""<script>
+const doc = window.parent.document;
+// a handler from an earlier (reloaded) iframe belongs to a dead frame: replace it every load
+if (doc.mtHandler) doc.removeEventListener('keydown', doc.mtHandler);
+const labels = {labels};
+const press = (which) => {{
+  const btn = [...doc.querySelectorAll('button')].find(b => b.innerText.trim() === labels[which]);
+  if (btn) btn.click();
+}};
+doc.mtHandler = (e) => {{
+  if (e.target && ['INPUT', 'TEXTAREA'].includes(e.target.tagName)) return;
+  if (['PageDown', 'ArrowRight', 'ArrowDown'].includes(e.key)) {{ press('next'); e.preventDefault(); }}
+  else if (['PageUp', 'ArrowLeft', 'ArrowUp'].includes(e.key)) {{ press('prev'); e.preventDefault(); }}
+  else if (e.key === ' ' || e.key === 'p' || e.key === 'P') {{ press('pause'); e.preventDefault(); }}
+}};
+doc.addEventListener('keydown', doc.mtHandler);
+</script>"""
+
+
 # ------------------------------------------------------------------ CSS
 
 
@@ -374,6 +406,7 @@ CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"], footer,
 [data-testid="stElementContainer"]:has(.tm-stamp) { display: none !important; }
+[data-testid="stElementContainer"]:has(> iframe), [data-testid="stElementContainer"]:has(> div > iframe) { position: absolute; height: 1px; width: 1px; overflow: hidden; opacity: 0; }
 [data-testid="stMainBlockContainer"], .block-container { padding: 12px 28px 0 28px !important; max-width: 100% !important; }
 [data-testid="stMain"] { overflow: hidden; }
 html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #000000; }
@@ -393,7 +426,7 @@ html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #00
              border-bottom: 2px solid #BBBBBB; }
 .mt-hl-text { font-size: 28px; line-height: 1.4; }
 .mt-bullet { position: relative; }
-.mt-blabels { display: flex; justify-content: space-between; font-size: 28px; line-height: 1.3; }
+.mt-blabels { display: flex; flex-wrap: wrap; column-gap: 16px; justify-content: space-between; font-size: 28px; line-height: 1.3; }
 .mt-btext { font-weight: 800; white-space: nowrap; }
 .mt-bmark { color: #7A0060; font-weight: 700; white-space: nowrap; }
 .mt-dash { display: inline-block; width: 36px; border-top: 5px dashed #7A0060; vertical-align: middle; margin-right: 8px; }

@@ -198,6 +198,17 @@ def parse_work_value(item: WorkItem, raw, where: str) -> float:
     return missing
 
 
+def _read_csv_text(path: Path) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (a CSV saved by Chinese Excel)."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ScoringConfigError(f"{path}：无法识别文件编码，请另存为“CSV UTF-8”后重试。")
+
+
 def load_work_items(path: Path, config: ScoringConfig, year: int) -> dict[tuple[str, str], float]:
     """{(unit_code, item): value} for `year`. Missing file: nothing entered yet."""
     path = Path(path)
@@ -205,7 +216,7 @@ def load_work_items(path: Path, config: ScoringConfig, year: int) -> dict[tuple[
         return {}
     known = {w.name: w for w in config.work_items}
     out: dict[tuple[str, str], float] = {}
-    text = path.read_text(encoding="utf-8-sig")
+    text = _read_csv_text(path)
     for lineno, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         where = f"{path} 第{lineno}行"
         missing_cols = [c for c in ("year", "unit_code", "item", "value") if c not in row]
@@ -227,7 +238,7 @@ def save_work_items(path: Path, year: int, values: dict[tuple[str, str], float |
     path = Path(path)
     keep = []
     if path.exists():
-        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))):
+        for row in csv.DictReader(io.StringIO(_read_csv_text(path))):
             if str(row.get("year", "")).strip() != str(year):
                 keep.append({c: row.get(c, "") for c in WORK_ITEM_COLUMNS})
     for (unit, item), value in sorted(values.items()):
@@ -377,6 +388,10 @@ def demo_work_items(unit_codes: list[str], year: int) -> dict[tuple[str, str], f
 # ------------------------------------------------------------------ tables for the scores page
 
 
+def _paren(label: str, points: float, lang: str) -> str:
+    return f"{label}（{points:g}）" if lang == "zh" else f"{label} ({points:g})"
+
+
 def score_table(scores: list[UnitScore], config: ScoringConfig, registry: Registry, names: dict[str, str],
                 lang: str) -> pd.DataFrame:
     """Assessed units by total: place, unit, each task's points, group subtotals, total, 先进."""
@@ -391,9 +406,10 @@ def score_table(scores: list[UnitScore], config: ScoringConfig, registry: Regist
         line = {t("meeting_place", lang): place, t("unit", lang): names.get(s.unit_code, s.unit_code)}
         for g in TASK_GROUPS:
             for item in (i for i in config.tasks if i.group == g):
-                line[f"{registry.get(item.indicator).short_label[lang]}（{item.weight:g}）"] = s.task_scores[item.indicator]
-            line[f"{config.group_labels[g][lang]}（{config.group_points[g]:g}）"] = s.group_totals[g]
-        line[f"{config.work_label[lang]}（{config.work_points:g}）"] = s.group_totals["work"]
+                line[_paren(registry.get(item.indicator).short_label[lang], item.weight, lang)] = \
+                    s.task_scores[item.indicator]
+            line[_paren(config.group_labels[g][lang], config.group_points[g], lang)] = s.group_totals[g]
+        line[_paren(config.work_label[lang], config.work_points, lang)] = s.group_totals["work"]
         line[t("score_total", lang)] = s.total
         line[t("score_all_done", lang)] = ("✔ " + t("yes", lang)) if s.all_tasks_done else ("✖ " + t("no", lang))
         line[t("score_advanced", lang)] = t("score_advanced_n", lang, n=s.advanced_rank) if s.advanced_rank else ""

@@ -119,3 +119,12 @@ def test_english_version_and_exports(demo_ctx):
     paragraphs = [para.text for para in doc.paragraphs]
     assert paragraphs[0] == b.title
     assert sum(len(p) for _, p in b.sections) + len(b.sections) + 2 == len(paragraphs)
+
+
+def test_year_without_targets_says_so(demo_ctx):
+    d = date(2019, 12, 31)
+    b = build_briefing(demo_ctx.registry, demo_ctx.ref.units, demo_ctx.progress(2019, d),
+                       demo_ctx.missing_months(2019, d), 2019, d, "zh")
+    assert b.sections[1][1] == ["2019年没有任务分解表，只显示完成数，不计算完成率和状态。"]
+    assert b.sections[3][1] == []
+    assert b.sections[0][1][0].startswith("截至12月31日，全区城镇新增就业")

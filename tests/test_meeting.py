@@ -86,7 +86,7 @@ def test_behind_view_gives_the_pace_needed(views):
     html = views["behind"]
     assert "铜罐驿镇" in html and "剩余6个月，月均需完成120人" in html
     assert "剩余6个月，月均需完成8.94万元" in html
-    assert "西彭镇" not in html.split("城镇新增就业")[1].split("mt-col-h")[0]
+    assert "西彭镇" not in html.split("新增就业")[1].split("mt-col-h")[0]
 
 
 def test_scores_view(views):
@@ -176,3 +176,15 @@ def test_briefing_page(demo_env, lang):
     else:
         assert "21,083 persons, 68.0% of the annual target" in text
     assert len(at.get("download_button")) == 2
+
+
+def test_meeting_scores_view_basis_from_url(demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/meeting.py")
+    at.query_params["view"] = "scores"
+    at.query_params["basis"] = "time_progress"
+    at.run()
+    assert not at.exception
+    text = _text(at)
+    assert "考核评分" in text and "先进单位（前5名）：西彭镇、石桥铺街道" in text

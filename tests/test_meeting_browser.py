@@ -23,6 +23,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium")
 
 # what must be on each view at 2020-06-30 (the demo), as people would read it
+EXPECTED_EN = {
+    "headline": ["District progress against targets", "21,083 persons", "68.0% of the annual target"],
+    "ranking": ["Units ranked", "Xipeng Town", "⚑red"],
+    "behind": ["Units behind pace and the pace they need", "Tongguanyi Town", "120 persons needed per month"],
+    "trend": ["Cumulative progress against the pace line", "21,083"],
+    "scores": ["Assessment scores", "71.62", "No advanced unit yet"],
+}
 EXPECTED = {
     "headline": ["全区目标任务完成情况", "全区城镇新增就业21083人", "完成全年目标任务的68.0%", "快于序时进度18.0个百分点",
                  "95.5%"],
@@ -45,10 +52,12 @@ def _free_port() -> int:
 def server(demo_dir):
     port = _free_port()
     env = {**os.environ, "TARGET_MONITOR_DATA": str(demo_dir)}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "meeting_server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -62,6 +71,7 @@ def server(demo_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,19 +102,24 @@ SCROLL_JS = """() => {
 }"""
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("view", list(EXPECTED))
-def test_each_view_fits_1920x1080_and_shows_the_numbers(server, page, view):
-    page.goto(f"{server}/meeting?view={view}&paused=1")
-    _wait_view(page, EXPECTED[view][0])
+def test_each_view_fits_1920x1080_and_shows_the_numbers(server, page, view, lang):
+    expected = EXPECTED if lang == "zh" else EXPECTED_EN
+    page.goto(f"{server}/meeting?view={view}&paused=1&lang={lang}")
+    _wait_view(page, expected[view][0])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"meeting_{view}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"meeting_{view}_{lang}.png"))
     scroll = page.evaluate(SCROLL_JS)
     assert scroll["doc"] <= scroll["inner"] and not scroll["over"], scroll
     html = page.content()
-    for text in EXPECTED[view]:
+    for text in expected[view]:
         assert text in html, f"{text!r} not on the {view} view"
     # the data stamp and the demo label are always there
-    assert "数据截至 2020-06-30" in html and "演示数据" in html
+    if lang == "zh":
+        assert "数据截至 2020-06-30" in html and "演示数据" in html
+    else:
+        assert "Data as of 2020-06-30" in html and "Demo data" in html
     sizes = page.evaluate("""() => ({
         title: parseFloat(getComputedStyle(document.querySelector('.mt-title')).fontSize),
         body: Math.min(...[...document.querySelectorAll('.mt-view, .mt-status, .mt-view td, .mt-legend')]
@@ -117,7 +132,7 @@ def test_each_view_fits_1920x1080_and_shows_the_numbers(server, page, view):
 
 
 def test_rotation_pause_and_next(server, page):
-    page.goto(f"{server}/meeting?views=behind,scores&interval=5")
+    page.goto(f"{server}/meeting?views=behind,scores&interval=5&lang=zh")
     _wait_view(page, "进度滞后单位及所需进度")
     assert page.locator(".mt-pos").inner_text() == "1 / 2"
     # rotates on its own within the interval (plus the fragment's timer slack)
@@ -132,3 +147,22 @@ def test_rotation_pause_and_next(server, page):
     page.wait_for_function("t => document.querySelector('.mt-title')?.textContent !== t", arg=paused_on,
                            timeout=15000)
     assert "view=" in page.url and "views=behind%2Cscores" in page.url.replace(",", "%2C")
+    # a presenter's clicker: PageDown moves on without the mouse
+    now_on = page.locator(".mt-title").inner_text()
+    page.wait_for_timeout(1000)
+    page.keyboard.press("PageDown")
+    page.wait_for_function("t => document.querySelector('.mt-title')?.textContent !== t", arg=now_on,
+                           timeout=15000)
+
+
+def test_briefing_copy_button_puts_the_text_on_the_clipboard(server, page):
+    """The 通报 page's copy button (same server; a real click in a real browser)."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{server}/briefing?lang=zh")
+    page.wait_for_selector("text=关于九龙坡区2020年就业目标任务完成情况的通报", timeout=40000)
+    frame = page.frame_locator("iframe").first
+    frame.get_by_role("button", name="复制全文").click()
+    frame.get_by_text("✔ 已复制").wait_for(timeout=10000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("关于九龙坡区2020年就业目标任务完成情况的通报")
+    assert "铜罐驿镇完成28.2%，慢于序时进度21.8个百分点，剩余6个月，月均需完成120人" in copied

@@ -188,3 +188,10 @@ def test_shipped_config_loads_and_demo_scores(demo_ctx):
     # 陶家镇 has no labour-resource ledger in the demo inputs: 3 points short
     assert scores["500107-13"].work_scores["labour_ledger"] == 0.0
     assert not scores["500107-90"].assessed
+
+
+def test_work_items_saved_by_chinese_excel_are_read(tmp_path):
+    cfg = parse_scoring(CONFIG)
+    path = tmp_path / "work_items.csv"
+    path.write_bytes("year,unit_code,item,value,note\n2020,A,plan,是,按时上报\n2020,A,ledger,否,\n".encode("gb18030"))
+    assert scoring.load_work_items(path, cfg, 2020) == {("A", "plan"): 1.0, ("A", "ledger"): 0.0}
