@@ -3,12 +3,12 @@
 -- grain: one row per year
 with final as (
     select
-        cast(year(event_on) as integer) as year,
-        min(event_on) as first_event_on,
-        max(event_on) as last_event_on,
-        count(*) as event_count,
-    from indicator_events
-    group by year(event_on)
+        cast(year(event_month) as integer) as year,
+        min(first_event_on) as first_event_on,
+        max(last_event_on) as last_event_on,
+        sum(event_count) as event_count,
+    from indicator_monthly
+    group by year(event_month)
 )
 
 select * from final

@@ -1,34 +1,62 @@
 -- name: monthly_by_unit
--- description: Monthly sums of every indicator for every unit, for a range of years, up to the as-of date; feeds the trend charts and the year-end projection profile.
+-- description: Monthly sums of every indicator for every unit, for a range of years, up to the as-of date (closed months from the monthly aggregate, the as-of month from the raw rows); feeds the trend charts and the year-end projection profile.
 -- grain: one row per unit per indicator per year per month
 -- param: first_year INTEGER the first year included
 -- param: last_year INTEGER the last year included
 -- param: as_of DATE events after this day are not counted
-with events as (
+with closed_months as (
     select
+        unit_key,
         indicator,
-        unit_code,
         year,
-        cast(month(event_on) as integer) as month,
+        cast(month(event_month) as integer) as month,
         num,
         den,
-    from indicator_events
+    from indicator_monthly
     where year between $first_year and $last_year
       -- a rate's cohort can succeed after its year ends; the monthly view stays inside the year
-      and year(event_on) = year
-      and event_on <= $as_of
+      and year(event_month) = year
+      and event_month < cast(date_trunc('month', $as_of) as date)
 ),
 
-final as (
+open_month as (
     select
-        unit_code,
+        k.unit_key,
+        e.indicator,
+        e.year,
+        cast(month(e.event_on) as integer) as month,
+        e.num,
+        e.den,
+    from indicator_events as e
+    join unit_keys as k on k.unit_code = e.unit_code
+    where e.year between $first_year and $last_year
+      and year(e.event_on) = e.year
+      and e.event_on >= cast(date_trunc('month', $as_of) as date)
+      and e.event_on <= $as_of
+),
+
+summed as (
+    select
+        unit_key,
         indicator,
         year,
         month,
         sum(num) as numerator,
         sum(den) as denominator,
-    from events
-    group by unit_code, indicator, year, month
+    from (select * from closed_months union all select * from open_month)
+    group by unit_key, indicator, year, month
+),
+
+final as (
+    select
+        k.unit_code,
+        s.indicator,
+        s.year,
+        s.month,
+        s.numerator,
+        s.denominator,
+    from summed as s
+    join unit_keys as k on k.unit_key = s.unit_key
 )
 
 select * from final

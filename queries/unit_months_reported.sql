@@ -3,22 +3,36 @@
 -- grain: one row per unit per month with records
 -- param: year INTEGER the calendar year
 -- param: as_of DATE the last day counted
-with events as (
+with closed_months as (
     select
-        unit_code,
-        cast(month(event_on) as integer) as month,
-    from indicator_events
-    where year(event_on) = $year
-      and event_on <= $as_of
+        unit_key,
+        cast(month(event_month) as integer) as month,
+        event_count,
+    from indicator_monthly
+    where year(event_month) = $year
+      and event_month < cast(date_trunc('month', $as_of) as date)
+),
+
+open_month as (
+    select
+        k.unit_key,
+        cast(month(e.event_on) as integer) as month,
+        1 as event_count,
+    from indicator_events as e
+    join unit_keys as k on k.unit_code = e.unit_code
+    where year(e.event_on) = $year
+      and e.event_on >= cast(date_trunc('month', $as_of) as date)
+      and e.event_on <= $as_of
 ),
 
 final as (
     select
-        unit_code,
-        month,
-        count(*) as event_count,
-    from events
-    group by unit_code, month
+        k.unit_code,
+        m.month,
+        sum(m.event_count) as event_count,
+    from (select * from closed_months union all select * from open_month) as m
+    join unit_keys as k on k.unit_key = m.unit_key
+    group by k.unit_code, m.month
 )
 
 select * from final

@@ -4,6 +4,7 @@
     target-monitor progress --year 2020 --as-of 2020-06-30 [--format csv|json|table] [--data-dir DIR]
     target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
     target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
+    target-monitor aggregates refresh [--full] [--json] [--data-dir DIR]
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -57,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     sq.add_argument("--format", choices=["csv", "json"], default="csv")
     sq.add_argument("--timeout", type=float, default=10.0, help="seconds, 5-30 (default 10)")
     sq.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+
+    # issue 7: the monthly aggregate layer
+    ag = sub.add_parser("aggregates", help="the monthly aggregates the pages read")
+    ag_sub = ag.add_subparsers(dest="action", required=True)
+    ar = ag_sub.add_parser("refresh", help="rebuild the aggregates of changed partitions (all with --full)")
+    ar.add_argument("--full", action="store_true", help="rebuild every partition")
+    ar.add_argument("--json", action="store_true", help="print the report as JSON")
+    ar.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
     # issue 5: monthly snapshots
     sn = sub.add_parser("snapshot", help="freeze a month-end report into <data-dir>/snapshots/YYYY-MM/")
@@ -151,6 +160,24 @@ def cmd_progress(args) -> int:
     return 0
 
 
+def cmd_aggregates(args) -> int:
+    """Issue 7: refresh the monthly aggregates; exit 2 for a missing or empty data directory."""
+    from target_monitor.aggregates import refresh
+    from target_monitor.store import parquet_files
+
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", args.lang, path=data_dir))
+    if not parquet_files(data_dir):
+        raise UsageError(t("cli_no_data", args.lang, path=data_dir))
+    report = refresh(data_dir, full=args.full).as_dict()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(t("cli_agg_done", args.lang, **report))
+    return 0
+
+
 def cmd_snapshot(args) -> int:
     """issue 5: build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
     from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, snapshots_dir
@@ -190,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_progress(args)
         if args.command == "sql":  # issue 6
             return cmd_sql(args)
+        if args.command == "aggregates":  # issue 7
+            return cmd_aggregates(args)
         if args.command == "snapshot":  # issue 5
             return cmd_snapshot(args)
     except UsageError as exc:

@@ -149,6 +149,10 @@ def generate_demo(data_dir: Path, seed: int = 42, reference_dir: Path | None = N
     _write_json_atomic(root / "_demo.json", {
         "demo": True, "seed": seed, "through": str(THROUGH), "generator": "target_monitor.demo",
     })
+    # issue 7: the monthly aggregates the pages read (the demo is complete, so build them all)
+    from target_monitor.aggregates import refresh
+
+    refresh(data_dir, full=True)
     return {"rows": rows, "through": str(THROUGH), "seed": seed}
 
 

@@ -559,3 +559,12 @@ TEXT.update({
     "snap_as_of_help": ("查看快照时日期固定为快照的截至日期。", "While a snapshot is open the date is the snapshot's as-of date."),
     "snap_not_found_ui": ("找不到快照 {id}，已显示当前数据。", "Snapshot {id} not found; showing today's data."),
 })
+
+# --- issue 7: aggregates ----------------------------------------------------------------------
+TEXT.update({
+    "cli_agg_done": (
+        "汇总数据已更新：重建{rebuilt}个分区、删除{removed}个、未变{unchanged}个；读取{source_rows}行，用时{seconds}秒。",
+        "Aggregates refreshed: {rebuilt} partitions rebuilt, {removed} removed, {unchanged} unchanged; "
+        "{source_rows} rows read in {seconds} s.",
+    ),
+})

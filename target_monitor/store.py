@@ -58,7 +58,9 @@ def data_version(data_dir: Path) -> str:
     """
     h = hashlib.sha256()
     ref = reference_dir(data_dir)
-    for path in [*parquet_files(data_dir), *sorted(ref.glob("*.csv")), REGISTRY_PATH]:
+    manifest = Path(data_dir) / "aggregates" / "manifest.json"  # a refresh switches raw -> aggregates
+    extra = [manifest] if manifest.exists() else []
+    for path in [*parquet_files(data_dir), *sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra]:
         st = path.stat()
         h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
@@ -97,6 +99,47 @@ def extract_view_sql(ext: Extract, root: Path) -> str:
         f"create or replace view {quote_ident(view)} as select {cols} "
         f"from read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
     )
+
+
+def extract_files_view_sql(ext: Extract, files: list[Path]) -> str:
+    """`ext_<name>` over an explicit list of files (one source partition, for the aggregates)."""
+    file_list = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
+    return (f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} "
+            f"from read_parquet({file_list}, union_by_name = true)")
+
+
+def extract_units_sql(ext: Extract) -> str:
+    """Row count and distinct unit codes of `ext_<name>` (one row: rows, codes)."""
+    return f"select count(*), list(distinct unit_code) from {quote_ident('ext_' + ext.name)}"
+
+
+def derived_views_sql(aggregates: Path | None) -> list[str]:
+    """`unit_keys` and `indicator_monthly`: over the aggregate files when they are fresh,
+    else computed from `indicator_events`, with the same columns and the same numbers."""
+    if aggregates is not None:
+        keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
+        monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
+        return [
+            f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
+            f"from read_parquet({keys})",
+            # several source partitions can add to one event month (a rate's later successes)
+            "create or replace view indicator_monthly as select indicator, unit_key, year, event_month, "
+            "sum(num) as num, sum(den) as den, min(first_event_on) as first_event_on, "
+            "max(last_event_on) as last_event_on, sum(event_count) as event_count "
+            f"from read_parquet({monthly}, hive_partitioning = false) "
+            "group by indicator, unit_key, year, event_month",
+        ]
+    return [
+        "create or replace view unit_keys as select unit_code, "
+        "cast(row_number() over (order by unit_code) as integer) as unit_key "
+        "from (select distinct unit_code from indicator_events)",
+        "create or replace view indicator_monthly as select e.indicator, k.unit_key, e.year, "
+        "cast(date_trunc('month', e.event_on) as date) as event_month, sum(e.num) as num, sum(e.den) as den, "
+        "min(e.event_on) as first_event_on, max(e.event_on) as last_event_on, count(*) as event_count "
+        "from indicator_events as e join unit_keys as k on k.unit_code = e.unit_code "
+        "group by e.indicator, k.unit_key, e.year, date_trunc('month', e.event_on)",
+    ]
 
 
 def _filter_sql(ind: Indicator) -> list[str]:
@@ -156,10 +199,15 @@ class Store:
         self.files = parquet_files(self.data_dir)
         self.con = duckdb.connect(":memory:", config={"threads": threads})
         root = extracts_dir(self.data_dir)
+        from target_monitor.aggregates import aggregates_dir, is_fresh
+
+        self.uses_aggregates = bool(self.files) and is_fresh(self.data_dir, self.registry)
         with self.con.cursor() as cur:
             for ext in self.registry.extracts.values():
                 cur.execute(extract_view_sql(ext, root))
             cur.execute(indicator_events_sql(self.registry))
+            for ddl in derived_views_sql(aggregates_dir(self.data_dir) if self.uses_aggregates else None):
+                cur.execute(ddl)
 
     @property
     def has_data(self) -> bool:
@@ -172,8 +220,18 @@ class Store:
         extra = set(params) - set(q.params)
         if missing or extra:
             raise TypeError(f"query {name}: missing params {sorted(missing)}, unexpected {sorted(extra)}")
-        with self.con.cursor() as cur:
-            return cur.execute(q.sql, params).df()
+        try:
+            with self.con.cursor() as cur:
+                return cur.execute(q.sql, params).df()
+        except duckdb.IOException:
+            if not self.uses_aggregates:
+                raise
+            # the aggregate files moved under us (a full refresh or a cleanup): count from the records
+            self.uses_aggregates = False
+            with self.con.cursor() as cur:
+                for ddl in derived_views_sql(None):
+                    cur.execute(ddl)
+                return cur.execute(q.sql, params).df()
 
     def close(self) -> None:
         self.con.close()

@@ -1,0 +1,194 @@
+"""The aggregate layer: monthly sums per indicator × unit, kept beside the raw extracts.
+
+Layout (written only by ingest, the demo and `target-monitor aggregates refresh`):
+
+    <data>/aggregates/unit_keys.parquet                     unit_code -> unit_key (INTEGER, never renumbered)
+    <data>/aggregates/indicator_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
+    <data>/aggregates/manifest.json                         what each aggregate was built from
+
+One aggregate file per *source* partition (the extract's year=/month= folder): an ingest that
+replaces March's loans rebuilds exactly that file. A file holds
+`indicator, unit_key, year, event_month, num, den, first_event_on, last_event_on, event_count`
+for the events of its source rows (a rate's success can fall in a later month than the
+registration's partition, so several files may add to one event month; readers sum them).
+
+Invariants:
+- Freshness is decided by comparing the manifest with the source files (name, size, mtime)
+  and the registry's hash. The store uses the aggregates only when they are fresh; otherwise it
+  computes the same `indicator_monthly` view from the raw rows, so the numbers never depend on
+  whether a refresh has run, only the speed does.
+- The manifest is written last, atomically: a refresh killed half-way leaves the old manifest,
+  which no longer matches, so readers fall back to raw rows until the next refresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from target_monitor.paths import extracts_dir
+from target_monitor.registry import REGISTRY_PATH, Registry, load_registry
+from target_monitor.sqlfiles import load_queries
+
+AGG_DIRNAME = "aggregates"
+MANIFEST = "manifest.json"
+UNIT_KEYS = "unit_keys.parquet"
+MONTHLY = "indicator_monthly"
+FORMAT_VERSION = 1
+
+
+def aggregates_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / AGG_DIRNAME
+
+
+def _registry_hash() -> str:
+    return hashlib.sha256(REGISTRY_PATH.read_bytes()).hexdigest()[:16]
+
+
+def source_partitions(data_dir: Path, registry: Registry) -> dict[str, list[Path]]:
+    """`<extract>/year=YYYY/month=MM` -> its visible Parquet files (dot-files are writes in progress)."""
+    root = extracts_dir(Path(data_dir))
+    out: dict[str, list[Path]] = {}
+    for name in registry.extracts:
+        folder = root / name
+        if not folder.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            files = sorted(Path(dirpath) / f for f in filenames if f.endswith(".parquet") and not f.startswith("."))
+            if files:
+                out[Path(dirpath).relative_to(root).as_posix()] = files
+    return out
+
+
+def _signature(files: list[Path]) -> list[list]:
+    return [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    path = aggregates_dir(data_dir) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_fresh(data_dir: Path, registry: Registry | None = None) -> bool:
+    """True when every source partition has an aggregate built from exactly its current files."""
+    registry = registry or load_registry()
+    manifest = read_manifest(data_dir)
+    if not manifest or manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash():
+        return False
+    current = {key: _signature(files) for key, files in source_partitions(data_dir, registry).items()}
+    return current == manifest.get("partitions")
+
+
+@dataclass
+class RefreshReport:
+    rebuilt: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    source_rows: int = 0
+    aggregate_rows: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"rebuilt": len(self.rebuilt), "removed": len(self.removed), "unchanged": self.unchanged,
+                "source_rows": self.source_rows, "aggregate_rows": self.aggregate_rows,
+                "seconds": round(self.seconds, 2),
+                "rows_per_second": round(self.source_rows / self.seconds) if self.seconds else None}
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def _write_json_atomic(obj: dict, path: Path) -> None:
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=0), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _load_keys(agg: Path) -> dict[str, int]:
+    path = agg / UNIT_KEYS
+    if not path.exists():
+        return {}
+    t = pq.read_table(path)
+    return dict(zip(t.column("unit_code").to_pylist(), t.column("unit_key").to_pylist()))
+
+
+def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshReport:
+    """Rebuild the aggregates of every source partition that changed (all of them with full=True)."""
+    from target_monitor.store import (_empty_view_sql, extract_files_view_sql, extract_units_sql,
+                                      indicator_events_sql)
+
+    t0 = time.perf_counter()
+    data_dir = Path(data_dir).resolve()
+    registry = load_registry()
+    agg = aggregates_dir(data_dir)
+    manifest = None if full else read_manifest(data_dir)
+    if manifest and (manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash()):
+        manifest = None  # the registry changed: every indicator may be counted differently
+    # a full rebuild overwrites every file in place (never deletes first: a reader may be using them)
+    old = (manifest or {}).get("partitions", {})
+    sources = source_partitions(data_dir, registry)
+    report = RefreshReport()
+    keys = _load_keys(agg)
+    sql = load_queries()["aggregate_partition"].sql
+
+    con = duckdb.connect(":memory:", config={"threads": threads})
+    try:
+        for part, files in sorted(sources.items()):
+            sig = _signature(files)
+            if old.get(part) == sig:
+                report.unchanged += 1
+                continue
+            extract = part.split("/", 1)[0]
+            with con.cursor() as cur:
+                for ext in registry.extracts.values():
+                    if ext.name != extract:
+                        cur.execute(_empty_view_sql("ext_" + ext.name, ext))
+                        continue
+                    cur.execute(extract_files_view_sql(ext, files))
+                cur.execute(indicator_events_sql(registry))
+                # new unit codes get the next keys; existing keys never change
+                rows, codes = cur.execute(extract_units_sql(registry.extracts[extract])).fetchall()[0]
+                for code in sorted(c for c in codes if c is not None):
+                    if code not in keys:
+                        keys[code] = max(keys.values(), default=0) + 1
+                report.source_rows += rows
+                key_table = pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())})
+                cur.register("unit_keys", key_table)
+                table = cur.sql(sql).to_arrow_table()
+                cur.unregister("unit_keys")
+            _write_atomic(pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())}),
+                          agg / UNIT_KEYS)
+            _write_atomic(table, agg / MONTHLY / part / "part-0.parquet")
+            report.rebuilt.append(part)
+            report.aggregate_rows += table.num_rows
+    finally:
+        con.close()
+    built = {p.parent.relative_to(agg / MONTHLY).as_posix() for p in (agg / MONTHLY).glob("*/*/*/part-0.parquet")}
+    for part in sorted((set(old) | built) - set(sources)):
+        folder = agg / MONTHLY / part
+        if folder.exists():
+            shutil.rmtree(folder)
+        report.removed.append(part)
+    agg.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic({"format": FORMAT_VERSION, "registry": _registry_hash(),
+                        "partitions": {k: _signature(v) for k, v in sorted(sources.items())},
+                        "built": time.strftime("%Y-%m-%dT%H:%M:%S")}, agg / MANIFEST)
+    report.seconds = time.perf_counter() - t0
+    return report

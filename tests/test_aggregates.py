@@ -1,0 +1,118 @@
+"""The aggregate layer: same numbers as the raw rows, incremental, and safe when stale."""
+
+import os
+import shutil
+from datetime import date
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from target_monitor.aggregates import aggregates_dir, is_fresh, refresh
+from target_monitor.cli import main
+from target_monitor.context import Context
+from target_monitor.store import Store, derived_views_sql
+
+
+@pytest.fixture
+def data(tmp_path, demo_dir):
+    shutil.copytree(demo_dir / "extracts", tmp_path / "extracts")
+    shutil.copytree(demo_dir / "aggregates", tmp_path / "aggregates")
+    return tmp_path
+
+
+def _monthly(store: Store) -> pd.DataFrame:
+    with store.con.cursor() as cur:
+        df = cur.execute(
+            "select k.unit_code, m.indicator, m.year, m.event_month, m.num, m.den, m.event_count "
+            "from indicator_monthly m join unit_keys k using (unit_key)").df()
+    return df.sort_values(["unit_code", "indicator", "year", "event_month"]).reset_index(drop=True)
+
+
+def _raw_monthly(data_dir) -> pd.DataFrame:
+    store = Store(data_dir)
+    with store.con.cursor() as cur:
+        for ddl in derived_views_sql(None):  # the same view computed from the records
+            cur.execute(ddl)
+    return _monthly(store)
+
+
+def test_demo_ships_with_fresh_aggregates_the_store_uses(demo_dir):
+    assert is_fresh(demo_dir)
+    assert Store(demo_dir).uses_aggregates
+
+
+def test_aggregate_totals_equal_raw_totals_for_every_unit_and_month(data):
+    agg = _monthly(Store(data))
+    raw = _raw_monthly(data)
+    assert len(agg) == len(raw) > 1000
+    pd.testing.assert_frame_equal(agg, raw, check_exact=False, rtol=1e-9, check_dtype=False)
+
+
+@pytest.mark.parametrize("as_of", [date(2020, 6, 30), date(2020, 6, 15), date(2020, 2, 29), date(2020, 1, 1),
+                                   date(2019, 12, 31), date(2019, 7, 20)])
+def test_progress_is_identical_from_aggregates_and_from_records(data, as_of):
+    with_agg = Context(data)
+    assert with_agg.store.uses_aggregates
+    figures = (with_agg.progress(as_of.year, as_of), with_agg.monthly(as_of.year, as_of),
+               with_agg.missing_months(as_of.year, as_of))
+    shutil.rmtree(aggregates_dir(data))
+    raw = Context(data)
+    assert not raw.store.uses_aggregates
+    pd.testing.assert_frame_equal(figures[0], raw.progress(as_of.year, as_of))
+    pd.testing.assert_frame_equal(figures[1], raw.monthly(as_of.year, as_of))
+    assert figures[2] == raw.missing_months(as_of.year, as_of)
+
+
+def test_a_store_whose_aggregates_vanish_falls_back_to_records(data):
+    store_ctx = Context(data)
+    before = store_ctx.progress(2020, date(2020, 6, 30))
+    shutil.rmtree(aggregates_dir(data))
+    pd.testing.assert_frame_equal(store_ctx.progress(2020, date(2020, 6, 30)), before)
+    assert not store_ctx.store.uses_aggregates
+
+
+def test_refresh_is_incremental_and_a_stale_store_falls_back_to_records(data):
+    folder = data / "extracts" / "loans" / "year=2020" / "month=03"
+    path = next(folder.glob("*.parquet"))
+    table = pq.read_table(path)
+    # a corrected March file: one loan fewer
+    tmp = folder / ".fix.parquet.tmp"
+    pq.write_table(table.slice(1), tmp)
+    os.replace(tmp, path)
+    assert not is_fresh(data)
+    stale = Context(data)
+    assert not stale.store.uses_aggregates  # never reads aggregates that no longer match
+    expected = stale.progress(2020, date(2020, 6, 30))
+    report = refresh(data)
+    assert report.rebuilt == ["loans/year=2020/month=03"] and report.unchanged > 50
+    assert is_fresh(data)
+    fresh = Context(data)
+    assert fresh.store.uses_aggregates
+    pd.testing.assert_frame_equal(fresh.progress(2020, date(2020, 6, 30)), expected)
+
+
+def test_a_removed_partition_is_removed_from_the_aggregates(data):
+    shutil.rmtree(data / "extracts" / "training" / "year=2019" / "month=01")
+    report = refresh(data)
+    assert report.removed == ["training/year=2019/month=01"]
+    assert not (aggregates_dir(data) / "indicator_monthly" / "training" / "year=2019" / "month=01").exists()
+    pd.testing.assert_frame_equal(_monthly(Store(data)), _raw_monthly(data), check_exact=False, rtol=1e-9,
+                                  check_dtype=False)
+
+
+def test_unit_keys_are_integers_and_never_renumbered(data):
+    keys_before = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
+    assert str(keys_before["unit_key"].dtype) == "int32"
+    refresh(data, full=True)
+    keys_after = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
+    pd.testing.assert_frame_equal(keys_before, keys_after)
+
+
+def test_cli_refresh(data, capsys):
+    assert main(["aggregates", "refresh", "--data-dir", str(data), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"rebuilt": 0' in out and '"unchanged":' in out
+    assert main(["aggregates", "refresh", "--full", "--data-dir", str(data)]) == 0
+    assert "汇总数据已更新" in capsys.readouterr().out
+    assert main(["aggregates", "refresh", "--data-dir", str(data / "nope")]) == 2
