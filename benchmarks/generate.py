@@ -131,8 +131,8 @@ def _write_partitioned(table: pa.Table, date_col: str, folder: Path) -> int:
     return table.num_rows
 
 
-def generate(tier_name: str, out: Path, seed: int = 7) -> dict:
-    tier = TIERS[tier_name]
+def generate(tier_name: str | Tier, out: Path, seed: int = 7) -> dict:
+    tier = tier_name if isinstance(tier_name, Tier) else TIERS[tier_name]
     rng = np.random.default_rng(seed)
     registry = load_registry()
     if out.exists():

@@ -4,7 +4,7 @@ import streamlit as st
 
 from target_monitor import charts, ui
 from target_monitor.i18n import status_label, unit_label
-from target_monitor.present import is_missing, fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
+from target_monitor.present import scope_of, is_missing, fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
 from target_monitor.progress import parent_rows
 
 f = ui.frame()
@@ -13,7 +13,7 @@ df = f.progress()
 tp = float(df["time_progress_pct"].iloc[0])
 indicators = ctx.registry.indicators
 
-st.title(f.t("overview_title", district=unit_label(ctx.ref.units.root(), lang), year=f.year))
+st.title(f.t("overview_title", district=unit_label(f.parent, lang), year=f.year))
 st.caption(f.t("time_progress_is", pct=f"{tp:.1f}"))
 if not ctx.has_targets(f.year):
     st.info(f.t("no_targets_year", year=f.year))
@@ -21,7 +21,7 @@ if not ctx.has_targets(f.year):
 sentences = []
 for ind in indicators:
     own, alloc = parent_rows(df, ind.name)
-    sentences.append(headline(ind, own, f.as_of, lang, allocation_row=alloc))
+    sentences.append(headline(ind, own, f.as_of, lang, scope=scope_of(f.parent, lang), allocation_row=alloc))
 st.markdown('<div class="tm-headline">' + "<br>".join(sentences) + "</div>", unsafe_allow_html=True)
 
 for col, ind in zip(st.columns(len(indicators)), indicators):

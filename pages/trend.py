@@ -8,7 +8,7 @@ from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
 names = f.unit_names()
-root = ctx.ref.units.root()
+root = f.parent  # the district, or the node chosen in a larger tree
 choices = [root.code] + [u.code for u in ctx.ref.units.children(root.code)]
 
 st.title(f.t("trend_title"))

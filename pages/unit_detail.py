@@ -9,7 +9,7 @@ from target_monitor.tables import unit_table
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
 names = f.unit_names()
-root = ctx.ref.units.root()
+root = f.parent  # the district, or the node chosen in a larger tree
 children = [u.code for u in ctx.ref.units.children(root.code)]
 
 default = st.query_params.get("unit")

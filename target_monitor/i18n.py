@@ -562,6 +562,9 @@ TEXT.update({
 
 # --- issue 7: aggregates ----------------------------------------------------------------------
 TEXT.update({
+    "compare_node": ("比较对象（下级单位）", "Compare the units under"),
+    "scope_city": ("全市", "the city's"),
+    "scope_province": ("全省", "the province's"),
     "cli_agg_done": (
         "汇总数据已更新：重建{rebuilt}个分区、删除{removed}个、未变{unchanged}个；读取{source_rows}行，用时{seconds}秒。",
         "Aggregates refreshed: {rebuilt} partitions rebuilt, {removed} removed, {unchanged} unchanged; "

@@ -92,6 +92,14 @@ def _label_in_sentence(ind: Indicator, lang: str) -> str:
     return label
 
 
+def scope_of(unit, lang: str) -> str:
+    """How a sentence names the whole: 全区 / 全市 / 全省, else the unit's own name."""
+    from target_monitor.i18n import unit_label
+
+    key = {"district": "scope_district", "city": "scope_city", "province": "scope_province"}.get(unit.unit_type)
+    return t(key, lang) if key else t("scope_unit", lang, unit=unit_label(unit, lang))
+
+
 def pace_phrase(row, lang: str) -> str:
     if row["status"] == "done" and not is_missing(row["completion_pct"]) and row["completion_pct"] > 100:
         return t("pace_done", lang)

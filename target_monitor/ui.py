@@ -40,8 +40,8 @@ def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: s
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def monthly(data_dir: str, version: str, year: int, as_of: date) -> pd.DataFrame:
-    return _context(data_dir, version).monthly(year, as_of)
+def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
+    return _context(data_dir, version).monthly(year, as_of, parent_code=parent_code)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
@@ -58,16 +58,23 @@ class Frame:
     year: int
     as_of: date
     snapshot: object = None  # issue 5: the SnapshotInfo being viewed, None for live data
+    parent_code: str | None = None  # issue 7: whose children are compared (None: the top of the tree)
 
     @property
     def key(self) -> tuple[str, str]:
         return str(self.ctx.data_dir), self.ctx.version
 
+    @property
+    def parent(self):
+        """The unit whose children the pages compare (the district in a district deployment)."""
+        units = self.ctx.ref.units
+        return units[self.parent_code] if self.parent_code else units.root()
+
     def progress(self) -> pd.DataFrame:
-        return progress(*self.key, self.year, self.as_of)
+        return progress(*self.key, self.year, self.as_of, self.parent_code)
 
     def monthly(self) -> pd.DataFrame:
-        return monthly(*self.key, self.year, self.as_of)
+        return monthly(*self.key, self.year, self.as_of, self.parent_code)
 
     def missing_months(self) -> dict[str, list[int]]:
         return missing_months(*self.key, self.year, self.as_of)
@@ -134,6 +141,7 @@ def build_frame() -> Frame:
                 t("as_of", lang), value=ctx.latest_day(year), min_value=_date(year, 1, 1),
                 max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
             )
+        parent_code = node_picker(ctx, lang)  # issue 7: only when the tree has more than two levels
         if ctx.is_demo:
             st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
             st.caption(t("demo_note", lang))
@@ -145,9 +153,41 @@ def build_frame() -> Frame:
     st.markdown(f'{badge}<span class="tm-stamp">{stamp}</span>', unsafe_allow_html=True)
     if snap is not None:
         snapshot_banner(snap, lang)
-    f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap)
+    f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap, parent_code=parent_code)
     st.session_state["_frame"] = f
     return f
+
+
+def node_picker(ctx: Context, lang: str) -> str | None:
+    """Issue 7: in a city, province or national tree, choose whose children the pages compare.
+
+    A district deployment (district → 街镇) shows no picker: its view stays exactly as it was.
+    Remembered in the URL as ?node=CODE so a drill-down can be bookmarked.
+    """
+    from target_monitor.i18n import unit_label
+
+    units = ctx.ref.units
+    root = units.root()
+    parents = [u for u in units if units.children(u.code)]
+    if len(parents) <= 1:
+        return None
+    depth = {root.code: 0}
+    for u in units:  # units iterate parents before children within a sort order; fill depth lazily
+        chain, node = 0, u
+        while node.parent_code:
+            chain += 1
+            node = units[node.parent_code]
+        depth[u.code] = chain
+    codes = [u.code for u in sorted(parents, key=lambda u: (depth[u.code], u.sort_order, u.code))]
+    wanted = st.query_params.get("node")
+    index = codes.index(wanted) if wanted in codes else 0
+    code = st.selectbox(t("compare_node", lang), codes, index=index, key="node",
+                        format_func=lambda c: "　" * depth[c] + unit_label(units[c], lang))
+    if code == root.code:
+        st.query_params.pop("node", None)
+        return None
+    st.query_params["node"] = code
+    return code
 
 
 # --- issue 5: viewing a frozen snapshot -------------------------------------------------------
