@@ -18,10 +18,10 @@ from target_monitor.store import NoDataError, Store, data_version, is_demo
 
 
 class Context:
-    def __init__(self, data_dir: Path, *, require_data: bool = True):
+    def __init__(self, data_dir: Path, *, require_data: bool = True, aggregates: bool | None = None):
         self.data_dir = Path(data_dir).resolve()
         self.version = data_version(self.data_dir)
-        self.store = Store(self.data_dir)
+        self.store = Store(self.data_dir, aggregates=aggregates)
         if require_data and not self.store.has_data:
             raise NoDataError(str(self.data_dir))
         self.ref: Reference = load_reference(reference_dir(self.data_dir))

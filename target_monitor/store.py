@@ -192,7 +192,9 @@ def indicator_events_sql(registry: Registry) -> str:
 class Store:
     """Views over one data directory, and the named queries of `queries/`."""
 
-    def __init__(self, data_dir: Path, registry: Registry | None = None, *, threads: int = 2):
+    def __init__(self, data_dir: Path, registry: Registry | None = None, *, threads: int = 2,
+                 aggregates: bool | None = None):
+        """aggregates: None = use them when fresh; False = always count from the records."""
         self.data_dir = Path(data_dir).resolve()
         self.registry = registry or load_registry()
         self.queries: dict[str, QueryFile] = load_queries()
@@ -201,7 +203,7 @@ class Store:
         root = extracts_dir(self.data_dir)
         from target_monitor.aggregates import aggregates_dir, is_fresh
 
-        self.uses_aggregates = bool(self.files) and is_fresh(self.data_dir, self.registry)
+        self.uses_aggregates = aggregates is not False and bool(self.files) and is_fresh(self.data_dir, self.registry)
         with self.con.cursor() as cur:
             for ext in self.registry.extracts.values():
                 cur.execute(extract_view_sql(ext, root))

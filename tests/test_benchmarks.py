@@ -20,6 +20,7 @@ def test_district_tier_runs_and_pandas_agrees(tmp_path):
     r = run("district", runs=1, data_dir=tmp_path / "d", pages=False)
     assert r["pandas_agrees"]
     assert set(r["queries_ms"]) >= {"actuals_as_of", "monthly_by_unit", "data_bounds"}
-    assert all(cold > 0 and warm > 0 for cold, warm in r["queries_ms"].values())
+    assert all(min(times) > 0 for times in r["queries_ms"].values())
+    assert r["refresh_full"]["source_rows"] > 200_000
     md = to_markdown(r)
     assert "pandas ÷ DuckDB" in md and "| query `actuals_as_of` |" in md
