@@ -145,6 +145,12 @@ def parse_money(value, default_unit: str = "元") -> float | None:
     text = clean_text(value).replace(" ", "")
     m = _MONEY_RE.match(text)
     if not m:
+        for unit in sorted(MONEY_UNITS, key=len, reverse=True):  # 三千五百元, 一万二千
+            body = text[: -len(unit)] if text.endswith(unit) else None
+            if body and all(ch in _CN_CHARS for ch in body):
+                return round(chinese_numeral(body) * MONEY_UNITS[unit], 2)
+        if text and all(ch in _CN_CHARS for ch in text):
+            return round(chinese_numeral(text) * MONEY_UNITS[default_unit], 2)
         raise ValueProblem("not_number", raw=str(value))
     unit = m.group("unit") or default_unit
     if unit not in MONEY_UNITS:
@@ -278,6 +284,16 @@ def _serial(number: float, raw: str) -> date:
     return EXCEL_EPOCH + timedelta(days=int(number))
 
 
+def _day_text(text: str, raw: str) -> date | None:
+    for rx in _DAY_RES:
+        m = rx.match(text)
+        if m:
+            return _mk_date(int(m["y"]), int(m["m"]), int(m["d"]), raw)
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        return _serial(float(text), raw)
+    return None
+
+
 def parse_date(value) -> date | None:
     """A day: 2020-03-05, 2020/3/5, 2020.3.5, 2020年3月5日, 20200305, Excel serial 43895,
     or a date/datetime cell. A month-only value (2020年3月) raises `date_no_day`."""
@@ -293,12 +309,9 @@ def parse_date(value) -> date | None:
         return _serial(float(value), str(value))
     raw = str(value)
     text = clean_text(raw).replace(" 00:00:00", "")
-    for rx in _DAY_RES:
-        m = rx.match(text)
-        if m:
-            return _mk_date(int(m["y"]), int(m["m"]), int(m["d"]), raw)
-    if re.fullmatch(r"\d{5}(\.0+)?", text):
-        return _serial(float(text), raw)
+    day = _day_text(text, raw)
+    if day is not None:
+        return day
     try:
         parse_month(text)
     except ValueProblem:
@@ -340,9 +353,11 @@ def parse_month(value) -> tuple[int, int] | None:
                 raise ValueProblem("bad_month", raw=raw)
             return (y, mo)
     try:
-        d = parse_date(text)
+        d = _day_text(text, raw)
     except ValueProblem:
-        raise ValueProblem("bad_month", raw=raw) from None
+        d = None
+    if d is None:
+        raise ValueProblem("bad_month", raw=raw)
     return (d.year, d.month)
 
 

@@ -114,6 +114,8 @@ def locate(grid: Grid, mapper: Mapper) -> Table | None:
     for i in range(min(len(grid.rows), MAX_HEADER_SCAN)):
         row = grid.rows[i]
         top = [clean_header(c) for c in row]
+        if len({t for t in top if t}) <= 1:  # a title (possibly merged across the row) is not a header
+            continue
         single = [HeaderCell(c, t) for c, t in enumerate(top)]
         s1 = sum(1 for h in single if h.top and mapper(h) is not None)
         candidates = [(s1, 1, single)]
