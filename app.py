@@ -18,6 +18,7 @@ pages = [
     st.Page("pages/compare.py", title=t("page_compare", lang), url_path="compare"),
     st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
     st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
+    st.Page("pages/data.py", title=t("page_data", lang), url_path="data"),  # issue 3
 ]
 try:
     st.navigation(pages).run()
