@@ -78,11 +78,16 @@ def chinese_numeral(text: str) -> int:
         elif ch in _CN_SMALL:
             section += (1 if digit is None else digit) * _CN_SMALL[ch]
             digit = None
-        else:  # 万, 亿
+        else:  # 万 scales the current section; 亿 scales everything before it (一亿零一万 = 100010000)
             section += digit or 0
-            if section == 0:
-                raise ValueProblem("not_number", raw=text)
-            total = (total + section) * _CN_BIG[ch]
+            if ch == "万":
+                if section == 0:
+                    raise ValueProblem("not_number", raw=text)
+                total += section * _CN_BIG[ch]
+            else:
+                if section == 0 and total == 0:
+                    raise ValueProblem("not_number", raw=text)
+                total = (total + section) * _CN_BIG[ch]
             section, digit = 0, None
     return total + section + (digit or 0)
 
