@@ -311,7 +311,9 @@ def import_targets(data: bytes, file: str, *, year: int, data_dir: Path, effecti
         return result
     cmp = compare(result, data_dir, year)
     result.compare = cmp
-    has_year = bool(len(_current(data_dir, year)))
+    # New targets start on 1 January; a change to a target already imported starts today unless
+    # the user says when (the old version stays in force before that date).
+    has_year = bool(len(cmp)) and bool((cmp["change"] == "changed").any())
     eff = effective_from or (date(year, 1, 1) if not has_year else
                              max(date(year, 1, 1), min(date.today(), date(year, 12, 31))))
     result.effective_from = eff
