@@ -28,10 +28,10 @@ def test_a_parse_over_the_time_limit_is_stopped(tmp_path):
 def test_a_parse_over_the_memory_limit_is_stopped(tmp_path):
     # The same limit lets a small file through and stops a file that needs more memory.
     small = parse_isolated(_big_csv(50), "small.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20,
-                           timeout_s=60, memory_mb=600)
+                           timeout_s=150, memory_mb=700)
     assert small.report.status == "preview" and small.report.accepted == 50
     parsed = parse_isolated(_big_csv(200_000), "hungry.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20,
-                            timeout_s=60, memory_mb=600)
+                            timeout_s=150, memory_mb=700)
     assert parsed.report.status == "rejected"
     (p,) = parsed.report.problems
     assert p.code == "memory" and "hungry.csv" in p.reason_zh and "内存" in p.reason_zh
