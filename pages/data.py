@@ -98,7 +98,7 @@ with tab_upload:
         st.success(t("data_done", lang))
 
 with tab_history:
-    history = views.history_table(data_dir, lang)
+    history = views.history_table(data_dir, lang, registry)
     if history.empty:
         st.info(t("data_history_empty", lang))
     else:

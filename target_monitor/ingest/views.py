@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from target_monitor.i18n import t
+from target_monitor.i18n import TEXT, t
 from target_monitor.ingest import storage
 from target_monitor.ingest.normalise import neutralise
 from target_monitor.ingest.problems import Report
@@ -45,7 +45,9 @@ def problems_table(report: Report, lang: str) -> pd.DataFrame:
 
 
 def normalised_table(report: Report, lang: str) -> pd.DataFrame:
-    rows = [{t("col_column", lang): n.column, t("col_kind", lang): n.kind, t("col_count", lang): n.count,
+    rows = [{t("col_column", lang): n.column,
+             t("col_kind", lang): t("norm_" + n.kind, lang) if "norm_" + n.kind in TEXT else n.kind,
+             t("col_count", lang): n.count,
              t("col_example", lang): f"{n.example_raw} → {n.example_value}" if n.example_raw else ""}
             for n in report.normalised]
     return pd.DataFrame(rows)
@@ -58,6 +60,8 @@ def preview_frame(accepted: pd.DataFrame | None, ref: Reference, limit: int = 20
     if "unit_code" in out:
         names = {u.code: u.name for u in ref.units}
         out.insert(list(out.columns).index("unit_code") + 1, "unit_name", out["unit_code"].map(names))
+    if "_row" in out:
+        out = out[["_row", *[c for c in out.columns if c != "_row"]]].rename(columns={"_row": "row"})
     return out.map(neutralise)
 
 
@@ -69,10 +73,13 @@ def revisions_lines(revisions: list[dict], ref: Reference, lang: str) -> list[st
               new_total="-" if r["new_total"] is None else f"{r['new_total']:,.0f}") for r in revisions]
 
 
-def history_table(data_dir: Path, lang: str) -> pd.DataFrame:
+def history_table(data_dir: Path, lang: str, registry: Registry | None = None) -> pd.DataFrame:
+    labels = {n: e.label[lang] for n, e in registry.extracts.items()} if registry else {}
+    labels["targets"] = t("page_targets_label", lang)
     rows = [{
         t("col_time", lang): rec.get("uploaded_at", ""), t("col_file", lang): rec.get("file", ""),
-        t("col_extract", lang): rec.get("extract", ""), t("col_period", lang): rec.get("period", ""),
+        t("col_extract", lang): labels.get(rec.get("extract", ""), rec.get("extract", "")),
+        t("col_period", lang): rec.get("period") or rec.get("declared_period", ""),
         t("col_status", lang): status_text(rec.get("status", ""), lang),
         t("col_rows_read", lang): rec.get("rows_read", 0), t("col_accepted", lang): rec.get("accepted", 0),
         t("col_quarantined", lang): rec.get("quarantined", 0), t("col_skipped", lang): rec.get("skipped", 0),
