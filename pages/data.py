@@ -53,7 +53,10 @@ with tab_upload:
     for name, _, parsed in results:
         report = parsed.report
         with st.container(border=True):
-            (st.error if report.status == "rejected" else st.success)(views.summary(report, lang))
+            if report.status == "rejected":  # say why in plain text, not only in the table below
+                st.error("\n\n".join([views.summary(report, lang), *views.rejection_lines(report, lang)]))
+            else:
+                st.success(views.summary(report, lang))
             if report.extract:
                 st.caption(t("data_extract_detected", lang, name=registry.extracts[report.extract].label[lang])
                            + f" · {t('col_period', lang)} {report.period or '-'} · SHA-256 {report.sha256[:16]}…")
@@ -123,7 +126,10 @@ with tab_targets:
     if pending:
         name, data, result = pending
         report = result.report
-        (st.error if report.status == "rejected" else st.success)(views.summary(report, lang))
+        if report.status == "rejected":
+            st.error("\n\n".join([views.summary(report, lang), *views.rejection_lines(report, lang)]))
+        else:
+            st.success(views.summary(report, lang))
         problems = views.problems_table(report, lang)
         if not problems.empty:
             st.dataframe(problems, hide_index=True, width="stretch")

@@ -26,6 +26,11 @@ def summary(report: Report, lang: str) -> str:
              skipped=report.skipped, warnings=len(report.warnings))
 
 
+def rejection_lines(report: Report, lang: str, limit: int = 5) -> list[str]:
+    """Why a file was rejected and what to do, one line per reason (the first few)."""
+    return [f"{p.reason(lang)} {p.fix_text(lang)}".strip() for p in report.problems if p.level == "R"][:limit]
+
+
 def mapping_table(report: Report, registry: Registry, lang: str) -> pd.DataFrame:
     ext = registry.extracts.get(report.extract)
     rows = []
