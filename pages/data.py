@@ -42,8 +42,10 @@ with tab_upload:
         for i, up in enumerate(files):
             bar.progress(i / len(files), text=t("data_checking", lang, file=up.name))
             data = up.getvalue()
-            results.append((up.name, data, analyse(data, up.name, data_dir=data_dir, extract=chosen or None,
-                                                   period=period, sheet=sheet)))
+            parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period, sheet=sheet)
+            if parsed.report.status == "rejected":  # kept as received and listed in the history right away
+                confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
+            results.append((up.name, data, parsed))
         bar.progress(1.0)
         st.session_state["data_results"] = results
         st.session_state.pop("data_done", None)
@@ -83,8 +85,8 @@ with tab_upload:
         if st.button(t("data_confirm", lang), key="data_confirm", type="primary", disabled=not ok):
             bar = st.progress(0.0)
             done = []
-            for i, (name, data, parsed) in enumerate(results):
-                bar.progress(i / len(results), text=t("data_writing", lang, file=name))
+            for i, (name, data, parsed) in enumerate(takeable):
+                bar.progress(i / len(takeable), text=t("data_writing", lang, file=name))
                 done.append(confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet))
             bar.progress(1.0)
             st.session_state["data_done"] = done

@@ -96,6 +96,12 @@ def test_bad_file_is_rejected_with_reason(data_copy):
     assert "已拒绝" in errors
     assert "PNG" in _texts(at)
     assert all(b.key != "data_confirm" for b in at.button)
+    # the rejected upload is kept as received and listed in the history
+    import hashlib
+
+    digest = hashlib.sha256(BAD).hexdigest()
+    assert (data_copy / "raw" / f"{digest}.bin").read_bytes() == BAD
+    assert digest in _texts(at)
 
 
 def test_english_page_renders(data_copy):
