@@ -42,7 +42,9 @@ with tab_upload:
         for i, up in enumerate(files):
             bar.progress(i / len(files), text=t("data_checking", lang, file=up.name))
             data = up.getvalue()
-            parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period, sheet=sheet)
+            with st.spinner(t("data_checking", lang, file=up.name)):
+                parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period,
+                                 sheet=sheet)
             if parsed.report.status == "rejected":  # kept as received and listed in the history right away
                 confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
             results.append((up.name, data, parsed))

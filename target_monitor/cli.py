@@ -131,6 +131,8 @@ def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_s
         print(message)
     for p in [*report.problems, *report.warnings]:
         print(f"  [{p.level}] {p.reason(lang)} {p.fix_text(lang)}".rstrip())
+    if report.quarantine_file:
+        print(t("ingest_cli_quarantine", lang, path=report.quarantine_file))
 
 
 def cmd_ingest(args) -> int:

@@ -387,6 +387,7 @@ TEXT.update({
     "norm_chinese_numeral": ("中文数字换成阿拉伯数字", "Chinese numerals converted"),
     "norm_merged_fill": ("合并单元格的值填入所含各行", "Merged cell value filled into its rows"),
     "norm_merged_cells": ("合并单元格已展开", "Merged cells expanded"),
+    "ingest_cli_quarantine": ("隔离行及原因已写入 {path}（数据目录下）。", "Quarantined rows and reasons: {path} (in the data directory)."),
     "page_targets_label": ("任务分解表", "Task breakdown table"),
     "change_new": ("新增", "new"),
     "change_same": ("不变", "same"),
