@@ -314,8 +314,16 @@ def import_targets(data: bytes, file: str, *, year: int, data_dir: Path, effecti
     # New targets start on 1 January; a change to a target already imported starts today unless
     # the user says when (the old version stays in force before that date).
     has_year = bool(len(cmp)) and bool((cmp["change"] == "changed").any())
-    eff = effective_from or (date(year, 1, 1) if not has_year else
-                             max(date(year, 1, 1), min(date.today(), date(year, 12, 31))))
+    if has_year and effective_from is None and date.today().year != year:
+        # A change to a past (or future) year's targets: "from today" means nothing; ask.
+        result.changed = int((cmp["change"] != "same").sum())
+        if not write:  # the preview says so; storing it is refused
+            report.warnings.append(Problem.make("W", "t_need_effective", file=file, year=year))
+            return result
+        report.status = "rejected"
+        report.problems.append(Problem.make("R", "t_need_effective", file=file, year=year))
+        return result
+    eff = effective_from or (date(year, 1, 1) if not has_year else date.today())
     result.effective_from = eff
     result.targets["effective_from"] = eff
     changed = cmp[cmp["change"] != "same"] if len(cmp) else cmp

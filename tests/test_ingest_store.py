@@ -183,6 +183,9 @@ def test_targets_import_writes_then_midyear_change_is_a_new_version(tmp_path):
     # 杨家坪 3500 → 3800 from 1 July: a new version; the old one stays and is in force before July
     changed = PUBLISHED.decode().replace("1,杨家坪街道,3500", "1,杨家坪街道,3800").encode()
     src.write_bytes(changed)
+    r = cli("targets", "import", src, "--year", "2020", "--data-dir", d)  # a change needs its date
+    assert r.returncode == 2 and "--effective-from" in r.stdout
+    assert len(load_targets(d / "reference")) == len(written)
     r = cli("targets", "import", src, "--year", "2020", "--effective-from", "2020-07-01", "--data-dir", d, "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["changed"] == 1
     t = load_targets(d / "reference")
