@@ -17,7 +17,6 @@ the one in force on the as-of date.
 from __future__ import annotations
 
 import csv
-import io
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -428,4 +427,4 @@ if __name__ == "__main__":
     sys.exit(_child(Path(sys.argv[1])))
 
 
-__all__ = ["import_targets", "parse_targets", "compare", "TargetsResult", "io"]
+__all__ = ["import_targets", "parse_targets", "compare", "TargetsResult"]

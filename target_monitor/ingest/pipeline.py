@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from target_monitor.ingest import read
-from target_monitor.ingest.problems import Problem, Rejected, Report, reject
+from target_monitor.ingest.problems import Rejected, Report, reject
 from target_monitor.ingest.records import Parsed, detect_extract, load_aliases, load_rules, parse_grid, parse_parquet
 from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
 from target_monitor.reference import load_units
@@ -86,4 +86,4 @@ def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, repor
     return parsed
 
 
-__all__ = ["parse_upload", "parse_period", "Problem"]
+__all__ = ["parse_upload", "parse_period"]

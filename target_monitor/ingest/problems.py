@@ -137,7 +137,6 @@ class Report:
         d = dict(d)
         for key in ("balanced", "message"):
             d.pop(key, None)
-        probs = []
         for key in ("warnings", "problems"):
             items = []
             for p in d.get(key, []):
@@ -146,5 +145,4 @@ class Report:
                 items.append(Problem(**p))
             d[key] = items
         d["normalised"] = [Normalisation(**n) for n in d.get("normalised", [])]
-        del probs
         return cls(**d)

@@ -27,7 +27,6 @@ import json
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -307,4 +306,4 @@ def record_only(data_dir: Path, report: Report, data: bytes, *, who: str, declar
         write_history(data_dir, record(data_dir, report, who=who, declared_period=declared_period, now=now), now)
 
 
-__all__ = ["commit", "record_only", "recover", "history", "previous_take", "sha256", "asdict"]
+__all__ = ["commit", "record_only", "recover", "history", "previous_take", "sha256"]

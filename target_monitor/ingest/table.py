@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from target_monitor.ingest.normalise import clean_header, clean_text, is_missing, parse_number
+from target_monitor.ingest.normalise import clean_header, is_missing, parse_number
 from target_monitor.ingest.read import Grid
 
 NOTE_PREFIXES = ("填表人", "填报人", "备注", "注:", "注：", "说明", "政策解读", "制表", "审核", "联系电话", "联系人",
