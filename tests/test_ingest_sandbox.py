@@ -47,3 +47,17 @@ def test_a_good_file_comes_back_through_the_child(tmp_path):
     parsed = parse_isolated(data, "ok.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
     assert parsed.report.status == "preview" and parsed.report.accepted == 50
     assert list(parsed.accepted["loan_id"][:2]) == ["LN-0000000", "LN-0000001"]
+
+
+def test_a_file_at_the_size_cap_parses_within_the_default_limits(tmp_path):
+    from target_monitor.ingest import limits
+
+    lim = limits(tmp_path)  # the shipped ingest_rules.yaml
+    data = _big_csv(650_000)
+    assert 40 * 2**20 < len(data) <= lim["max_bytes"]
+    start = time.monotonic()
+    parsed = parse_isolated(data, "cap.csv", "loans", None, None, tmp_path, max_bytes=lim["max_bytes"],
+                            timeout_s=lim["timeout_s"], memory_mb=lim["memory_mb"])
+    assert parsed.report.status == "preview", [p.reason_en for p in parsed.report.problems]
+    assert parsed.report.accepted == 650_000
+    print(f"{len(data) / 2**20:.0f} MB CSV parsed in the sandbox in {time.monotonic() - start:.1f} s")

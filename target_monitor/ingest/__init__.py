@@ -26,7 +26,7 @@ def limits(data_dir: Path) -> dict:
     return {
         "max_bytes": int(float(rules.get("upload_max_mb", 50)) * 2**20),
         "timeout_s": float(rules.get("parse_timeout_s", 120)),
-        "memory_mb": int(rules.get("parse_memory_mb", 2048)),
+        "memory_mb": int(rules.get("parse_memory_mb", 4096)),
     }
 
 

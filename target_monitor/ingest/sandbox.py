@@ -25,7 +25,7 @@ from target_monitor.ingest.problems import Problem, Report
 from target_monitor.ingest.records import Parsed
 
 DEFAULT_TIMEOUT_S = 120
-DEFAULT_MEMORY_MB = 2048
+DEFAULT_MEMORY_MB = 4096
 
 
 def _limit(memory_mb: int) -> None:
