@@ -79,6 +79,18 @@ def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = No
 def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, period: str | None = None,
            sheet: str | None = None, who: str | None = None, isolated: bool = True,
            today: str | None = None) -> Report:
+    if extract:  # identical bytes already taken: say so without parsing them again
+        digest = storage.sha256(data)
+        prev = storage.previous_take(Path(data_dir), digest, extract, sheet, period)
+        if prev:
+            report = Report(file=file, status="noop", extract=extract, sheet=prev.get("sheet", ""), sha256=digest,
+                            size_bytes=len(data), file_type=prev.get("file_type", ""), period=prev.get("period", ""),
+                            months=prev.get("months", []), rows_read=prev["rows_read"], accepted=prev["accepted"],
+                            quarantined=prev["quarantined"], skipped=prev["skipped"])
+            report.message_zh = _noop_text("zh", report, prev)
+            report.message_en = _noop_text("en", report, prev)
+            storage.record_only(Path(data_dir), report, data, who=who or _user(), declared_period=period)
+            return report
     parsed = analyse(data, file, data_dir=data_dir, extract=extract, period=period, sheet=sheet,
                      isolated=isolated, today=today)
     return confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
