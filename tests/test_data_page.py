@@ -125,3 +125,31 @@ def test_page_works_before_any_data(tmp_path, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert list((empty / "extracts" / "loans").rglob("*.parquet"))
+
+
+def test_targets_import_preview_against_current_then_new_version(data_copy):
+    from datetime import date
+
+    from target_monitor.reference import load_targets
+
+    published = (REPO / "data" / "reference" / "jiulongpo_2020_task_breakdown.csv").read_bytes()
+    changed = published.decode().replace("1,杨家坪街道,3500", "1,杨家坪街道,3800").encode()
+    at = _open()
+    at.file_uploader(key="targets_file").upload("任务分解表.csv", changed, "text/csv")
+    at.run()
+    at.date_input(key="targets_effective").set_value(date(2020, 7, 1))
+    at.run()
+    at.button(key="targets_check").click()
+    at.run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "≥3800人" in text and "调整" in text and "41300" in text  # the change, and the allocation warning
+    at.button(key="targets_confirm").click()
+    at.run()
+    assert not at.exception, at.exception
+    t = load_targets(data_copy / "reference")
+    rows = t[(t["unit_code"] == "500107-01") & (t["indicator"] == "urban_new_employment")]
+    assert sorted(zip(rows["effective_from"].astype(str), rows["value"])) == [("2020-01-01", 3500.0),
+                                                                             ("2020-07-01", 3800.0)]
+    versions = _texts(at)
+    assert "2020-07-01" in versions and "3800人" in versions and "3500人" in versions  # both versions listed
