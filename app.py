@@ -28,6 +28,7 @@ pages = [
     st.Page("pages/explore.py", title=t("page_explore", lang), url_path="explore"),
     st.Page("pages/console.py", title=t("page_console", lang), url_path="console"),
     st.Page("pages/snapshots.py", title=t("page_snapshots", lang), url_path="snapshots"),  # issue 5
+    st.Page("pages/data.py", title=t("page_data", lang), url_path="data"),  # issue 3
 ]
 try:
     st.navigation(pages).run()

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from target_monitor.i18n import t
 from target_monitor.paths import resolve_data_dir
@@ -74,6 +75,25 @@ def _parser() -> argparse.ArgumentParser:
                     help="build again although the month has a snapshot (the earlier one is kept beside it)")
     sn.add_argument("--no-pdf", action="store_true", help="skip the PNG charts and the PDF (faster)")
     sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    # issue 3: ingest and targets import
+    ing = sub.add_parser("ingest", help="ingest extract files (CSV, xlsx, xls, Parquet) into the data directory")
+    ing.add_argument("paths", nargs="+", metavar="PATH")
+    ing.add_argument("--extract", required=True, help="which extract the files hold (see queries/indicators.yaml)")
+    ing.add_argument("--period", help="declared period YYYY-MM: records outside it are quarantined")
+    ing.add_argument("--sheet", help="worksheet to read when a workbook has several")
+    ing.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    ing.add_argument("--json", action="store_true", help="print the full report as JSON")
+    tg = sub.add_parser("targets", help="task breakdown tables (任务分解表)")
+    tg_sub = tg.add_subparsers(dest="targets_command", required=True)
+    ti = tg_sub.add_parser("import", help="import a task breakdown table (xlsx, xls or csv)")
+    ti.add_argument("path", metavar="PATH")
+    ti.add_argument("--year", type=int, required=True)
+    ti.add_argument("--effective-from", help="YYYY-MM-DD the new targets apply from (default: 1 January, "
+                    "or today for a change to targets already imported)")
+    ti.add_argument("--source", help="the document the table comes from (default: the file name)")
+    ti.add_argument("--sheet", help="worksheet to read when a workbook has several")
+    ti.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    ti.add_argument("--json", action="store_true", help="print the full report as JSON")
     return p
 
 
@@ -208,6 +228,94 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
+# --- issue 3: ingest and targets import ------------------------------------------------------
+
+
+def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_summary", **extra) -> None:
+    if as_json:
+        return
+    status = t("ingest_status_" + report.status, lang) if report.status in (
+        "taken", "rejected", "noop", "error", "preview") else report.status
+    print(t(summary_key, lang, file=report.file, status=status, rows_read=report.rows_read,
+            accepted=report.accepted, quarantined=report.quarantined, skipped=report.skipped,
+            warnings=len(report.warnings), **extra))
+    message = report.message_en if lang == "en" else report.message_zh
+    if message:
+        print(message)
+    for p in [*report.problems, *report.warnings]:
+        print(f"  [{p.level}] {p.reason(lang)} {p.fix_text(lang)}".rstrip())
+    if report.quarantine_file:
+        print(t("ingest_cli_quarantine", lang, path=report.quarantine_file))
+
+
+def cmd_ingest(args) -> int:
+    from target_monitor.ingest import ingest
+    from target_monitor.ingest.pipeline import parse_period
+    from target_monitor.ingest.storage import recover
+    from target_monitor.registry import load_registry
+
+    lang = args.lang
+    data_dir = resolve_data_dir(args.data_dir)
+    known = load_registry().extracts
+    if args.extract not in known:
+        raise UsageError(t("ingest_cli_bad_extract", lang, name=args.extract, known=", ".join(known)))
+    if args.period:
+        try:
+            parse_period(args.period)
+        except ValueError:
+            raise UsageError(t("ingest_cli_bad_period", lang, value=args.period)) from None
+    files = []
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise UsageError(t("ingest_cli_no_file", lang, path=raw))
+        files.append(path)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    recover(data_dir)
+    reports = []
+    for path in files:
+        report = ingest(path.read_bytes(), path.name, data_dir=data_dir, extract=args.extract,
+                        period=args.period, sheet=args.sheet)
+        reports.append(report)
+        _print_report(report, lang, args.json)
+    if args.json:
+        payload = [r.as_json(lang) for r in reports]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=1, default=str))
+    return 2 if any(r.status == "rejected" for r in reports) else 0
+
+
+def cmd_targets_import(args) -> int:
+    from target_monitor.targets_import import import_targets
+
+    lang = args.lang
+    data_dir = resolve_data_dir(args.data_dir)
+    path = Path(args.path)
+    if not path.is_file():
+        raise UsageError(t("ingest_cli_no_file", lang, path=args.path))
+    effective = _date(args.effective_from, lang) if args.effective_from else None
+    result = import_targets(path.read_bytes(), path.name, year=args.year, data_dir=data_dir,
+                            effective_from=effective, source=args.source, sheet=args.sheet, write=True)
+    report = result.report
+    if args.json:
+        payload = report.as_json(lang)
+        payload["targets"] = json.loads(result.targets.to_json(orient="records", force_ascii=False, date_format="iso"))
+        payload["changed"] = result.changed
+        payload["effective_from"] = str(result.effective_from or "")
+        print(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+    else:
+        status = t("ingest_status_" + report.status, lang)
+        print(t("targets_summary", lang, file=report.file, status=status, year=args.year,
+                units=result.targets["unit_code"].nunique() if len(result.targets) else 0,
+                indicators=result.targets["indicator"].nunique() if len(result.targets) else 0,
+                rows=len(result.targets), changed=result.changed, effective_from=result.effective_from or "-",
+                warnings=len(report.warnings)))
+        if report.status == "noop":
+            print(t("targets_unchanged", lang))
+        for p in [*report.problems, *report.warnings]:
+            print(f"  [{p.level}] {p.reason(lang)} {p.fix_text(lang)}".rstrip())
+    return 2 if report.status == "rejected" else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -221,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_aggregates(args)
         if args.command == "snapshot":  # issue 5
             return cmd_snapshot(args)
+        if args.command == "ingest":  # issue 3
+            return cmd_ingest(args)
+        if args.command == "targets":  # issue 3
+            return cmd_targets_import(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -128,6 +128,7 @@ def build_frame() -> Frame:
     except Exception as exc:  # no extracts in a chosen data directory: say where and what to do
         st.error(t("no_data", lang, path=directory))
         st.caption(str(exc))
+        _data_page_only(lang)  # issue 3: the data page still works, so the first data can be uploaded
         st.stop()
     with st.sidebar:
         years = ctx.years()
@@ -341,3 +342,17 @@ def drill_to_unit(codes: list) -> None:
     code = next((c for c in codes if c), None)
     if code:
         st.switch_page("pages/unit_detail.py", query_params={"unit": code})
+# --- issue 3: the 数据管理 page works before there is any data ------------------------------
+
+
+def _data_page_only(lang: str) -> None:
+    """With no extracts yet, offer only the data page (upload the first files there)."""
+    st.session_state["_no_data_mode"] = True
+    st.navigation([st.Page("pages/data.py", title=t("page_data", lang), url_path="data")]).run()
+
+
+def frame_optional() -> Frame | None:
+    """The frame, or None when the data directory has no extracts yet (only the data page runs then)."""
+    if st.session_state.pop("_no_data_mode", False):
+        return None
+    return frame()

@@ -1,0 +1,155 @@
+"""数据管理: upload extracts and task breakdown tables, see what was wrong, confirm, history."""
+
+from datetime import date
+
+import streamlit as st
+
+from target_monitor import ui
+from target_monitor.i18n import t
+from target_monitor.ingest import analyse, confirm, limits, views
+from target_monitor.ingest.storage import recover
+from target_monitor.paths import reference_dir
+from target_monitor.reference import load_reference
+from target_monitor.registry import load_registry
+from target_monitor.targets_import import import_targets
+
+f = ui.frame_optional()  # this page also works before the data directory holds any extract
+lang = f.lang if f else ui.current_lang()
+data_dir = ui.data_dir()
+registry = load_registry()
+if data_dir.is_dir():
+    recover(data_dir)  # finish or undo a write interrupted by a crash
+ref = load_reference(reference_dir(data_dir))
+cap_mb = limits(data_dir)["max_bytes"] // 2**20
+
+st.title(t("data_title", lang))
+tab_upload, tab_history, tab_targets = st.tabs([t("data_tab_upload", lang), t("data_tab_history", lang),
+                                                t("data_tab_targets", lang)])
+
+with tab_upload:
+    files = st.file_uploader(t("data_upload_label", lang), accept_multiple_files=True, key="data_files",
+                             help=t("data_upload_help", lang, cap=cap_mb))
+    extracts = ["", *registry.extracts]
+    c1, c2, c3, c4 = st.columns(4)
+    chosen = c1.selectbox(t("data_extract", lang), extracts, key="data_extract",
+                          format_func=lambda n: registry.extracts[n].label[lang] if n else t("data_extract_auto", lang))
+    period = c2.text_input(t("data_period", lang), key="data_period").strip() or None
+    sheet = c3.text_input(t("data_sheet", lang), key="data_sheet").strip() or None
+    who = c4.text_input(t("data_who", lang), key="data_who").strip() or None
+    if st.button(t("data_check", lang), key="data_check", type="primary", disabled=not files):
+        results = []
+        bar = st.progress(0.0)
+        for i, up in enumerate(files):
+            bar.progress(i / len(files), text=t("data_checking", lang, file=up.name))
+            data = up.getvalue()
+            with st.spinner(t("data_checking", lang, file=up.name)):
+                parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period,
+                                 sheet=sheet)
+            if parsed.report.status == "rejected":  # kept as received and listed in the history right away
+                confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
+            results.append((up.name, data, parsed))
+        bar.progress(1.0)
+        st.session_state["data_results"] = results
+        st.session_state.pop("data_done", None)
+    results = st.session_state.get("data_results") or []
+    if not results:
+        st.info(t("data_nothing", lang))
+    for name, _, parsed in results:
+        report = parsed.report
+        with st.container(border=True):
+            if report.status == "rejected":  # say why in plain text, not only in the table below
+                st.error("\n\n".join([views.summary(report, lang), *views.rejection_lines(report, lang)]))
+            else:
+                st.success(views.summary(report, lang))
+            if report.extract:
+                st.caption(t("data_extract_detected", lang, name=registry.extracts[report.extract].label[lang])
+                           + f" · {t('col_period', lang)} {report.period or '-'} · SHA-256 {report.sha256[:16]}…")
+            mapping = views.mapping_table(report, registry, lang)
+            if not mapping.empty:
+                st.markdown(f"**{t('data_mapping', lang)}**")
+                st.dataframe(mapping, hide_index=True, width="stretch")
+            preview = views.preview_frame(parsed.accepted, ref)
+            if not preview.empty:
+                st.markdown(f"**{t('data_preview', lang)}**")
+                st.dataframe(preview, hide_index=True, width="stretch")
+            problems = views.problems_table(report, lang)
+            if not problems.empty:
+                st.markdown(f"**{t('data_problems', lang)}**")
+                st.dataframe(problems, hide_index=True, width="stretch")
+            normalised = views.normalised_table(report, lang)
+            if not normalised.empty:
+                st.markdown(f"**{t('data_normalised', lang)}**")
+                st.dataframe(normalised, hide_index=True, width="stretch")
+    takeable = [(n, d, p) for n, d, p in results if p.report.status != "rejected"]
+    if takeable and not st.session_state.get("data_done"):
+        needs_ok = any(p.report.warnings for _, _, p in takeable)
+        ok = st.checkbox(t("data_warnings_confirm", lang), key="data_warn_ok") if needs_ok else True
+        if st.button(t("data_confirm", lang), key="data_confirm", type="primary", disabled=not ok):
+            bar = st.progress(0.0)
+            done = []
+            for i, (name, data, parsed) in enumerate(takeable):
+                bar.progress(i / len(takeable), text=t("data_writing", lang, file=name))
+                done.append(confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet))
+            bar.progress(1.0)
+            st.session_state["data_done"] = done
+    for report in st.session_state.get("data_done") or []:
+        (st.error if report.status == "rejected" else st.success)(views.summary(report, lang))
+        message = report.message_en if lang == "en" else report.message_zh
+        if message:
+            st.info(message)
+        lines = views.revisions_lines(report.revisions, ref, lang)
+        if lines:
+            st.markdown(f"**{t('data_revisions', lang)}**")
+            st.markdown("\n".join(f"- {line}" for line in lines))
+    if st.session_state.get("data_done"):
+        st.success(t("data_done", lang))
+
+with tab_history:
+    history = views.history_table(data_dir, lang, registry)
+    if history.empty:
+        st.info(t("data_history_empty", lang))
+    else:
+        st.dataframe(history, hide_index=True, width="stretch")
+    for i, (label, fname, body) in enumerate(views.quarantine_downloads(data_dir)):
+        st.download_button(f"{t('data_download_quarantine', lang)}：{label}", body, file_name=fname,
+                           mime="text/csv", key=f"q_{i}")
+
+with tab_targets:
+    up = st.file_uploader(t("data_targets_label", lang), key="targets_file")
+    c1, c2, c3 = st.columns(3)
+    year = int(c1.number_input(t("data_targets_year", lang), 2000, 2100, value=f.year if f else date.today().year,
+                               key="targets_year"))
+    effective = c2.date_input(t("data_targets_effective", lang), value=None, key="targets_effective",
+                              format="YYYY-MM-DD")
+    source = c3.text_input(t("data_targets_source", lang), key="targets_source").strip() or None
+    if up is not None and st.button(t("data_check", lang), key="targets_check"):
+        st.session_state["targets_preview"] = (up.name, up.getvalue(), import_targets(
+            up.getvalue(), up.name, year=year, data_dir=data_dir, effective_from=effective, source=source))
+        st.session_state.pop("targets_done", None)
+    pending = st.session_state.get("targets_preview")
+    if pending:
+        name, data, result = pending
+        report = result.report
+        if report.status == "rejected":
+            st.error("\n\n".join([views.summary(report, lang), *views.rejection_lines(report, lang)]))
+        else:
+            st.success(views.summary(report, lang))
+        problems = views.problems_table(report, lang)
+        if not problems.empty:
+            st.dataframe(problems, hide_index=True, width="stretch")
+        table = views.compare_table(result.compare, ref, registry, lang)
+        if not table.empty:
+            st.markdown(f"**{t('data_targets_compare', lang)}**")
+            st.dataframe(table, hide_index=True, width="stretch")
+        if report.status != "rejected" and not st.session_state.get("targets_done"):
+            if st.button(t("data_targets_confirm", lang), key="targets_confirm", type="primary"):
+                done = import_targets(data, name, year=year, data_dir=data_dir, effective_from=effective,
+                                      source=source, write=True, who=None)
+                st.session_state["targets_done"] = done.report
+                ref = load_reference(reference_dir(data_dir))
+    if st.session_state.get("targets_done"):
+        st.success(views.summary(st.session_state["targets_done"], lang))
+    versions = views.versions_table(ref, registry, year, lang)
+    if not versions.empty:
+        st.markdown(f"**{t('data_targets_versions', lang)}**")
+        st.dataframe(versions, hide_index=True, width="stretch")

@@ -1,0 +1,112 @@
+"""Ingest: take files as units send them, tell the uploader exactly what is wrong, lose nothing.
+
+    analyse(data, file, ...)  -> Parsed   parse in a sandboxed child process; nothing is written
+    confirm(parsed, data, ...) -> Report  store it (raw bytes, partitions, quarantine, history)
+    ingest(data, file, ...)   -> Report   both, for the CLI and scheduled jobs
+
+See README.md in this folder for the modules and ../../../shared/design/BAD_INPUT.md for the cases.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+from pathlib import Path
+
+from target_monitor.ingest import storage
+from target_monitor.ingest.problems import Problem, Rejected, Report
+from target_monitor.ingest.records import Parsed, load_rules
+from target_monitor.ingest.sandbox import parse_isolated
+from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
+from target_monitor.registry import load_registry
+
+
+def limits(data_dir: Path) -> dict:
+    rules = load_rules(reference_dir(Path(data_dir)), SHIPPED_REFERENCE_DIR)
+    return {
+        "max_bytes": int(float(rules.get("upload_max_mb", 50)) * 2**20),
+        "timeout_s": float(rules.get("parse_timeout_s", 120)),
+        "memory_mb": int(rules.get("parse_memory_mb", 4096)),
+    }
+
+
+def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = None, period: str | None = None,
+            sheet: str | None = None, isolated: bool = True, today: str | None = None,
+            max_bytes: int | None = None) -> Parsed:
+    """Parse and validate (no writes). The report says taken/rejected/noop-to-be."""
+    data_dir = Path(data_dir)
+    lim = limits(data_dir)
+    if max_bytes is not None:
+        lim["max_bytes"] = max_bytes
+    digest = storage.sha256(data)
+    if isolated:
+        parsed = parse_isolated(data, file, extract, period, sheet, data_dir, max_bytes=lim["max_bytes"],
+                                timeout_s=lim["timeout_s"], memory_mb=lim["memory_mb"], today=today)
+    else:
+        from datetime import date
+
+        from target_monitor.ingest.pipeline import parse_upload
+
+        parsed = parse_upload(data, file, extract, period, sheet, data_dir,
+                              today=date.fromisoformat(today) if today else None, max_bytes=lim["max_bytes"])
+    parsed.report.sha256 = digest
+    parsed.report.size_bytes = len(data)
+    return parsed
+
+
+def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = None,
+            declared_period: str | None = None, sheet: str | None = None) -> Report:
+    """Store an analysed upload. Identical bytes already taken are a no-op, reported as such."""
+    data_dir = Path(data_dir)
+    report = parsed.report
+    who = who or _user()
+    now = datetime.now()
+    if report.status == "rejected":
+        storage.record_only(data_dir, report, data, who=who, declared_period=declared_period, now=now)
+        return report
+    prev = storage.previous_take(data_dir, report.sha256, report.extract, sheet or report.sheet or None,
+                                 declared_period)
+    if prev:
+        report.status = "noop"
+        report.message_zh = _noop_text("zh", report, prev)
+        report.message_en = _noop_text("en", report, prev)
+        storage.record_only(data_dir, report, data, who=who, declared_period=declared_period, now=now)
+        return report
+    ext = load_registry().extracts[report.extract]
+    return storage.commit(data_dir, ext, parsed, data, who=who, declared_period=declared_period, now=now)
+
+
+def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, period: str | None = None,
+           sheet: str | None = None, who: str | None = None, isolated: bool = True,
+           today: str | None = None) -> Report:
+    if extract:  # identical bytes already taken: say so without parsing them again
+        digest = storage.sha256(data)
+        prev = storage.previous_take(Path(data_dir), digest, extract, sheet, period)
+        if prev:
+            report = Report(file=file, status="noop", extract=extract, sheet=prev.get("sheet", ""), sha256=digest,
+                            size_bytes=len(data), file_type=prev.get("file_type", ""), period=prev.get("period", ""),
+                            months=prev.get("months", []), rows_read=prev["rows_read"], accepted=prev["accepted"],
+                            quarantined=prev["quarantined"], skipped=prev["skipped"])
+            report.message_zh = _noop_text("zh", report, prev)
+            report.message_en = _noop_text("en", report, prev)
+            storage.record_only(Path(data_dir), report, data, who=who or _user(), declared_period=period)
+            return report
+    parsed = analyse(data, file, data_dir=data_dir, extract=extract, period=period, sheet=sheet,
+                     isolated=isolated, today=today)
+    return confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
+
+
+def _noop_text(lang: str, report: Report, prev: dict) -> str:
+    from target_monitor.i18n import t
+
+    return t("ingest_noop_detail", lang, file=report.file, when=prev.get("uploaded_at", "?"), sha=report.sha256[:16])
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a container
+        return "unknown"
+
+
+__all__ = ["analyse", "confirm", "ingest", "limits", "Parsed", "Problem", "Rejected", "Report"]

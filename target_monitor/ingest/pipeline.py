@@ -1,0 +1,89 @@
+"""Parse one uploaded file (bytes) into a `Parsed`, in the current process.
+
+Never call this on an untrusted file in the server process: `sandbox.parse_isolated` runs it in
+a child process with memory and time limits. Tests call it directly for speed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from target_monitor.ingest import read
+from target_monitor.ingest.problems import Rejected, Report, reject
+from target_monitor.ingest.records import Parsed, detect_extract, load_aliases, load_rules, parse_grid, parse_parquet
+from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
+from target_monitor.reference import load_units
+from target_monitor.registry import load_registry
+
+
+def parse_period(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    parts = text.strip().split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4 or not 1 <= int(parts[1]) <= 12:
+        raise ValueError(text)
+    return int(parts[0]), int(parts[1])
+
+
+def parse_upload(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
+                 data_dir: Path, today: date | None = None, max_bytes: int = 50 * 2**20) -> Parsed:
+    """Read, map and validate. Raises nothing for a bad file: a rejection is a report with status
+    'rejected' and its problems."""
+    report = Report(file=file, size_bytes=len(data), period=period or "")
+    try:
+        return _parse(data, file, extract, period, sheet, Path(data_dir), today or date.today(), max_bytes, report)
+    except Rejected as rej:
+        report.status = "rejected"
+        report.problems.extend(rej.problems)
+        return Parsed(report=report)
+
+
+def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, report) -> Parsed:
+    if len(data) > max_bytes:
+        raise reject("too_big", file=file, size_mb=round(len(data) / 2**20, 1), cap_mb=round(max_bytes / 2**20))
+    try:
+        month = parse_period(period)
+    except ValueError:
+        raise reject("bad_period", file=file, raw_value=period, period=period) from None
+    registry = load_registry()
+    ref = reference_dir(data_dir)
+    rules = load_rules(ref, SHIPPED_REFERENCE_DIR)
+    aliases = load_aliases(ref, SHIPPED_REFERENCE_DIR)
+    units = load_units(ref)
+    kind = read.sniff(data, file, max_bytes)
+    report.file_type = kind
+    grid = None
+    if kind in ("xlsx", "xls"):
+        grid = read.read_excel(data, file, kind, sheet)
+        report.sheet = grid.sheet
+    elif kind == "text":
+        grid = read.read_delimited(data, file)
+        report.file_type, report.encoding, report.delimiter = "csv", grid.encoding, grid.delimiter
+    if extract is None:
+        if grid is None:
+            raise reject("extract_unknown", file=file, known="、".join(registry.extracts))
+        extract = detect_extract(grid, registry, aliases)
+        if extract is None:
+            raise reject("extract_unknown", file=file, known="、".join(registry.extracts))
+    if extract not in registry.extracts:
+        raise reject("extract_unknown", file=file, known="、".join(registry.extracts))
+    report.extract = extract
+    ext = registry.extracts[extract]
+    if kind == "parquet":
+        parsed = parse_parquet(data, ext, rules, units, report, month, today)
+    else:
+        if grid.file_type == "csv" and len([r for r in grid.rows if any(str(c).strip() for c in r)]) <= 1:
+            if not any(str(c).strip() for r in grid.rows for c in r):
+                raise reject("empty", file=file)
+        parsed = parse_grid(grid, ext, rules, aliases, units, report, month, today)
+    months = sorted({f"{d.year}-{d.month:02d}" for d in parsed.accepted[ext.partition_date] if d is not None})
+    report.months = months
+    if not report.period:
+        report.period = months[0] if len(months) == 1 else (f"{months[0]}..{months[-1]}" if months else "")
+    report.status = "preview"
+    assert report.balanced, "rows read must equal accepted + quarantined + skipped"
+    return parsed
+
+
+__all__ = ["parse_upload", "parse_period"]

@@ -1,0 +1,385 @@
+"""Record-level extracts: map the headers, normalise and validate every row.
+
+Input is a `Table` (from table.locate) or a Parquet file; output is a `Parsed`: the accepted
+rows in the canonical schema of queries/indicators.yaml, the quarantined rows with every reason,
+the counts and warnings. Rules per column come from data/reference/ingest_rules.yaml and the
+header aliases from data/reference/column_aliases.csv: data, not code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from target_monitor.ingest import normalise as nz
+from target_monitor.ingest.problems import Normalisation, Problem, Rejected, Report, reject
+from target_monitor.ingest.read import Grid
+from target_monitor.ingest.table import HeaderCell, Table, cell_text, locate, split_unit
+from target_monitor.reference import Units, load_units
+from target_monitor.registry import Extract, Registry
+
+RULE_KEYS = {"kind", "required", "min", "max"}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    kind: str
+    required: bool
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Mapped:
+    column: str
+    value_unit: str = ""
+
+
+@dataclass
+class Parsed:
+    report: Report
+    accepted: pd.DataFrame | None = None
+    quarantine: list[dict] = field(default_factory=list)  # {row, problems: [Problem], cells: {header: raw}}
+    source_headers: list[str] = field(default_factory=list)
+
+
+def load_rules(ref_dir: Path, shipped: Path) -> dict:
+    path = ref_dir / "ingest_rules.yaml"
+    if not path.exists():
+        path = shipped / "ingest_rules.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def column_rules(rules: dict, ext: Extract) -> dict[str, ColumnRule]:
+    raw = (rules.get("extracts") or {}).get(ext.name) or {}
+    out = {}
+    for col in ext.columns:
+        r = raw.get(col.name) or {}
+        kind = r.get("kind") or ("date" if col.type == "DATE" else "text")
+        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"))
+    return out
+
+
+def load_aliases(ref_dir: Path, shipped: Path) -> list[dict]:
+    path = ref_dir / "column_aliases.csv"
+    if not path.exists():
+        path = shipped / "column_aliases.csv"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def header_map(aliases: list[dict], ext: Extract) -> dict[str, Mapped]:
+    out = {}
+    for row in aliases:
+        if row["extract"] in ("*", ext.name) and row["column"] in ext.column_names:
+            out[nz.clean_header(row["alias"]).lower()] = Mapped(row["column"], (row.get("value_unit") or "").strip())
+    return out
+
+
+def make_mapper(table: dict[str, Mapped]):
+    """A header cell → Mapped or None. Tries top+sub, then top with sub/parenthesis as its unit."""
+
+    def lookup(text: str) -> Mapped | None:
+        if not text:
+            return None
+        hit = table.get(text.lower())
+        if hit:
+            return hit
+        base, unit = split_unit(text)
+        hit = table.get(base.lower())
+        if hit and unit:
+            return Mapped(hit.column, unit)
+        return hit
+
+    def mapper(h: HeaderCell) -> Mapped | None:
+        if h.sub:
+            hit = lookup(h.top + h.sub)
+            if hit:
+                return hit
+            sub_unit = h.sub.strip("()")
+            hit = lookup(h.top)
+            if hit and sub_unit in nz.MONEY_UNITS:
+                return Mapped(hit.column, sub_unit)
+            if hit and not h.sub.startswith("("):
+                return hit
+            return hit or lookup(h.sub)
+        return lookup(h.top)
+
+    return mapper
+
+
+def detect_extract(grid: Grid, registry: Registry, aliases: list[dict]) -> str | None:
+    """The extract whose headers this file matches best (for the upload page's suggestion)."""
+    best, best_score = None, 0
+    for ext in registry.extracts.values():
+        mapper = make_mapper(header_map(aliases, ext))
+        probe = Grid(rows=[list(r) for r in grid.rows[:30]], numbers=grid.numbers[:30], merged=grid.merged)
+        table = locate(probe, mapper)
+        if table is None:
+            continue
+        mapped = {m.column for h in table.header if (m := mapper(h))}
+        score = len(mapped) / len(ext.columns)
+        if score > best_score:
+            best, best_score = ext.name, score
+    return best if best_score >= 0.5 else None
+
+
+class Converter:
+    """Per-cell conversion for one extract; records what it normalised."""
+
+    def __init__(self, ext: Extract, rules: dict[str, ColumnRule], units: Units, today: date):
+        self.ext, self.rules, self.units, self.today = ext, rules, units, today
+        self.changes: dict[tuple[str, str], list] = {}
+
+    def note(self, column: str, kind: str, raw, value):
+        entry = self.changes.setdefault((column, kind), [0, cell_text(raw), str(value)])
+        entry[0] += 1
+
+    def convert(self, column: str, raw, value_unit: str):
+        rule = self.rules[column]
+        col = self.ext.column(column)
+        if isinstance(raw, str) and raw != nz.clean_text(raw) and raw.strip() != nz.clean_text(raw):
+            self.note(column, "text_cleaned", raw, nz.clean_text(raw))
+        if nz.is_missing(raw):
+            if isinstance(raw, str) and raw.strip():
+                self.note(column, "missing_token", raw, "NULL")
+            if rule.required:
+                raise nz.ValueProblem("required")
+            return None
+        kind = rule.kind
+        if kind == "unit":
+            text = nz.clean_text(raw)
+            if text in self.units.by_code:
+                return text
+            code = self.units.resolve(text)
+            if code is None:
+                raise nz.ValueProblem("unit_unknown", suggestions="、".join(self.units.suggest(text)) or "-")
+            if text != self.units[code].name:
+                self.note(column, "unit_alias", raw, self.units[code].name)
+            return code
+        if kind in ("id", "person_id"):
+            return nz.parse_id(raw, person=kind == "person_id")
+        if kind == "enum":
+            text = nz.clean_text(raw)
+            if col.values and text not in col.values:
+                raise nz.ValueProblem("enum", allowed="、".join(col.values))
+            return text
+        if kind == "date":
+            value = nz.parse_date(raw)
+            if isinstance(raw, str) and nz.clean_text(raw) != value.isoformat():
+                self.note(column, "date_form", raw, value.isoformat())
+            if value > self.today:
+                raise nz.ValueProblem("future", today=self.today.isoformat())
+            return value
+        if kind == "money":
+            value = nz.parse_money(raw, value_unit or "元")
+            if isinstance(raw, str) and any(u in raw for u in ("万", "亿")) or value_unit not in ("", "元"):
+                self.note(column, "money_unit", raw, value)
+        elif kind == "int":
+            value = nz.parse_int(raw)
+        else:
+            text = nz.clean_text(raw)
+            return text
+        if isinstance(raw, str) and any(ch in raw for ch in "零〇一二两三四五六七八九十百千"):
+            self.note(column, "chinese_numeral", raw, value)
+        if rule.min is not None and value < rule.min or rule.max is not None and value > rule.max:
+            raise nz.ValueProblem("bounds", min=rule.min, max=rule.max)
+        return value
+
+
+def _to_frame(ext: Extract, rows: list[dict]) -> pd.DataFrame:
+    data = {}
+    for col in ext.columns:
+        values = [r[col.name] for r in rows]
+        if col.type == "DATE":
+            data[col.name] = pd.array(values, dtype="object")
+        elif col.type == "DOUBLE":
+            data[col.name] = pd.array([float(v) if v is not None else None for v in values], dtype="Float64")
+        elif col.type in ("INTEGER", "BIGINT"):
+            data[col.name] = pd.array(values, dtype="Int32")
+        else:
+            data[col.name] = pd.array(values, dtype="string")
+    return pd.DataFrame(data, columns=list(ext.column_names))
+
+
+def validate_rows(table: Table, mapping: dict[int, Mapped], ext: Extract, conv: Converter, report: Report,
+                  file: str, sheet: str, period: tuple[int, int] | None, header_text: dict[int, str]) -> Parsed:
+    parsed = Parsed(report=report, source_headers=[header_text[i] for i in sorted(header_text)])
+    accepted: list[dict] = []
+    seen_keys: dict[str, int] = {}
+    totals: list = []
+    sums: dict[str, float] = {}
+    for body in table.body:
+        report.rows_read += 1
+        if body.kind != "data":
+            report.skipped += 1
+            report.skipped_by_rule[body.kind] = report.skipped_by_rule.get(body.kind, 0) + 1
+            if body.kind == "total":
+                totals.append(body)
+            continue
+        record, problems = {}, []
+        for idx, m in mapping.items():
+            raw = body.cells[idx] if idx < len(body.cells) else ""
+            if idx in body.filled:
+                conv.note(m.column, "merged_fill", raw, raw)
+            try:
+                record[m.column] = conv.convert(m.column, raw, m.value_unit)
+                if conv.rules[m.column].kind == "money" and record[m.column] is not None:
+                    sums[m.column] = sums.get(m.column, 0.0) + record[m.column]
+            except nz.ValueProblem as vp:
+                record[m.column] = None
+                problems.append(Problem.make("Q", vp.code, file=file, sheet=sheet, row=body.number,
+                                             column=header_text[idx], raw_value=cell_text(raw), **vp.values))
+        for col in ext.column_names:
+            record.setdefault(col, None)
+        day = record.get(ext.partition_date)
+        if period and isinstance(day, date) and (day.year, day.month) != period:
+            col_idx = next(i for i, m in mapping.items() if m.column == ext.partition_date)
+            problems.append(Problem.make("Q", "outside_period", file=file, sheet=sheet, row=body.number,
+                                         column=header_text[col_idx], raw_value=cell_text(body.cells[col_idx]),
+                                         period=f"{period[0]}-{period[1]:02d}"))
+        key = record.get(ext.key)
+        if key is not None:  # the first occurrence wins, even if it is quarantined for another reason
+            if key in seen_keys:
+                col_idx = next(i for i, m in mapping.items() if m.column == ext.key)
+                problems.append(Problem.make("Q", "duplicate", file=file, sheet=sheet, row=body.number,
+                                             column=header_text[col_idx], raw_value=str(key),
+                                             first_row=seen_keys[key]))
+            else:
+                seen_keys[key] = body.number
+        if problems:
+            report.quarantined += 1
+            report.problems.extend(problems)
+            parsed.quarantine.append({
+                "row": body.number, "problems": problems,
+                "cells": {header_text[i]: cell_text(body.cells[i]) if i < len(body.cells) else ""
+                          for i in sorted(header_text)},
+            })
+        else:
+            report.accepted += 1
+            record["_row"] = body.number
+            accepted.append(record)
+    # The 合计 row is a checksum, not data: compare it with the detail rows column by column.
+    for total in totals:
+        for idx, m in mapping.items():
+            if conv.rules[m.column].kind != "money" or idx >= len(total.cells) or nz.is_missing(total.cells[idx]):
+                continue
+            try:
+                expected = nz.parse_money(total.cells[idx], m.value_unit or "元")
+            except nz.ValueProblem:
+                continue
+            got = round(sums.get(m.column, 0.0), 2)
+            if abs(expected - got) > 0.005:
+                report.warnings.append(Problem.make("W", "total_mismatch", file=file, sheet=sheet, row=total.number,
+                                                    column=header_text[idx], raw_value=cell_text(total.cells[idx]),
+                                                    detail=f"{got:g}"))
+    for (column, kind), (count, example_raw, example_value) in conv.changes.items():
+        report.normalised.append(Normalisation(column, kind, count, example_raw, example_value))
+    frame = _to_frame(ext, accepted)
+    frame["_row"] = pd.array([r["_row"] for r in accepted], dtype="Int64")
+    parsed.accepted = frame
+    return parsed
+
+
+def parse_grid(grid: Grid, ext: Extract, rules: dict, aliases: list[dict], units: Units, report: Report,
+               period: tuple[int, int] | None, today: date) -> Parsed:
+    file, sheet = report.file, grid.sheet
+    mapper = make_mapper(header_map(aliases, ext))
+    if not any(not nz.is_missing(c) for r in grid.rows for c in r):
+        raise reject("empty", file=file)
+    table = locate(grid, mapper)
+    if table is None:
+        expected = "、".join(ext.column_names)
+        raise reject("no_header", file=file, sheet=sheet, extract=ext.name, expected=expected)
+    report.header_row = table.header_rows[0]
+    mapping: dict[int, Mapped] = {}
+    header_text: dict[int, str] = {}
+    by_column: dict[str, int] = {}
+    problems = []
+    for h in table.header:
+        m = mapper(h) if (h.top or h.sub) else None
+        if m is None:
+            if h.top or h.sub:
+                report.warnings.append(Problem.make("W", "unknown_column", file=file, sheet=sheet,
+                                                    row=table.header_rows[0], column=h.text, raw_value=h.text))
+            continue
+        if m.column in by_column:
+            problems.append(Problem.make("R", "duplicate_column", file=file, sheet=sheet, row=table.header_rows[0],
+                                         column=h.text, raw_value=h.text, other=header_text[by_column[m.column]],
+                                         canonical=m.column))
+            continue
+        by_column[m.column] = h.index
+        mapping[h.index] = m
+        header_text[h.index] = h.text
+        report.mapping[h.text] = m.column
+    crules = column_rules(rules, ext)
+    missing = [c for c in ext.column_names if c not in by_column and crules[c].required]
+    if missing:
+        found = "、".join(h.text for h in table.header if h.top or h.sub)
+        problems.append(Problem.make("R", "missing_column", file=file, sheet=sheet, row=table.header_rows[0],
+                                     column="、".join(missing), raw_value=found,
+                                     missing="、".join(f"{c}（{ext.column(c).description['zh']}）" for c in missing),
+                                     found=found))
+    if problems:
+        raise Rejected(problems[0], problems[1:])
+    if not any(b.kind == "data" for b in table.body):
+        raise reject("no_rows", file=file, sheet=sheet)
+    if table.merged_filled:
+        report.normalised.append(Normalisation("*", "merged_cells", table.merged_filled, "", ""))
+    conv = Converter(ext, crules, units, today)
+    return validate_rows(table, mapping, ext, conv, report, file, sheet, period, header_text)
+
+
+ARROW_COMPATIBLE = {
+    "VARCHAR": ("string", "large_string"),
+    "DATE": ("date32[day]", "date64[ms]", "timestamp"),
+    "DOUBLE": ("double", "float", "int64", "int32", "int16", "decimal"),
+    "INTEGER": ("int64", "int32", "int16", "int8"),
+    "BIGINT": ("int64", "int32"),
+}
+
+
+def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: Report,
+                  period: tuple[int, int] | None, today: date) -> Parsed:
+    import pyarrow.parquet as pq
+
+    file = report.file
+    try:
+        pf = pq.ParquetFile(io.BytesIO(data))
+        schema = pf.schema_arrow
+    except Exception as exc:  # a bad footer, truncated file, crafted metadata
+        raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
+    diff = []
+    names = schema.names
+    for col in ext.columns:
+        if col.name not in names:
+            diff.append(f"缺少列/missing {col.name} ({col.type})")
+            continue
+        typ = str(schema.field(col.name).type)
+        if not any(typ.startswith(ok) for ok in ARROW_COMPATIBLE.get(col.type, (typ,))):
+            diff.append(f"{col.name}: {typ} ≠ {col.type}")
+    for name in names:
+        if name not in ext.column_names:
+            diff.append(f"多出列/extra {name}")
+    if diff:
+        raise reject("schema_drift", file=file, diff="; ".join(diff))
+    try:
+        table = pf.read()
+    except Exception as exc:
+        raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
+    cols = list(ext.column_names)
+    rows = [[r[c] for c in cols] for r in table.select(cols).to_pylist()]
+    grid = Grid(rows=[cols, *rows], numbers=list(range(1, len(rows) + 2)), file_type="parquet")
+    report.file_type = "parquet"
+    aliases = [{"extract": ext.name, "column": c, "alias": c, "value_unit": ""} for c in cols]
+    return parse_grid(grid, ext, rules, aliases, units, report, period, today)
+
+
+def load_units_for(ref_dir: Path) -> Units:
+    return load_units(ref_dir)

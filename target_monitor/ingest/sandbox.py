@@ -1,0 +1,111 @@
+"""Parse an untrusted file in a child process with memory and time limits.
+
+The server (Streamlit) and the CLI never parse an uploaded file in their own process: a crafted
+workbook that makes a parser allocate 20 GB or loop forever kills only the child, and the
+uploader gets a message (`timeout`, `memory`, `crashed`) while the server keeps serving.
+
+Protocol: the parent writes the upload to a temporary folder, runs
+`python -m target_monitor.ingest.sandbox <folder>`, and reads back `result.json` (the report)
+and `accepted.parquet` (the accepted rows). Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from target_monitor.ingest.problems import Problem, Report
+from target_monitor.ingest.records import Parsed
+
+DEFAULT_TIMEOUT_S = 120
+DEFAULT_MEMORY_MB = 4096
+
+
+def _limit(memory_mb: int) -> None:
+    import resource
+
+    limit = memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def parse_isolated(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
+                   data_dir: Path, *, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
+                   memory_mb: int = DEFAULT_MEMORY_MB, today: str | None = None) -> Parsed:
+    report = Report(file=file, size_bytes=len(data), period=period or "")
+    if len(data) > max_bytes:  # before anything touches the bytes
+        report.status = "rejected"
+        report.problems.append(Problem.make("R", "too_big", file=file, size_mb=round(len(data) / 2**20, 1),
+                                            cap_mb=round(max_bytes / 2**20)))
+        return Parsed(report=report)
+    with tempfile.TemporaryDirectory(prefix="tm-parse-") as tmp:
+        folder = Path(tmp)
+        (folder / "upload.bin").write_bytes(data)
+        (folder / "request.json").write_text(json.dumps({
+            "file": file, "extract": extract, "period": period, "sheet": sheet, "data_dir": str(data_dir),
+            "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today,
+        }), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT")}
+        try:
+            proc = subprocess.run([sys.executable, "-m", "target_monitor.ingest.sandbox", str(folder)],
+                                  capture_output=True, timeout=timeout_s, env=env, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            report.status = "rejected"
+            report.problems.append(Problem.make("R", "timeout", file=file, seconds=int(timeout_s)))
+            return Parsed(report=report)
+        result = folder / "result.json"
+        if proc.returncode != 0 or not result.exists():
+            err = proc.stderr.decode("utf-8", "replace")
+            report.status = "rejected"
+            if "MemoryError" in err or proc.returncode in (-9, 137):
+                report.problems.append(Problem.make("R", "memory", file=file))
+            else:
+                last = (err.strip().splitlines() or [f"exit {proc.returncode}"])[-1][:200]
+                report.problems.append(Problem.make("R", "crashed", file=file, detail=last))
+            return Parsed(report=report)
+        payload = json.loads(result.read_text(encoding="utf-8"))
+        parsed = Parsed(report=Report.from_json(payload["report"]), source_headers=payload["source_headers"])
+        parsed.quarantine = [
+            {"row": q["row"], "cells": q["cells"], "problems": [Problem(**p) for p in q["problems"]]}
+            for q in payload["quarantine"]
+        ]
+        acc = folder / "accepted.parquet"
+        if acc.exists():
+            parsed.accepted = pd.read_parquet(acc)
+        return parsed
+
+
+def _child(folder: Path) -> int:
+    req = json.loads((folder / "request.json").read_text(encoding="utf-8"))
+    _limit(int(req["memory_mb"]))
+    from datetime import date
+
+    from target_monitor.ingest.pipeline import parse_upload
+
+    data = (folder / "upload.bin").read_bytes()
+    today = date.fromisoformat(req["today"]) if req.get("today") else None
+    parsed = parse_upload(data, req["file"], req["extract"], req["period"], req["sheet"], Path(req["data_dir"]),
+                          today=today, max_bytes=int(req["max_bytes"]))
+    if parsed.accepted is not None:
+        parsed.accepted.to_parquet(folder / "accepted.parquet", index=False)
+    payload = {
+        "report": asdict(parsed.report),
+        "source_headers": parsed.source_headers,
+        "quarantine": [{"row": q["row"], "cells": q["cells"], "problems": [asdict(p) for p in q["problems"]]}
+                       for q in parsed.quarantine],
+    }
+    tmp = folder / ".result.json.tmp"
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, folder / "result.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(Path(sys.argv[1])))

@@ -1,0 +1,309 @@
+"""The one writer of the data directory: raw uploads, partitions, quarantine files, history.
+
+Layout under the data directory:
+    raw/<sha256>.<type>                 every upload kept byte for byte as received
+    uploads/<time>-<sha12>.json          one record per upload attempt (who, when, period, counts, status)
+    quarantine/<sha12>-<name>.csv        quarantined rows with their reasons (formulas neutralised)
+    extracts/<extract>/year=YYYY/month=MM/part-0.parquet
+    .ingest.lock, .ingest-journal.json   the commit protocol
+
+Commit protocol (why a kill -9 at any moment leaves the old or the new state):
+1. under an exclusive lock, every new partition file is written completely as
+   `.part-0.parquet.<pid>.tmp` (a dot-name ending .tmp: no reader glob matches it);
+2. the journal (the list of renames + the history record) is written to a temporary name and
+   renamed to `.ingest-journal.json`: that rename is the commit point;
+3. the temporary files are renamed over the partitions (os.replace: atomic per file), the
+   history record is written, the journal is deleted.
+`recover()` (run before every commit and by the CLI/page) rolls a committed journal forward
+and deletes temporary files left by a transaction that never reached its commit point.
+A corrected file for a unit-month replaces that unit-month's rows and nothing else.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from target_monitor.ingest.normalise import neutralise
+from target_monitor.ingest.problems import Report
+from target_monitor.ingest.records import Parsed
+from target_monitor.paths import extracts_dir
+from target_monitor.registry import Extract
+
+JOURNAL = ".ingest-journal.json"
+PART = "part-0.parquet"
+ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(),
+               "BIGINT": pa.int64()}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _fsync_write(tmp, data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def locked(data_dir: Path):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".ingest.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def schema_for(ext: Extract) -> pa.Schema:
+    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in ext.columns])
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def _roll_forward(data_dir: Path) -> bool:
+    journal = data_dir / JOURNAL
+    if not journal.exists():
+        return False
+    plan = json.loads(journal.read_text(encoding="utf-8"))
+    for tmp, final in plan["renames"]:
+        tmp_p, final_p = data_dir / tmp, data_dir / final
+        if tmp_p.exists():
+            final_p.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_p, final_p)
+    for gone in plan.get("deletes", []):
+        (data_dir / gone).unlink(missing_ok=True)
+    if plan.get("history_path"):
+        write_atomic(data_dir / plan["history_path"], json.dumps(plan["history"], ensure_ascii=False,
+                                                                 indent=1).encode("utf-8"))
+    journal.unlink()
+    return True
+
+
+def _sweep_tmp(data_dir: Path) -> int:
+    n = 0
+    for sub in ("extracts", "raw", "uploads", "quarantine", "reference"):
+        root = data_dir / sub
+        if not root.is_dir():
+            continue
+        for dirpath, _, files in os.walk(root):
+            for f in files:
+                if f.startswith(".") and f.endswith(".tmp"):
+                    (Path(dirpath) / f).unlink(missing_ok=True)
+                    n += 1
+    for f in data_dir.glob(".*.tmp"):
+        f.unlink(missing_ok=True)
+    return n
+
+
+def recover(data_dir: Path) -> dict:
+    """Finish a committed transaction, drop the leftovers of an uncommitted one."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return {"rolled_forward": False, "swept": 0}
+    with locked(data_dir):
+        rolled = _roll_forward(data_dir)
+        swept = _sweep_tmp(data_dir)
+    return {"rolled_forward": rolled, "swept": swept}
+
+
+# --------------------------------------------------------------------------- history
+
+
+def history(data_dir: Path) -> list[dict]:
+    """Every upload record, newest first."""
+    folder = Path(data_dir) / "uploads"
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.glob("*.json"), reverse=True):
+        if p.name.startswith("."):
+            continue
+        try:
+            out.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def previous_take(data_dir: Path, digest: str, extract: str, sheet: str | None, period: str | None) -> dict | None:
+    for rec in history(data_dir):
+        if (rec.get("sha256") == digest and rec.get("status") == "taken" and rec.get("extract") == extract
+                and (rec.get("sheet") or None) == (sheet or None) and (rec.get("declared_period") or None) == (period or None)):
+            return rec
+    return None
+
+
+def _history_name(now: datetime, digest: str) -> str:
+    return f"uploads/{now.strftime('%Y%m%dT%H%M%S%f')}-{digest[:12]}.json"
+
+
+def save_raw(data_dir: Path, data: bytes, digest: str, file_type: str) -> str:
+    rel = f"raw/{digest}.{file_type or 'bin'}"
+    path = Path(data_dir) / rel
+    if not path.exists():
+        write_atomic(path, data)
+    return rel
+
+
+def record(data_dir: Path, report: Report, *, who: str, declared_period: str | None, now: datetime) -> dict:
+    rec = {
+        "file": report.file, "sha256": report.sha256, "size_bytes": report.size_bytes, "uploaded_by": who,
+        "uploaded_at": now.isoformat(timespec="seconds"), "declared_period": declared_period or "",
+        "extract": report.extract, "sheet": report.sheet, "status": report.status, "file_type": report.file_type,
+        "period": report.period, "months": report.months, "rows_read": report.rows_read,
+        "accepted": report.accepted, "quarantined": report.quarantined, "skipped": report.skipped,
+        "warnings": len(report.warnings), "problems": len(report.problems), "raw_file": report.raw_file,
+        "quarantine_file": report.quarantine_file, "revisions": report.revisions,
+        "reasons": [p.reason_zh for p in report.problems if p.level == "R"],
+    }
+    return rec
+
+
+def write_history(data_dir: Path, rec: dict, now: datetime) -> str:
+    rel = _history_name(now, rec["sha256"] or "0" * 12)
+    write_atomic(Path(data_dir) / rel, json.dumps(rec, ensure_ascii=False, indent=1).encode("utf-8"))
+    return rel
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def write_quarantine(data_dir: Path, parsed: Parsed, digest: str) -> str:
+    if not parsed.quarantine:
+        return ""
+    stem = re.sub(r"[^\w\u4e00-\u9fff.-]+", "_", Path(parsed.report.file).stem)[:60]
+    rel = f"quarantine/{digest[:12]}-{stem}.csv"
+    rows = []
+    for q in parsed.quarantine:
+        for p in q["problems"]:
+            row = {"file": p.file, "sheet": p.sheet, "row": p.row, "column": p.column, "raw_value": p.raw_value,
+                   "reason_zh": p.reason_zh, "reason_en": p.reason_en, "fix": p.fix}
+            for k, v in q["cells"].items():
+                row[f"原始:{k}"] = v
+            rows.append(row)
+    frame = pd.DataFrame(rows).map(neutralise)
+    write_atomic(Path(data_dir) / rel, frame.to_csv(index=False).encode("utf-8-sig"))
+    return rel
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def _read_partition(folder: Path, schema: pa.Schema) -> tuple[pa.Table | None, list[Path]]:
+    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(".")) if folder.is_dir() else []
+    if not files:
+        return None, []
+    tables = [pq.read_table(p).select(schema.names).cast(schema) for p in files]
+    return pa.concat_tables(tables), files
+
+
+def _measure_columns(ext: Extract) -> list[str]:
+    return [c.name for c in ext.columns if c.type == "DOUBLE"]
+
+
+def _totals(frame: pd.DataFrame, ext: Extract) -> tuple[int, float | None]:
+    cols = _measure_columns(ext)
+    total = float(frame[cols[0]].fillna(0).sum()) if cols and len(frame) else (0.0 if cols else None)
+    return len(frame), total
+
+
+def plan_partitions(data_dir: Path, ext: Extract, accepted: pd.DataFrame) -> tuple[list, list, list]:
+    """Write every new partition under a temporary name. Returns (renames, deletes, revisions)."""
+    schema = schema_for(ext)
+    renames, deletes, revisions = [], [], []
+    new = accepted.drop(columns=[c for c in accepted.columns if c not in schema.names])
+    days = pd.to_datetime(new[ext.partition_date])
+    new = new.assign(_y=days.dt.year, _m=days.dt.month)
+    root = extracts_dir(data_dir) / ext.name
+    for (year, month), part in new.groupby(["_y", "_m"], sort=True):
+        folder = root / f"year={int(year):04d}" / f"month={int(month):02d}"
+        old, old_files = _read_partition(folder, schema)
+        units = set(part["unit_code"])
+        kept = None
+        if old is not None:
+            old_df = old.to_pandas()
+            replaced = old_df[old_df["unit_code"].isin(units)]
+            kept = old_df[~old_df["unit_code"].isin(units)]
+            for unit in sorted(units):
+                before = replaced[replaced["unit_code"] == unit]
+                if len(before):
+                    after = part[part["unit_code"] == unit]
+                    o_rows, o_total = _totals(before, ext)
+                    n_rows, n_total = _totals(after, ext)
+                    revisions.append({"unit_code": unit, "month": f"{int(year)}-{int(month):02d}",
+                                      "old_rows": o_rows, "new_rows": n_rows, "old_total": o_total,
+                                      "new_total": n_total})
+        body = part.drop(columns=["_y", "_m"])[schema.names]
+        combined = body if kept is None or kept.empty else pd.concat([kept[schema.names], body], ignore_index=True)
+        table = pa.Table.from_pandas(combined, schema=schema, preserve_index=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / PART
+        tmp = folder / f".{PART}.{os.getpid()}.tmp"
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        renames.append((str(tmp.relative_to(data_dir)), str(final.relative_to(data_dir))))
+        deletes.extend(str(p.relative_to(data_dir)) for p in old_files if p.name != PART)
+    return renames, deletes, revisions
+
+
+def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: str, declared_period: str | None,
+           now: datetime | None = None) -> Report:
+    """Store a parsed upload: raw bytes, quarantine file, partitions, history (see module doc)."""
+    data_dir = Path(data_dir)
+    now = now or datetime.now()
+    report = parsed.report
+    with locked(data_dir):
+        _roll_forward(data_dir)
+        _sweep_tmp(data_dir)
+        report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type)
+        report.quarantine_file = write_quarantine(data_dir, parsed, report.sha256)
+        renames, deletes, revisions = ([], [], [])
+        if parsed.accepted is not None and len(parsed.accepted):
+            renames, deletes, revisions = plan_partitions(data_dir, ext, parsed.accepted)
+        report.revisions = revisions
+        report.status = "taken"
+        rec = record(data_dir, report, who=who, declared_period=declared_period, now=now)
+        plan = {"renames": renames, "deletes": deletes, "history_path": _history_name(now, report.sha256),
+                "history": rec}
+        write_atomic(data_dir / JOURNAL, json.dumps(plan, ensure_ascii=False).encode("utf-8"))  # commit point
+        _roll_forward(data_dir)
+    return report
+
+
+def record_only(data_dir: Path, report: Report, data: bytes, *, who: str, declared_period: str | None,
+                now: datetime | None = None) -> None:
+    """A rejected or no-op upload: keep the bytes and the record; touch no partition."""
+    data_dir = Path(data_dir)
+    now = now or datetime.now()
+    with locked(data_dir):
+        report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type or "bin")
+        write_history(data_dir, record(data_dir, report, who=who, declared_period=declared_period, now=now), now)
+
+
+__all__ = ["commit", "record_only", "recover", "history", "previous_take", "sha256"]
