@@ -116,3 +116,22 @@ def test_cli_refresh(data, capsys):
     assert main(["aggregates", "refresh", "--full", "--data-dir", str(data)]) == 0
     assert "汇总数据已更新" in capsys.readouterr().out
     assert main(["aggregates", "refresh", "--data-dir", str(data / "nope")]) == 2
+
+
+def test_ingest_keeps_the_aggregates_fresh(data, tmp_path):
+    """A corrected month ingested through the CLI: aggregates rebuilt for that partition only."""
+    import pyarrow.parquet as pq_
+
+    from target_monitor.aggregates import read_manifest
+
+    before = read_manifest(data)["partitions"]
+    src = tmp_path / "loans_2020_03.parquet"
+    folder = data / "extracts" / "loans" / "year=2020" / "month=03"
+    pq_.write_table(pq_.read_table(next(folder.glob("*.parquet"))), src)
+    code = main(["ingest", str(src), "--extract", "loans", "--period", "2020-03", "--data-dir", str(data), "--json"])
+    assert code == 0
+    assert is_fresh(data)
+    after = read_manifest(data)["partitions"]
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed <= {"loans/year=2020/month=03"}
+    assert Store(data).uses_aggregates

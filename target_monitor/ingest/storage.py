@@ -106,7 +106,7 @@ def _roll_forward(data_dir: Path) -> bool:
 
 def _sweep_tmp(data_dir: Path) -> int:
     n = 0
-    for sub in ("extracts", "raw", "uploads", "quarantine", "reference"):
+    for sub in ("extracts", "raw", "uploads", "quarantine", "reference", "aggregates"):
         root = data_dir / sub
         if not root.is_dir():
             continue
@@ -128,6 +128,8 @@ def recover(data_dir: Path) -> dict:
     with locked(data_dir):
         rolled = _roll_forward(data_dir)
         swept = _sweep_tmp(data_dir)
+        if rolled:
+            _refresh_aggregates(data_dir)
     return {"rolled_forward": rolled, "swept": swept}
 
 
@@ -293,7 +295,20 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
                 "history": rec}
         write_atomic(data_dir / JOURNAL, json.dumps(plan, ensure_ascii=False).encode("utf-8"))  # commit point
         _roll_forward(data_dir)
+        _refresh_aggregates(data_dir)
     return report
+
+
+def _refresh_aggregates(data_dir: Path) -> None:
+    """Issue 7: rebuild the monthly aggregates of the partitions this commit touched.
+
+    Incremental (only partitions whose files changed) and outside the commit point: if it is
+    killed, the aggregates' manifest no longer matches the extracts and readers count from the
+    records until the next refresh, so the numbers are right either way.
+    """
+    from target_monitor.aggregates import refresh
+
+    refresh(data_dir)
 
 
 def record_only(data_dir: Path, report: Report, data: bytes, *, who: str, declared_period: str | None,
