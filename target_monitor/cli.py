@@ -35,6 +35,25 @@ def _date(value: str, lang: str) -> date:
         raise UsageError(t("cli_bad_date", lang, value=value)) from None
 
 
+def _data_dir(args) -> Path:
+    """The chosen data directory; a missing one is a usage error (exit 2), not a traceback."""
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(t("cli_bad_data_dir", args.lang, path=data_dir))
+    return data_dir
+
+
+def _open_context(args):
+    """A Context over the chosen data directory, or a usage error naming it when it holds no extracts."""
+    from target_monitor.context import Context
+
+    data_dir = _data_dir(args)
+    try:
+        return Context(data_dir)
+    except NoDataError:
+        raise UsageError(t("cli_no_data", args.lang, path=data_dir)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="target-monitor", description="就业目标任务监测 / employment-target monitor")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="message language (default zh)")
@@ -99,20 +118,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_sql(args) -> int:
     """Issue 6: exit 0 with the rows on stdout; exit 2 with one line on stderr when refused or failed."""
-    from target_monitor.context import Context
     from target_monitor.downloads import neutralise
     from target_monitor.sandbox import MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S, MIN_TIMEOUT_S, Sandbox, SqlError
 
     lang = args.lang
     if not MIN_TIMEOUT_S <= args.timeout <= MAX_TIMEOUT_S:
         raise UsageError(t("cli_sql_bad_timeout", lang, value=f"{args.timeout:g}"))
-    data_dir = resolve_data_dir(args.data_dir)
-    if not data_dir.is_dir():
-        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
-    try:
-        ctx = Context(data_dir)
-    except NoDataError:
-        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    ctx = _open_context(args)
     sandbox = Sandbox(ctx)
     try:
         result = sandbox.run(args.query, timeout=args.timeout, max_rows=MAX_DOWNLOAD_ROWS, source="cli")
@@ -147,16 +159,9 @@ def cmd_demo(args) -> int:
 
 
 def cmd_progress(args) -> int:
-    from target_monitor.context import Context
 
     lang = args.lang
-    data_dir = resolve_data_dir(args.data_dir)
-    if not data_dir.is_dir():
-        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
-    try:
-        ctx = Context(data_dir)
-    except NoDataError:
-        raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
+    ctx = _open_context(args)
     known = ctx.registry.names
     for name in args.indicator or []:
         if name not in known:
@@ -185,9 +190,7 @@ def cmd_aggregates(args) -> int:
     from target_monitor.aggregates import refresh
     from target_monitor.store import parquet_files
 
-    data_dir = resolve_data_dir(args.data_dir)
-    if not data_dir.is_dir():
-        raise UsageError(t("cli_bad_data_dir", args.lang, path=data_dir))
+    data_dir = _data_dir(args)
     if not parquet_files(data_dir):
         raise UsageError(t("cli_no_data", args.lang, path=data_dir))
     report = refresh(data_dir, full=args.full).as_dict()
@@ -203,9 +206,7 @@ def cmd_snapshot(args) -> int:
     from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, snapshots_dir
 
     lang = args.lang
-    data_dir = resolve_data_dir(args.data_dir)
-    if not data_dir.is_dir():
-        raise UsageError(t("cli_bad_data_dir", lang, path=data_dir))
+    data_dir = _data_dir(args)
     try:
         snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf)
     except NoDataError:

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 
 from target_monitor.i18n import STATUS_SYMBOL, status_label, t
 from target_monitor.present import (
-    _label_in_sentence, fmt_number, fmt_pct, headline, is_missing, required_pace_text,
+    fmt_number, fmt_pct, headline, is_missing, required_pace_text,
 )
 from target_monitor.progress import parent_rows
 from target_monitor.ranking import Ranking, fmt_change

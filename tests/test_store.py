@@ -4,7 +4,6 @@ import shutil
 from datetime import date
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
