@@ -38,6 +38,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "time_progress_is": ("序时进度 {pct}%", "Time progress {pct}%"),
     # pages
+    "nav_dashboard": ("看板", "Dashboard"),
+    "nav_meeting": ("会议", "Meetings"),
+    "nav_analysis": ("分析", "Analysis"),
+    "nav_data": ("数据与报表", "Data and reports"),
     "page_overview": ("总览", "Overview"),
     "page_compare": ("镇街对比", "Unit comparison"),
     "page_trend": ("趋势", "Trends"),
