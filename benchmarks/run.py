@@ -32,6 +32,13 @@ from target_monitor.registry import load_registry
 PAGES = ["overview.py", "compare.py", "trend.py", "unit_detail.py"]
 
 
+def say(msg: str) -> None:
+    """Progress on stderr: a national run takes minutes."""
+    import sys
+
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
 def median_ms(fn, runs: int, warmup: int = 1) -> float:
     for _ in range(warmup):
         fn()
@@ -117,6 +124,7 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
         gen = generate(tier, data_dir)
     from target_monitor.aggregates import refresh
 
+    say("refreshing the aggregates (full)")
     t0 = time.perf_counter()
     full = refresh(data_dir, full=True).as_dict()
     full["wall_seconds"] = round(time.perf_counter() - t0, 2)
@@ -135,6 +143,7 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
         "data_bounds": {},
     }
     q = {}
+    say("timing the overview queries")
     for label, params in queries.items():
         name = label.split(" ")[0]
         cold = median_ms(lambda: Context(data_dir).store.query(name, **params), runs)
@@ -142,6 +151,7 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
         raw = median_ms(lambda: raw_ctx.store.query(name, **params), runs)
         q[label] = (cold, warm, raw)
     results["queries_ms"] = q
+    say("timing the progress table")
     results["progress_table_ms"] = (
         median_ms(lambda: Context(data_dir).progress(year, as_of), runs),
         median_ms(lambda: ctx.progress(year, as_of), runs),
@@ -150,6 +160,7 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
     children = ctx.ref.units.children(ctx.ref.units.root().code)
     results["drilldown_ms"] = median_ms(lambda: ctx.progress(year, as_of, parent_code=children[0].code), runs) \
         if ctx.ref.units.children(children[0].code) else None
+    say("pandas baseline")
     duck = ctx.store.query("actuals_as_of", year=year, as_of=as_of)
     pand = pandas_actuals(data_dir, year, as_of)
     merged = duck.merge(pand, on=["unit_code", "indicator"], how="outer").fillna(0)
@@ -160,6 +171,7 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
     results["ratio_pandas_over_duckdb_warm"] = pandas_ms / q["actuals_as_of"][1]
     results["ratio_pandas_over_progress_warm"] = pandas_ms / results["progress_table_ms"][1]
     if pages:
+        say("pages through AppTest")
         results["pages_ms"] = page_times(data_dir, runs)
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return results
