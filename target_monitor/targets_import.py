@@ -162,12 +162,7 @@ def _parse(data, file, year, data_dir, source, sheet, max_bytes, report) -> pd.D
     rows, seen_units, totals = [], {}, []
     sums: dict[int, float] = {}
     for body in table.body:
-        report.rows_read += 1
-        if body.kind != "data":
-            report.skipped += 1
-            report.skipped_by_rule[body.kind] = report.skipped_by_rule.get(body.kind, 0) + 1
-            if body.kind == "total":
-                totals.append(body)
+        if not report.read_row(body, totals):
             continue
         raw_unit = body.cells[unit_idx] if unit_idx < len(body.cells) else ""
         text = nz.clean_text(raw_unit)

@@ -123,6 +123,18 @@ class Report:
     def balanced(self) -> bool:
         return self.rows_read == self.accepted + self.quarantined + self.skipped
 
+    def read_row(self, body, totals: list) -> bool:
+        """Count a body row as read; a row skipped by rule (合计, 备注) is counted as skipped and
+        False returned (合计 rows are kept in `totals` for the checksum). True for a data row."""
+        self.rows_read += 1
+        if body.kind == "data":
+            return True
+        self.skipped += 1
+        self.skipped_by_rule[body.kind] = self.skipped_by_rule.get(body.kind, 0) + 1
+        if body.kind == "total":
+            totals.append(body)
+        return False
+
     def as_json(self, lang: str = "zh") -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in ("warnings", "problems", "normalised")}
         d["warnings"] = [w.as_json(lang) for w in self.warnings]

@@ -216,12 +216,7 @@ def validate_rows(table: Table, mapping: dict[int, Mapped], ext: Extract, conv: 
     totals: list = []
     sums: dict[str, float] = {}
     for body in table.body:
-        report.rows_read += 1
-        if body.kind != "data":
-            report.skipped += 1
-            report.skipped_by_rule[body.kind] = report.skipped_by_rule.get(body.kind, 0) + 1
-            if body.kind == "total":
-                totals.append(body)
+        if not report.read_row(body, totals):
             continue
         record, problems = {}, []
         for idx, m in mapping.items():
