@@ -3,31 +3,20 @@ stopped by the time limit), the server keeps answering and another user's dashbo
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from serve import healthy, streamlit_server
+
 from make_fixtures import HEADERS, csv_bytes
 
 REPO = Path(__file__).resolve().parents[1]
-PORT = 8533
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.browser
-
-
-def _health() -> bool:
-    try:
-        with urllib.request.urlopen(f"http://localhost:{PORT}/_stcore/health", timeout=5) as r:
-            return r.read() == b"ok"
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -38,22 +27,12 @@ def server(demo_dir, tmp_path):
     rules = data / "reference" / "ingest_rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace("parse_timeout_s: 120", "parse_timeout_s: 6"),
                      encoding="utf-8")
-    env = {**os.environ, "TARGET_MONITOR_DATA": str(data)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(PORT)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(120):
-            if _health():
-                break
-            time.sleep(0.5)
-        yield data
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with streamlit_server(data) as url:
+        yield data, url
 
 
 def test_server_keeps_serving_while_a_crafted_file_is_parsed(server, tmp_path):
+    data, url = server
     from playwright.sync_api import sync_playwright
 
     slow = tmp_path / "crafted.csv"
@@ -63,14 +42,14 @@ def test_server_keeps_serving_while_a_crafted_file_is_parsed(server, tmp_path):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         try:
             a = browser.new_page(viewport={"width": 1300, "height": 1000})
-            a.goto(f"http://localhost:{PORT}/data", wait_until="networkidle", timeout=90_000)
+            a.goto(f"{url}/data", wait_until="networkidle", timeout=90_000)
             a.locator("input[type=file]").first.set_input_files(str(slow))
             a.wait_for_selector("text=crafted.csv", timeout=60_000)
             a.get_by_role("button", name="检查文件").click()
             started = time.monotonic()
-            assert all(_health() for _ in range(3))
+            assert all(healthy(url) for _ in range(3))
             b = browser.new_page(viewport={"width": 1300, "height": 1000})
-            b.goto(f"http://localhost:{PORT}/overview", wait_until="domcontentloaded", timeout=90_000)
+            b.goto(f"{url}/overview", wait_until="domcontentloaded", timeout=90_000)
             b.wait_for_selector("text=就业目标任务完成情况", timeout=90_000)
             other_page_loaded = time.monotonic() - started
             a.wait_for_selector("text=已拒绝", timeout=120_000)
@@ -78,6 +57,6 @@ def test_server_keeps_serving_while_a_crafted_file_is_parsed(server, tmp_path):
             body = a.inner_text("body")
             assert "超过 6 秒" in body and "crafted.csv" in body
             assert other_page_loaded < rejected_after  # served while the parse was still running
-            assert _health()
+            assert healthy(url)
         finally:
             browser.close()
