@@ -448,6 +448,7 @@ TEXT.update({
     "xl_sheet_table": ("完成情况表", "Progress table"),
     "xl_sheet_trend": ("趋势", "Trends"),
     "xl_sheet_rank": ("排名", "Ranks"),
+    "xl_sheet_scores": ("考核评分", "Scores"),
     "xl_sheet_brief": ("通报", "Briefing"),
     "xl_sheet_revisions": ("修订记录", "Revisions"),
     "xl_sheet_data": ("数据", "Data"),

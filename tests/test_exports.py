@@ -14,7 +14,6 @@ import pytest
 
 from target_monitor.cli import main
 from target_monitor.exports import report_for, to_csv_bytes, write_exports
-from target_monitor.exports.briefing import headline_sentences
 from target_monitor.exports.excel import write_workbook
 from target_monitor.exports.report import STATUS_FILL
 from target_monitor.exports.safe import neutralise, neutralise_frame
@@ -131,11 +130,30 @@ def test_traffic_lights_legend_footnote_panes_and_print_setup(workbook, demo_dir
 
 def test_extra_sheets(workbook, demo_dir):
     ctx, wb, _ = workbook
-    assert wb.sheetnames == [SHEET, "趋势", "排名", "通报", "修订记录", "数据"]
+    assert wb.sheetnames == [SHEET, "趋势", "排名", "考核评分", "通报", "修订记录", "数据"]
     brief = [c.value for c in wb["通报"]["A"] if c.value]
-    progress = ctx.progress(2020, ctx.latest_day(2020))
-    for sentence in headline_sentences(progress, ctx.registry, ctx.latest_day(2020), "zh"):
-        assert sentence in brief
+    as_of = ctx.latest_day(2020)
+    progress = ctx.progress(2020, as_of)
+    # the 通报 sheet carries the meeting issue's drafted briefing, sentence for sentence
+    from target_monitor.briefing import build_briefing
+
+    drafted = build_briefing(ctx.registry, ctx.ref.units, progress, ctx.missing_months(2020, as_of), 2020, as_of,
+                             "zh", is_demo=True)
+    for _, sentences in drafted.sections:
+        for sentence in sentences:
+            assert sentence in brief
+    assert any("陶家镇" in line and "5月" in line for line in brief)  # the unit that did not report in May
+    # the scores sheet: the same totals as the 考核评分 page computes
+    from target_monitor.paths import reference_dir
+    from target_monitor.scoring import load_scoring, load_work_items, score_units, work_items_path
+
+    config = load_scoring(reference_dir(ctx.data_dir), ctx.registry)
+    totals = {s.unit_code: s.total for s in score_units(progress, config,
+                                                        load_work_items(work_items_path(ctx.data_dir), config, 2020))}
+    sheet = pd.DataFrame(list(wb["考核评分"].values)[1:], columns=list(wb["考核评分"].values)[0])
+    total_col = next(c for c in sheet.columns if "总分" in str(c))
+    yjp = sheet[sheet.apply(lambda r: "杨家坪街道" in [str(v) for v in r.values], axis=1)]
+    assert float(yjp[total_col].iloc[0]) == totals["500107-01"]
     trend = wb["趋势"]
     assert [c.value for c in trend[1]][:4] == ["街镇名称", "指标", "年度", "月份"]
     assert trend.max_row > 100

@@ -30,15 +30,35 @@ def report_for(ctx, lang: str = "zh", year: int | None = None, as_of=None) -> Re
     compared = None
     if revisions is not None and "compared_with" in revisions.columns:
         compared = (snap.manifest.get("compared_with") if snap else None)
+    progress = ctx.progress(year, as_of)
     return Report(
         registry=ctx.registry, units=ctx.ref.units, year=year, as_of=as_of,
-        progress=ctx.progress(year, as_of), monthly=ctx.monthly(year, as_of), lang=lang,
+        progress=progress, monthly=ctx.monthly(year, as_of), lang=lang,
+        missing=ctx.missing_months(year, as_of), scores=_scores(ctx, progress, year, lang),
         revisions=revisions, compared_with=compared,
         snapshot_id=snap.snapshot_id if snap else None,
         created_at=_created(snap.created_at) if snap else None,
         data_through=_through(snap.manifest) if snap else None,
         is_demo=ctx.is_demo, target_sources=sources,
     )
+
+
+def _scores(ctx, progress, year: int, lang: str):
+    """The assessment scores (issue 4) as the 考核评分 page shows them, or None if not configured."""
+    from target_monitor.i18n import unit_label
+    from target_monitor.paths import reference_dir
+    from target_monitor.scoring import (ScoringConfigError, load_scoring, load_work_items, score_table,
+                                        score_units, work_items_path)
+
+    try:
+        config = load_scoring(reference_dir(ctx.data_dir), ctx.registry)
+        values = load_work_items(work_items_path(ctx.data_dir), config, year)
+    except (ScoringConfigError, OSError, ValueError):
+        return None
+    if not progress["target"].notna().any():
+        return None  # no task breakdown table for the year: nothing to score
+    names = {u.code: unit_label(u, lang) for u in ctx.ref.units}
+    return score_table(score_units(progress, config, values), config, ctx.registry, names, lang)
 
 
 def _created(created_at: str) -> str:

@@ -93,6 +93,7 @@ def write_workbook(report: Report, path: Path) -> Path:
     _official_sheet(w, report)
     _trend_sheet(w, report)
     _rank_sheet(w, report)
+    _scores_sheet(w, report)
     _briefing_sheet(w, report)
     _revision_sheet(w, report)
     _data_sheet(w, report)
@@ -284,11 +285,20 @@ def _rank_sheet(w: _Writer, r: Report) -> None:
     _table(w, ws, pd.DataFrame(rows), widths={0: 16})
 
 
+def _scores_sheet(w: _Writer, r: Report) -> None:
+    """The assessment scores (issue 4's method and config), as frozen with the snapshot."""
+    if r.scores is None or r.scores.empty:
+        return
+    ws = w.wb.add_worksheet(t("xl_sheet_scores", r.lang))
+    _table(w, ws, r.scores, widths={1: 16})
+
+
 def _briefing_sheet(w: _Writer, r: Report) -> None:
     ws = w.wb.add_worksheet(t("xl_sheet_brief", r.lang))
     ws.set_column(0, 0, 120)
     w.text(ws, 0, 0, r.title(), w.fmt(bold=True, font_size=14))
-    for i, line in enumerate(briefing_lines(r.progress, r.registry, r.units, r.as_of, r.lang), start=2):
+    for i, line in enumerate(briefing_lines(r.progress, r.registry, r.units, r.as_of, r.lang,
+                                            missing=r.missing, year=r.year, is_demo=r.is_demo), start=2):
         w.text(ws, i, 0, line, w.fmt(text_wrap=True))
     ws.set_landscape()
     ws.set_paper(9)

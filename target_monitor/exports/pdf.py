@@ -114,7 +114,8 @@ def report_html(r: Report, pngs: list[Path]) -> str:
     heads = "".join(f"<p>{_e(s)}</p>" for s in headline_sentences(r.progress, r.registry, r.as_of, lang))
     demo = f'<div class="demo">{_e(t("demo_note", lang))}</div>' if r.is_demo else ""
     charts = "".join(f'<div class="chart"><img src="{_e(p.resolve().as_uri())}"></div>' for p in pngs)
-    brief = "".join(f"<p>{_e(s)}</p>" for s in briefing_lines(r.progress, r.registry, r.units, r.as_of, lang))
+    brief = "".join(f"<p>{_e(s)}</p>" for s in briefing_lines(r.progress, r.registry, r.units, r.as_of, lang,
+                                                                missing=r.missing, year=r.year, is_demo=r.is_demo))
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f"<title>{_e(r.title())}</title><style>{CSS}</style></head><body>"

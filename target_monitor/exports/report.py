@@ -40,6 +40,8 @@ class Report:
     created_at: str | None = None
     data_through: date | None = None
     is_demo: bool = False
+    missing: dict = field(default_factory=dict)  # unit_code -> months without records (the 通报 says so)
+    scores: pd.DataFrame | None = None  # the assessment scores table (issue 4), None when not configured
     target_sources: list[str] = field(default_factory=list)
 
     @property

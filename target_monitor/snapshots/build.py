@@ -43,7 +43,7 @@ from target_monitor.store import NoDataError, parquet_files
 
 Step = Callable[[float, str], None]  # (fraction done 0..1, i18n key of the step)
 
-REFERENCE_FILES = ("units.csv", "targets.csv", "rules.yaml")
+REFERENCE_FILES = ("units.csv", "targets.csv", "rules.yaml", "scoring.yaml", "flags.yaml")
 
 
 class SnapshotExists(SnapshotError):
@@ -175,6 +175,12 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
             if (ref_dir / name).exists():
                 shutil.copy2(ref_dir / name, tmp / REFERENCE / name)
         shutil.copy2(REGISTRY_PATH, tmp / REGISTRY)
+        # the assessment's manual work items, so the frozen scores can be rebuilt
+        from target_monitor.scoring import work_items_path
+
+        if work_items_path(data_dir).exists():
+            work_items_path(tmp).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(work_items_path(data_dir), work_items_path(tmp))
         facts = ctx.store.query("snapshot_facts", first_year=year - 1, last_year=year, as_of=as_of)
         _write_parquet(facts, tmp / FACTS)
         after = _input_hashes(data_dir)
