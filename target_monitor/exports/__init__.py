@@ -50,8 +50,14 @@ def _scores(ctx, progress, year: int, lang: str):
     from target_monitor.scoring import (ScoringConfigError, load_scoring, load_work_items, score_table,
                                         score_units, work_items_path)
 
+    if getattr(ctx, "snapshot", None) is not None:
+        from target_monitor.snapshots.frozen import REFERENCE
+
+        ref = ctx.data_dir / REFERENCE  # the scoring config frozen with the snapshot
+    else:
+        ref = reference_dir(ctx.data_dir)
     try:
-        config = load_scoring(reference_dir(ctx.data_dir), ctx.registry)
+        config = load_scoring(ref, ctx.registry)
         values = load_work_items(work_items_path(ctx.data_dir), config, year)
     except (ScoringConfigError, OSError, ValueError):
         return None
