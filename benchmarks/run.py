@@ -84,6 +84,33 @@ def pandas_actuals(data_dir: Path, year: int, as_of: date) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def ingest_rate(data_dir: Path, max_rows: int = 200_000) -> dict:
+    """Rows/s of `ingest` (parse in a child process, validate, store, refresh aggregates) for one
+    month of new employment from the tier, re-sent as a Parquet file into a scratch data dir."""
+    import shutil
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    from target_monitor.ingest import ingest
+
+    month = sorted((data_dir / "extracts" / "new_employment").glob("year=*/month=03/*.parquet"))[-1]
+    table = pq.read_table(month)
+    table = table.slice(0, min(max_rows, table.num_rows))
+    period = f"{month.parent.parent.name[5:]}-03"
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "data"
+        shutil.copytree(data_dir / "reference", scratch / "reference")
+        src = Path(tmp) / "upload.parquet"
+        pq.write_table(table, src)
+        data = src.read_bytes()
+        t0 = time.perf_counter()
+        report = ingest(data, src.name, data_dir=scratch, extract="new_employment", period=period)
+        seconds = time.perf_counter() - t0
+    return {"rows": report.rows_read, "accepted": report.accepted, "status": report.status,
+            "seconds": round(seconds, 2), "rows_per_second": round(report.rows_read / seconds)}
+
+
 def page_times(data_dir: Path, runs: int) -> dict[str, tuple[float, float]]:
     import logging
 
@@ -170,6 +197,8 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
     results["pandas_actuals_ms"] = pandas_ms
     results["ratio_pandas_over_duckdb_warm"] = pandas_ms / q["actuals_as_of"][1]
     results["ratio_pandas_over_progress_warm"] = pandas_ms / results["progress_table_ms"][1]
+    say("ingest")
+    results["ingest"] = ingest_rate(data_dir)
     if pages:
         say("pages through AppTest")
         results["pages_ms"] = page_times(data_dir, runs)
@@ -198,6 +227,11 @@ def to_markdown(r: dict) -> str:
         lines.append(f"| one child's drill-down (progress of its children) | | {r['drilldown_ms']:.1f} | |")
     for page, (cold, warm) in r.get("pages_ms", {}).items():
         lines.append(f"| page `{page}` via AppTest | {cold:.1f} | {warm:.1f} | |")
+    ing = r.get("ingest")
+    if ing:
+        lines += ["", f"Ingest of one month of new employment as Parquet ({ing['rows']:,} rows, {ing['status']}): "
+                  f"{ing['seconds']} s, {ing['rows_per_second']:,} rows/s (child-process parse, row validation, "
+                  f"atomic store, aggregate refresh)."]
     lines += ["", f"pandas baseline for `actuals_as_of`: {r['pandas_actuals_ms']:.1f} ms "
               f"(same numbers: {r['pandas_agrees']}); pandas ÷ DuckDB warm = "
               f"{r['ratio_pandas_over_duckdb_warm']:.1f}× (pandas ÷ the whole warm progress table: "

@@ -356,7 +356,10 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
         if col.name not in names:
             diff.append(f"缺少列/missing {col.name} ({col.type})")
             continue
-        typ = str(schema.field(col.name).type)
+        arrow_type = schema.field(col.name).type
+        if hasattr(arrow_type, "value_type"):  # dictionary-encoded text is still text
+            arrow_type = arrow_type.value_type
+        typ = str(arrow_type)
         if not any(typ.startswith(ok) for ok in ARROW_COMPATIBLE.get(col.type, (typ,))):
             diff.append(f"{col.name}: {typ} ≠ {col.type}")
     for name in names:
