@@ -163,10 +163,19 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
     results: dict = {"tier": tier, "data_dir": str(data_dir), "as_of": as_of.isoformat(), "generated": gen,
                      "refresh_full": full}
 
+    # the rollup the overview asks for: every unit shown under the root's child it belongs to
+    units = ctx.ref.units
+    root = units.root().code
+    owner = {root: root}
+    for child in units.children(root):
+        owner.update({code: child.code for code in units.subtree(child.code)})
+    rollup = {"unit_codes": list(owner), "shown_codes": list(owner.values())}
+    every = [u.code for u in units]
+    identity = {"unit_codes": every, "shown_codes": every}
     queries = {
-        "actuals_as_of": dict(year=year, as_of=as_of),
-        "actuals_as_of (last year)": dict(year=year - 1, as_of=date(year - 1, 6, 30)),
-        "monthly_by_unit": dict(first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31)),
+        "actuals_as_of": dict(year=year, as_of=as_of, **rollup),
+        "actuals_as_of (last year)": dict(year=year - 1, as_of=date(year - 1, 6, 30), **rollup),
+        "monthly_by_unit": dict(first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31), **rollup),
         "data_bounds": {},
     }
     q = {}
@@ -188,7 +197,7 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
     results["drilldown_ms"] = median_ms(lambda: ctx.progress(year, as_of, parent_code=children[0].code), runs) \
         if ctx.ref.units.children(children[0].code) else None
     say("pandas baseline")
-    duck = ctx.store.query("actuals_as_of", year=year, as_of=as_of)
+    duck = ctx.store.query("actuals_as_of", year=year, as_of=as_of, **identity)  # per unit, as pandas gives
     pand = pandas_actuals(data_dir, year, as_of)
     merged = duck.merge(pand, on=["unit_code", "indicator"], how="outer").fillna(0)
     results["pandas_agrees"] = bool(((merged["numerator"] - merged["num"]).abs() < 1e-6).all()

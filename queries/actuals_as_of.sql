@@ -1,9 +1,20 @@
 -- name: actuals_as_of
 -- description: Actual of every indicator for every unit that has records, from 1 January (or the cohort's start) to the as-of date: closed months from the monthly aggregate, the as-of month from the raw rows.
--- grain: one row per unit per indicator
+-- grain: one row per shown unit per indicator
 -- param: year INTEGER the target year (for rates: the cohort year)
+-- param: unit_codes VARCHAR[] the units counted (a subtree)
+-- param: shown_codes VARCHAR[] for each of unit_codes, the unit it is shown under (rolled up to)
 -- param: as_of DATE the last day counted
-with closed_months as (
+with shown_under as (
+    -- the rollup happens here, not in Python: a national tree has 6,000 leaves under 30 provinces
+    select
+        k.unit_key,
+        m.shown_code,
+    from (select unnest($unit_codes) as unit_code, unnest($shown_codes) as shown_code) as m
+    join unit_keys as k on k.unit_code = m.unit_code
+),
+
+closed_months as (
     select
         unit_key,
         indicator,
@@ -32,28 +43,17 @@ open_month as (
       and e.event_on <= $as_of
 ),
 
-summed as (
-    select
-        unit_key,
-        indicator,
-        sum(num) as numerator,
-        sum(den) as denominator,
-        sum(event_count) as event_count,
-        max(last_event_on) as last_event_on,
-    from (select * from closed_months union all select * from open_month)
-    group by unit_key, indicator
-),
-
 final as (
     select
-        k.unit_code,
-        s.indicator,
-        s.numerator,
-        s.denominator,
-        s.event_count,
-        s.last_event_on,
-    from summed as s
-    join unit_keys as k on k.unit_key = s.unit_key
+        u.shown_code as unit_code,
+        e.indicator,
+        sum(e.num) as numerator,
+        sum(e.den) as denominator,
+        sum(e.event_count) as event_count,
+        max(e.last_event_on) as last_event_on,
+    from (select * from closed_months union all select * from open_month) as e
+    join shown_under as u on u.unit_key = e.unit_key
+    group by u.shown_code, e.indicator
 )
 
 select * from final

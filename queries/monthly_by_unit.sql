@@ -1,10 +1,21 @@
 -- name: monthly_by_unit
 -- description: Monthly sums of every indicator for every unit, for a range of years, up to the as-of date (closed months from the monthly aggregate, the as-of month from the raw rows); feeds the trend charts and the year-end projection profile.
--- grain: one row per unit per indicator per year per month
+-- grain: one row per shown unit per indicator per year per month
 -- param: first_year INTEGER the first year included
 -- param: last_year INTEGER the last year included
+-- param: unit_codes VARCHAR[] the units counted (a subtree)
+-- param: shown_codes VARCHAR[] for each of unit_codes, the unit it is shown under (rolled up to)
 -- param: as_of DATE events after this day are not counted
-with closed_months as (
+with shown_under as (
+    -- the rollup happens here, not in Python: a national tree has 6,000 leaves under 30 provinces
+    select
+        k.unit_key,
+        m.shown_code,
+    from (select unnest($unit_codes) as unit_code, unnest($shown_codes) as shown_code) as m
+    join unit_keys as k on k.unit_code = m.unit_code
+),
+
+closed_months as (
     select
         unit_key,
         indicator,
@@ -35,28 +46,17 @@ open_month as (
       and e.event_on <= $as_of
 ),
 
-summed as (
-    select
-        unit_key,
-        indicator,
-        year,
-        month,
-        sum(num) as numerator,
-        sum(den) as denominator,
-    from (select * from closed_months union all select * from open_month)
-    group by unit_key, indicator, year, month
-),
-
 final as (
     select
-        k.unit_code,
-        s.indicator,
-        s.year,
-        s.month,
-        s.numerator,
-        s.denominator,
-    from summed as s
-    join unit_keys as k on k.unit_key = s.unit_key
+        u.shown_code as unit_code,
+        e.indicator,
+        e.year,
+        e.month,
+        sum(e.num) as numerator,
+        sum(e.den) as denominator,
+    from (select * from closed_months union all select * from open_month) as e
+    join shown_under as u on u.unit_key = e.unit_key
+    group by u.shown_code, e.indicator, e.year, e.month
 )
 
 select * from final

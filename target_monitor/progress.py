@@ -130,10 +130,12 @@ def progress_table(
         for code in units.subtree(child.code):
             owner[code] = child.code
 
-    now = _aggregate(store.query("actuals_as_of", year=year, as_of=as_of), owner)
+    rollup = {"unit_codes": list(owner), "shown_codes": list(owner.values())}
+    now = _aggregate(store.query("actuals_as_of", year=year, as_of=as_of, **rollup), owner)
     ly_as_of = same_day_last_year(as_of)
-    before = _aggregate(store.query("actuals_as_of", year=year - 1, as_of=ly_as_of), owner)
-    monthly_ly = store.query("monthly_by_unit", first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31))
+    before = _aggregate(store.query("actuals_as_of", year=year - 1, as_of=ly_as_of, **rollup), owner)
+    monthly_ly = store.query("monthly_by_unit", first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31),
+                             **rollup)
     profiles = _profiles(monthly_ly, owner)
     parent_profiles: dict[str, list[float]] = {}
     for (_, ind_name), prof in profiles.items():
@@ -290,13 +292,12 @@ def monthly_series(store: Store, ref: Reference, year: int, as_of: date, unit_co
     for child in units.children(parent.code):
         for code in units.subtree(child.code):
             owner[code] = child.code
-    raw = store.query("monthly_by_unit", first_year=year - 1, last_year=year, as_of=as_of)
-    raw = raw[raw["unit_code"].isin(owner)].copy()
-    raw["shown"] = raw["unit_code"].map(owner)
-    per_child = raw.groupby(["shown", "indicator", "year", "month"], as_index=False)[["numerator", "denominator"]].sum()
-    total = raw.groupby(["indicator", "year", "month"], as_index=False)[["numerator", "denominator"]].sum()
-    total["shown"] = parent.code
-    both = pd.concat([per_child, total], ignore_index=True).rename(columns={"shown": "unit_code"})
+    # rolled up in SQL to the children (and the parent's own records under the parent's code)
+    per_child = store.query("monthly_by_unit", first_year=year - 1, last_year=year, as_of=as_of,
+                            unit_codes=list(owner), shown_codes=list(owner.values()))
+    total = per_child.groupby(["indicator", "year", "month"], as_index=False)[["numerator", "denominator"]].sum()
+    total["unit_code"] = parent.code
+    both = pd.concat([per_child[per_child["unit_code"] != parent.code], total], ignore_index=True)
     if unit_codes is not None:
         both = both[both["unit_code"].isin(unit_codes)]
     # complete the month grid so cumulative lines do not skip a month without records

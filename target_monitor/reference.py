@@ -56,6 +56,12 @@ class Units:
         for u in units:
             if u.parent_code and u.parent_code not in self.by_code:
                 raise ReferenceError(f"units.csv: {u.code} {u.name}: parent {u.parent_code} is not a unit")
+        # precomputed once: a national tree has ~7,000 units and pages ask for children constantly
+        self._sorted = sorted(units, key=lambda u: (u.sort_order, u.code))
+        self._children: dict[str, list[Unit]] = {}
+        for u in self._sorted:
+            if u.parent_code:
+                self._children.setdefault(u.parent_code, []).append(u)
         self._alias: dict[str, str] = {}
         for u in units:
             for name in (u.name, *u.aliases):
@@ -66,7 +72,7 @@ class Units:
                 self._alias[key] = u.code
 
     def __iter__(self):
-        return iter(sorted(self.by_code.values(), key=lambda u: (u.sort_order, u.code)))
+        return iter(self._sorted)
 
     def __getitem__(self, code: str) -> Unit:
         return self.by_code[code]
@@ -81,13 +87,22 @@ class Units:
         return roots[0]
 
     def children(self, code: str) -> list[Unit]:
-        return [u for u in self if u.parent_code == code]
+        return list(self._children.get(code, ()))
 
     def subtree(self, code: str) -> list[str]:
-        out = [code]
-        for child in self.children(code):
-            out.extend(self.subtree(child.code))
+        out, stack = [], [code]
+        while stack:  # iterative: no recursion limit on deep trees
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed([c.code for c in self._children.get(node, ())]))
         return out
+
+    def depth(self, code: str) -> int:
+        n, node = 0, self.by_code[code]
+        while node.parent_code:
+            n += 1
+            node = self.by_code[node.parent_code]
+        return n
 
     def resolve(self, name: str) -> str | None:
         """The unit code for a name or alias (杨家坪 → 500107-01); None if unknown. Never guesses."""

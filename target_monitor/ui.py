@@ -172,14 +172,8 @@ def node_picker(ctx: Context, lang: str) -> str | None:
     parents = [u for u in units if units.children(u.code)]
     if len(parents) <= 1:
         return None
-    depth = {root.code: 0}
-    for u in units:  # units iterate parents before children within a sort order; fill depth lazily
-        chain, node = 0, u
-        while node.parent_code:
-            chain += 1
-            node = units[node.parent_code]
-        depth[u.code] = chain
-    codes = [u.code for u in sorted(parents, key=lambda u: (depth[u.code], u.sort_order, u.code))]
+    depth = {u.code: units.depth(u.code) for u in parents}
+    codes = [c for c in units.subtree(root.code) if c in depth]  # tree order: each node under its parent
     wanted = st.query_params.get("node")
     index = codes.index(wanted) if wanted in codes else 0
     code = st.selectbox(t("compare_node", lang), codes, index=index, key="node",

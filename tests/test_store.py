@@ -7,6 +7,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
+from target_monitor.paths import SHIPPED_REFERENCE_DIR
+from target_monitor.reference import load_units
 from target_monitor.store import Store, data_version, parquet_files
 from test_pages import APP
 
@@ -32,20 +34,22 @@ def test_half_written_files_are_never_read_and_the_version_changes(tmp_path, dem
     d = _copy(demo_dir, tmp_path)
     before = data_version(d)
     store = Store(d)
-    n0 = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30))
+    codes = [u.code for u in load_units(SHIPPED_REFERENCE_DIR)]
+    per_unit = {"unit_codes": codes, "shown_codes": codes}
+    n0 = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit)
     folder = d / "extracts" / "new_employment" / "year=2020" / "month=06"
     table = pq.read_table(next(folder.glob("*.parquet")))
     # a writer's temporary file: a dot-name ending .tmp, outside the *.parquet glob
     pq.write_table(table, folder / ".part-1.parquet.tmp")
     assert data_version(d) == before
-    same = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30))
+    same = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit)
     # floats summed by parallel threads may differ in the last bit between runs
     pd.testing.assert_frame_equal(same, n0, check_exact=False, rtol=1e-12)
     # renamed into place: the same view sees it at once, and the cache key moves
     assert not (folder / "part-added.parquet").exists()
     (folder / ".part-1.parquet.tmp").rename(folder / "part-added.parquet")
     assert data_version(d) != before
-    after = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30))
+    after = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit)
     ne = lambda df: df[df["indicator"] == "urban_new_employment"]["numerator"].sum()  # noqa: E731
     assert ne(after) == ne(n0) + table.num_rows
 
