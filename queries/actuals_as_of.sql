@@ -1,5 +1,5 @@
 -- name: actuals_as_of
--- description: Actual of every indicator for every unit that has records, from 1 January (or the cohort's start) to the as-of date: closed months from the monthly aggregate, the as-of month from the raw rows.
+-- description: Actual of every indicator for every shown unit, from 1 January (or the cohort's start) to the as-of date: closed months (up to the as-of date's month, or including it when the as-of date is a month end) from the monthly aggregate, the rest of the month from the records.
 -- grain: one row per shown unit per indicator
 -- param: year INTEGER the target year (for rates: the cohort year)
 -- param: unit_codes VARCHAR[] the units counted (a subtree)
@@ -24,7 +24,7 @@ closed_months as (
         last_event_on,
     from indicator_monthly
     where year = $year
-      and event_month < cast(date_trunc('month', $as_of) as date)
+      and event_month < cast(date_trunc('month', $as_of + interval 1 day) as date)
 ),
 
 open_month as (
@@ -39,7 +39,7 @@ open_month as (
     from indicator_events as e
     join unit_keys as k on k.unit_code = e.unit_code
     where e.year = $year
-      and e.event_on >= cast(date_trunc('month', $as_of) as date)
+      and e.event_on >= cast(date_trunc('month', $as_of + interval 1 day) as date)
       and e.event_on <= $as_of
 ),
 

@@ -27,7 +27,7 @@ closed_months as (
     where year between $first_year and $last_year
       -- a rate's cohort can succeed after its year ends; the monthly view stays inside the year
       and year(event_month) = year
-      and event_month < cast(date_trunc('month', $as_of) as date)
+      and event_month < cast(date_trunc('month', $as_of + interval 1 day) as date)
 ),
 
 open_month as (
@@ -42,7 +42,7 @@ open_month as (
     join unit_keys as k on k.unit_code = e.unit_code
     where e.year between $first_year and $last_year
       and year(e.event_on) = e.year
-      and e.event_on >= cast(date_trunc('month', $as_of) as date)
+      and e.event_on >= cast(date_trunc('month', $as_of + interval 1 day) as date)
       and e.event_on <= $as_of
 ),
 

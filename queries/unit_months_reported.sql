@@ -10,7 +10,7 @@ with closed_months as (
         event_count,
     from indicator_monthly
     where year(event_month) = $year
-      and event_month < cast(date_trunc('month', $as_of) as date)
+      and event_month < cast(date_trunc('month', $as_of + interval 1 day) as date)
 ),
 
 open_month as (
@@ -21,7 +21,7 @@ open_month as (
     from indicator_events as e
     join unit_keys as k on k.unit_code = e.unit_code
     where year(e.event_on) = $year
-      and e.event_on >= cast(date_trunc('month', $as_of) as date)
+      and e.event_on >= cast(date_trunc('month', $as_of + interval 1 day) as date)
       and e.event_on <= $as_of
 ),
 

@@ -143,7 +143,9 @@ def progress_table(
         for m in range(12):
             total[m] += prof[m]
 
-    targets = targets_in_force(ref.targets, year, as_of)
+    shown = {parent.code, *(u.code for u in children)}
+    in_view = ref.targets[ref.targets["unit_code"].isin(shown)]  # a national table has targets at every node
+    targets = targets_in_force(in_view, year, as_of)
     target_of = {(r.unit_code, r.indicator): r for r in targets.itertuples(index=False)}
 
     tp = pace.time_progress_pct(as_of, rules.time_progress)

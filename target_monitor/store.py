@@ -123,12 +123,11 @@ def derived_views_sql(aggregates: Path | None) -> list[str]:
         return [
             f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
             f"from read_parquet({keys})",
-            # several source partitions can add to one event month (a rate's later successes)
+            # several source partitions can add to one event month (a rate's later successes); every
+            # query sums, so the view does not regroup (that would re-aggregate all years each time)
             "create or replace view indicator_monthly as select indicator, unit_key, year, event_month, "
-            "sum(num) as num, sum(den) as den, min(first_event_on) as first_event_on, "
-            "max(last_event_on) as last_event_on, sum(event_count) as event_count "
-            f"from read_parquet({monthly}, hive_partitioning = false) "
-            "group by indicator, unit_key, year, event_month",
+            "num, den, first_event_on, last_event_on, event_count "
+            f"from read_parquet({monthly}, hive_partitioning = false)",
         ]
     return [
         "create or replace view unit_keys as select unit_code, "

@@ -24,8 +24,9 @@ def data(tmp_path, demo_dir):
 def _monthly(store: Store) -> pd.DataFrame:
     with store.con.cursor() as cur:
         df = cur.execute(
-            "select k.unit_code, m.indicator, m.year, m.event_month, m.num, m.den, m.event_count "
-            "from indicator_monthly m join unit_keys k using (unit_key)").df()
+            "select k.unit_code, m.indicator, m.year, m.event_month, sum(m.num) as num, sum(m.den) as den, "
+            "sum(m.event_count) as event_count from indicator_monthly m join unit_keys k using (unit_key) "
+            "group by all").df()
     return df.sort_values(["unit_code", "indicator", "year", "event_month"]).reset_index(drop=True)
 
 
