@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_util import open_page as _run
+from apptest_util import page_text as _text
+
 from target_monitor import meeting
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,21 +97,8 @@ def test_scores_view(views):
     assert "71.62" in html and "暂无先进单位" in html and "区就业局" not in html
 
 
-def _run(page: str, lang: str, data_env=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["lang"] = lang
-    at.run()
-    at.switch_page(f"pages/{page}")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def _text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
-    parts += [str(d.value.to_csv()) if hasattr(d.value, "to_csv") else str(d.value) for d in at.dataframe]
-    parts += [x.value for x in at.info] + [x.value for x in at.success] + [x.value for x in at.warning]
-    return "\n".join(parts)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_util import open_page as _run
+from apptest_util import page_text as _text
+
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PAGES = sorted(p.name for p in (REPO / "pages").glob("*.py"))
@@ -20,22 +23,8 @@ def test_every_page_file_is_registered_exactly_once():
     assert len(registered) == len(set(registered))
 
 
-def _run(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["lang"] = lang
-    at.run()
-    assert not at.exception, at.exception
-    if page != "overview.py":
-        at.switch_page(f"pages/{page}")
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def _text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
-    parts += [str(d.value.to_csv()) if hasattr(d.value, "to_csv") else str(d.value) for d in at.dataframe]
-    return "\n".join(parts)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_util import open_page, page_text as _text
+
 from target_monitor.context import Context
 from target_monitor.snapshots import build_snapshot, list_snapshots
 
@@ -25,22 +27,8 @@ def data(demo_dir, tmp_path, monkeypatch) -> Path:
     return d
 
 
-def _page(lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    at.switch_page("pages/snapshots.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def _text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
-    parts += [str(d.value.to_csv()) if hasattr(d.value, "to_csv") else str(d.value) for d in at.dataframe]
-    parts += [s.value for s in at.success] + [w.value for w in at.warning] + [i.value for i in at.info]
-    parts += [i.value for i in at.sidebar.info]
-    return "\n".join(parts)
 
 
 def test_build_from_the_page_then_refuse_a_second_time(data):
@@ -125,3 +113,7 @@ def test_unknown_snapshot_in_the_url_falls_back_to_live_data(data):
     assert not at.exception, at.exception
     assert any("找不到快照 1999-01" in w.value for w in at.warning)
     assert "snapshot_id" not in at.session_state
+
+
+def _page(lang: str = "zh") -> AppTest:
+    return open_page("snapshots.py", lang, timeout=120)
