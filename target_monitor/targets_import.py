@@ -357,38 +357,12 @@ def import_targets(data: bytes, file: str, *, year: int, data_dir: Path, effecti
 
 
 def _parse_isolated(data, file, year, data_dir, source, sheet, lim) -> TargetsResult:
-    import json
-    import subprocess
-    import sys
-    import tempfile
+    """Parse in a child process, through the same protocol as every other upload."""
+    from target_monitor.ingest.sandbox import run_child
 
     report = Report(file=file, size_bytes=len(data), extract="targets")
-    if len(data) > lim["max_bytes"]:
-        report.status = "rejected"
-        report.problems.append(Problem.make("R", "too_big", file=file, size_mb=round(len(data) / 2**20, 1),
-                                            cap_mb=round(lim["max_bytes"] / 2**20)))
-        return TargetsResult(report=report)
-    with tempfile.TemporaryDirectory(prefix="tm-targets-") as tmp:
-        folder = Path(tmp)
-        (folder / "upload.bin").write_bytes(data)
-        (folder / "request.json").write_text(json.dumps({
-            "file": file, "year": year, "data_dir": str(data_dir), "source": source, "sheet": sheet,
-            "max_bytes": lim["max_bytes"], "memory_mb": lim["memory_mb"]}), encoding="utf-8")
-        try:
-            proc = subprocess.run([sys.executable, "-m", "target_monitor.targets_import", str(folder)],
-                                  capture_output=True, timeout=lim["timeout_s"], stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            report.status = "rejected"
-            report.problems.append(Problem.make("R", "timeout", file=file, seconds=int(lim["timeout_s"])))
-            return TargetsResult(report=report)
-        result_path = folder / "result.json"
-        if proc.returncode != 0 or not result_path.exists():
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            report.status = "rejected"
-            code = "memory" if any("MemoryError" in e for e in err) else "crashed"
-            report.problems.append(Problem.make("R", code, file=file, detail=(err or ["?"])[-1][:200]))
-            return TargetsResult(report=report)
-        payload = json.loads(result_path.read_text(encoding="utf-8"))
+
+    def collect(folder: Path, payload: dict) -> TargetsResult:
         targets = pd.DataFrame(payload["targets"], columns=TARGET_COLUMNS)
         if len(targets):
             targets["year"] = targets["year"].astype(int)
@@ -396,12 +370,17 @@ def _parse_isolated(data, file, year, data_dir, source, sheet, lim) -> TargetsRe
             targets["note"] = targets["note"].fillna("")
         return TargetsResult(report=Report.from_json(payload["report"]), targets=targets)
 
+    request = {"file": file, "year": year, "data_dir": str(data_dir), "source": source, "sheet": sheet,
+               "max_bytes": lim["max_bytes"], "memory_mb": lim["memory_mb"]}
+    result = run_child("target_monitor.targets_import", data, request, report, timeout_s=lim["timeout_s"],
+                       max_bytes=lim["max_bytes"], collect=collect)
+    return result if result is not None else TargetsResult(report=report)
+
 
 def _child(folder: Path) -> int:
     import json
-    import os
 
-    from target_monitor.ingest.sandbox import _limit
+    from target_monitor.ingest.sandbox import _limit, write_result
 
     req = json.loads((folder / "request.json").read_text(encoding="utf-8"))
     _limit(int(req["memory_mb"]))
@@ -410,9 +389,7 @@ def _child(folder: Path) -> int:
                            max_bytes=int(req["max_bytes"]))
     payload = {"report": asdict(result.report),
                "targets": json.loads(result.targets.to_json(orient="records", force_ascii=False))}
-    tmp = folder / ".result.json.tmp"
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, folder / "result.json")
+    write_result(folder, payload)
     return 0
 
 

@@ -4,6 +4,7 @@ ever gets a report back, never a crash or a hang."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from make_fixtures import HEADERS, csv_bytes
 from target_monitor.ingest.sandbox import parse_isolated
@@ -61,3 +62,17 @@ def test_a_file_at_the_size_cap_parses_within_the_default_limits(tmp_path):
     assert parsed.report.status == "preview", [p.reason_en for p in parsed.report.problems]
     assert parsed.report.accepted == 650_000
     print(f"{len(data) / 2**20:.0f} MB CSV parsed in the sandbox in {time.monotonic() - start:.1f} s")
+
+
+def test_targets_tables_go_through_the_same_child_protocol(tmp_path):
+    """A task breakdown table is untrusted too: size cap before parsing, time limit, a report."""
+    from target_monitor.targets_import import _parse_isolated
+
+    published = (Path(__file__).resolve().parents[1] / "data" / "reference" / "jiulongpo_2020_task_breakdown.csv").read_bytes()
+    lim = {"max_bytes": 10_000_000, "memory_mb": 2048, "timeout_s": 60}
+    ok = _parse_isolated(published, "t.csv", 2020, tmp_path, None, None, lim)
+    assert ok.report.status != "rejected" and len(ok.targets) == 53
+    big = _parse_isolated(published, "t.csv", 2020, tmp_path, None, None, {**lim, "max_bytes": 100})
+    assert big.report.status == "rejected" and big.report.problems[0].code == "too_big"
+    slow = _parse_isolated(published, "t.csv", 2020, tmp_path, None, None, {**lim, "timeout_s": 0.01})
+    assert slow.report.status == "rejected" and slow.report.problems[0].code == "timeout"

@@ -36,30 +36,33 @@ def _limit(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def parse_isolated(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
-                   data_dir: Path, *, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_mb: int = DEFAULT_MEMORY_MB, today: str | None = None) -> Parsed:
-    report = Report(file=file, size_bytes=len(data), period=period or "")
-    if len(data) > max_bytes:  # before anything touches the bytes
+def run_child(module: str, data: bytes, request: dict, report: Report, *, timeout_s: float, max_bytes: int,
+              collect):
+    """Parse untrusted bytes in `python -m module FOLDER` under memory and time limits.
+
+    The one protocol for every untrusted upload (extracts and task breakdown tables): the size
+    cap is checked before anything touches the bytes; the child reads `upload.bin` and
+    `request.json` and writes `result.json` (see `write_result`). Returns `collect(folder,
+    payload)`, or None after recording why the file was rejected in `report`.
+    """
+    file = report.file
+    if len(data) > max_bytes:
         report.status = "rejected"
         report.problems.append(Problem.make("R", "too_big", file=file, size_mb=round(len(data) / 2**20, 1),
                                             cap_mb=round(max_bytes / 2**20)))
-        return Parsed(report=report)
+        return None
     with tempfile.TemporaryDirectory(prefix="tm-parse-") as tmp:
         folder = Path(tmp)
         (folder / "upload.bin").write_bytes(data)
-        (folder / "request.json").write_text(json.dumps({
-            "file": file, "extract": extract, "period": period, "sheet": sheet, "data_dir": str(data_dir),
-            "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today,
-        }), encoding="utf-8")
+        (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT")}
         try:
-            proc = subprocess.run([sys.executable, "-m", "target_monitor.ingest.sandbox", str(folder)],
+            proc = subprocess.run([sys.executable, "-m", module, str(folder)],
                                   capture_output=True, timeout=timeout_s, env=env, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             report.status = "rejected"
             report.problems.append(Problem.make("R", "timeout", file=file, seconds=int(timeout_s)))
-            return Parsed(report=report)
+            return None
         result = folder / "result.json"
         if proc.returncode != 0 or not result.exists():
             err = proc.stderr.decode("utf-8", "replace")
@@ -69,8 +72,23 @@ def parse_isolated(data: bytes, file: str, extract: str | None, period: str | No
             else:
                 last = (err.strip().splitlines() or [f"exit {proc.returncode}"])[-1][:200]
                 report.problems.append(Problem.make("R", "crashed", file=file, detail=last))
-            return Parsed(report=report)
-        payload = json.loads(result.read_text(encoding="utf-8"))
+            return None
+        return collect(folder, json.loads(result.read_text(encoding="utf-8")))
+
+
+def write_result(folder: Path, payload: dict) -> None:
+    """The child's answer, written atomically so the parent never reads half of it."""
+    tmp = folder / ".result.json.tmp"
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, folder / "result.json")
+
+
+def parse_isolated(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
+                   data_dir: Path, *, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
+                   memory_mb: int = DEFAULT_MEMORY_MB, today: str | None = None) -> Parsed:
+    report = Report(file=file, size_bytes=len(data), period=period or "")
+
+    def collect(folder: Path, payload: dict) -> Parsed:
         parsed = Parsed(report=Report.from_json(payload["report"]), source_headers=payload["source_headers"])
         parsed.quarantine = [
             {"row": q["row"], "cells": q["cells"], "problems": [Problem(**p) for p in q["problems"]]}
@@ -80,6 +98,12 @@ def parse_isolated(data: bytes, file: str, extract: str | None, period: str | No
         if acc.exists():
             parsed.accepted = pd.read_parquet(acc)
         return parsed
+
+    request = {"file": file, "extract": extract, "period": period, "sheet": sheet, "data_dir": str(data_dir),
+               "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today}
+    parsed = run_child("target_monitor.ingest.sandbox", data, request, report, timeout_s=timeout_s,
+                       max_bytes=max_bytes, collect=collect)
+    return parsed if parsed is not None else Parsed(report=report)
 
 
 def _child(folder: Path) -> int:
@@ -101,9 +125,7 @@ def _child(folder: Path) -> int:
         "quarantine": [{"row": q["row"], "cells": q["cells"], "problems": [asdict(p) for p in q["problems"]]}
                        for q in parsed.quarantine],
     }
-    tmp = folder / ".result.json.tmp"
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, folder / "result.json")
+    write_result(folder, payload)
     return 0
 
 
