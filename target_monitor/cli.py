@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--extract", required=True, help="which extract the files hold (see queries/indicators.yaml)")
     ing.add_argument("--period", help="declared period YYYY-MM: records outside it are quarantined")
     ing.add_argument("--sheet", help="worksheet to read when a workbook has several")
+    ing.add_argument("--basis", choices=["当月", "累计"],
+                     help="for --extract reported_monthly (figures reported by units): the declared meaning, "
+                          "当月 = the month's own figure, 累计 = year to date; a header that says otherwise "
+                          "rejects the file (default: from the header)")
     ing.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ing.add_argument("--json", action="store_true", help="print the full report as JSON")
     tg = sub.add_parser("targets", help="task breakdown tables (任务分解表)")
@@ -276,7 +280,7 @@ def cmd_ingest(args) -> int:
     reports = []
     for path in files:
         report = ingest(path.read_bytes(), path.name, data_dir=data_dir, extract=args.extract,
-                        period=args.period, sheet=args.sheet)
+                        period=args.period, sheet=args.sheet, basis=args.basis)
         reports.append(report)
         _print_report(report, lang, args.json)
     if args.json:

@@ -20,6 +20,10 @@ REGISTRY_PATH = QUERIES_DIR / "indicators.yaml"
 KINDS = ("cumulative", "floor_rate", "ceiling_rate")
 FORMATS = ("int", "wan_yuan", "pct1", "float1")
 MEASURES = ("count", "sum")
+EXTRACT_KINDS = ("records", "reported")
+# a reported extract: one row per unit × indicator × month, as the unit declared it (当月 or 累计)
+REPORTED_COLUMNS = ("report_id", "unit_code", "indicator", "report_month", "basis", "value")
+BASES = ("当月", "累计")
 LANGS = ("zh", "en")
 
 
@@ -43,6 +47,11 @@ class Extract:
     partition_date: str
     key: str
     columns: tuple[Column, ...]
+    kind: str = "records"  # records | reported (unit × month × indicator figures reported by units)
+
+    @property
+    def is_reported(self) -> bool:
+        return self.kind == "reported"
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -100,6 +109,11 @@ class Registry:
     def names(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.indicators)
 
+    @property
+    def reported_extract(self) -> Extract | None:
+        """The extract holding figures reported by units (unit × month × indicator), if declared."""
+        return next((e for e in self.extracts.values() if e.is_reported), None)
+
 
 def _need_text(entry: str, raw: dict, key: str) -> dict[str, str]:
     value = raw.get(key)
@@ -129,7 +143,14 @@ def _parse_extract(name: str, raw: dict) -> Extract:
         partition_date=str(raw.get("partition_date") or ""),
         key=str(raw.get("key") or ""),
         columns=tuple(columns),
+        kind=str(raw.get("kind") or "records"),
     )
+    if ext.kind not in EXTRACT_KINDS:
+        raise RegistryError(f"extract {name!r}: kind {ext.kind!r} must be one of {', '.join(EXTRACT_KINDS)}")
+    if ext.is_reported:
+        missing = [c for c in REPORTED_COLUMNS if c not in ext.column_names]
+        if missing:
+            raise RegistryError(f"extract {name!r}: a reported extract needs the columns {', '.join(missing)}")
     for attr in ("partition_date", "key"):
         if getattr(ext, attr) not in ext.column_names:
             raise RegistryError(f"extract {name!r}: {attr} {getattr(ext, attr)!r} is not one of its columns")
@@ -150,6 +171,9 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
             f"indicator {name!r}: unknown extract {extract_name!r}; declared extracts: {', '.join(extracts)}"
         )
     ext = extracts[extract_name]
+    if ext.is_reported:
+        raise RegistryError(f"indicator {name!r}: extract {extract_name!r} holds reported figures, not records; "
+                            "reported figures count for the indicator named in each row")
 
     def need_column(field_name: str, *, required: bool = True) -> str | None:
         col = raw.get(field_name)

@@ -44,7 +44,7 @@ from target_monitor.masking import mask_sql
 from target_monitor.paths import extracts_dir
 from target_monitor.registry import REGISTRY_PATH, Registry
 from target_monitor.sqlfiles import load_queries
-from target_monitor.store import extract_view_sql, indicator_events_sql, quote_ident
+from target_monitor.store import extract_view_sql, live_views_sql, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,10 @@ class Sandbox:
             con.execute(_masked_table_sql("_" + view, cols, view))
             con.execute("drop view " + quote_ident(view))
             con.execute("alter table " + quote_ident("_" + view) + " rename to " + quote_ident(view))
-        con.execute(indicator_events_sql(self.registry))
+        # indicator_events = record events + what reported figures add (its helper views stay
+        # queryable but are not in the catalogue: the documented shape is indicator_events)
+        for ddl in live_views_sql(self.registry, None, has_reports=True):
+            con.execute(ddl)
         con.execute("create view monthly as " + load_queries()["console_monthly"].sql)
 
         targets = ctx.ref.targets.copy()

@@ -115,20 +115,11 @@ def extract_units_sql(ext: Extract) -> str:
 
 
 def derived_views_sql(aggregates: Path | None) -> list[str]:
-    """`unit_keys` and `indicator_monthly`: over the aggregate files when they are fresh,
-    else computed from `indicator_events`, with the same columns and the same numbers."""
+    """`unit_keys` and `indicator_monthly` computed from `indicator_events` (the raw path; also
+    what a frozen snapshot uses over its facts). The live store's aggregate path is in
+    `live_views_sql`."""
     if aggregates is not None:
-        keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
-        monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
-        return [
-            f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
-            f"from read_parquet({keys})",
-            # several source partitions can add to one event month (a rate's later successes); every
-            # query sums, so the view does not regroup (that would re-aggregate all years each time)
-            "create or replace view indicator_monthly as select indicator, unit_key, year, event_month, "
-            "num, den, first_event_on, last_event_on, event_count "
-            f"from read_parquet({monthly}, hive_partitioning = false)",
-        ]
+        raise ValueError("derived_views_sql computes from indicator_events; use live_views_sql for the aggregates")
     return [
         "create or replace view unit_keys as select unit_code, "
         "cast(row_number() over (order by unit_code) as integer) as unit_key "
@@ -141,6 +132,81 @@ def derived_views_sql(aggregates: Path | None) -> list[str]:
     ]
 
 
+def reported_figures_sql(registry: Registry, has_reports: bool) -> str:
+    """`reported_figures`: the reported extract's rows for cumulative indicators (the only ones a
+    unit can report as a number; a rate needs its register)."""
+    cols = "cast(null as varchar) as indicator, cast(null as varchar) as unit_code, " \
+           "cast(null as date) as report_month, cast(null as varchar) as basis, cast(null as double) as value"
+    ext = registry.reported_extract
+    names = [i.name for i in registry.indicators if i.kind == "cumulative"]
+    if ext is None or not has_reports or not names:
+        return f"create or replace view reported_figures as select {cols} where false"
+    return (
+        "create or replace view reported_figures as select indicator, unit_code, report_month, basis, value "
+        f"from {quote_ident('ext_' + ext.name)} where value is not null and report_month is not null "
+        f"and basis in ('当月', '累计') and indicator in ({', '.join(quote_literal(n) for n in names)})"
+    )
+
+
+def live_views_sql(registry: Registry, aggregates: Path | None, has_reports: bool) -> list[str]:
+    """The views the queries read, after the `ext_<extract>` views:
+
+    record_events      every event counted from records (indicator_events_sql)
+    record_monthly     the records' monthly sums per unit (from the aggregate files when fresh)
+    reported_figures   the reported figures of cumulative indicators
+    reported_events    what reported figures add, in unit-months without records (queries/reported_events.sql)
+    indicator_events   record_events + reported_events: every counted event, one shape
+    unit_keys, indicator_monthly   over the aggregate files (plus the reported months) when
+                       fresh, else computed from indicator_events, with the same numbers
+    """
+    reported_sql = load_queries()["reported_events"].sql
+    ddl = [indicator_events_sql(registry, view="record_events")]
+    if aggregates is not None:
+        keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
+        monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
+        ddl += [
+            f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
+            f"from read_parquet({keys})",
+            # several source partitions can add to one event month (a rate's later successes); every
+            # query sums, so the view does not regroup (that would re-aggregate all years each time)
+            "create or replace view record_monthly_keyed as select indicator, unit_key, year, event_month, "
+            "num, den, first_event_on, last_event_on, event_count "
+            f"from read_parquet({monthly}, hive_partitioning = false)",
+            "create or replace view record_monthly as select m.indicator, k.unit_code, m.year, m.event_month, m.num "
+            "from record_monthly_keyed as m join unit_keys as k on k.unit_key = m.unit_key",
+        ]
+    else:
+        ddl.append(
+            "create or replace view record_monthly as select indicator, unit_code, year, "
+            "cast(date_trunc('month', event_on) as date) as event_month, sum(num) as num "
+            "from record_events group by indicator, unit_code, year, date_trunc('month', event_on)"
+        )
+    ddl += [
+        reported_figures_sql(registry, has_reports),
+        "create or replace view reported_events as " + reported_sql,
+        "create or replace view indicator_events as select indicator, unit_code, year, event_on, num, den "
+        "from record_events union all select indicator, unit_code, year, event_on, num, den from reported_events",
+    ]
+    if aggregates is None:
+        return ddl + derived_views_sql(None)
+    return ddl + [
+        "create or replace view indicator_monthly as select * from record_monthly_keyed union all "
+        "select e.indicator, k.unit_key, e.year, cast(date_trunc('month', e.event_on) as date) as event_month, "
+        "e.num, e.den, e.event_on as first_event_on, e.event_on as last_event_on, 1 as event_count "
+        "from reported_events as e join unit_keys as k on k.unit_code = e.unit_code",
+    ]
+
+
+def has_reported_files(data_dir: Path, registry: Registry) -> bool:
+    ext = registry.reported_extract
+    if ext is None:
+        return False
+    folder = extracts_dir(Path(data_dir)) / ext.name
+    return folder.is_dir() and any(
+        f.endswith(".parquet") and not f.startswith(".") for _, _, fs in os.walk(folder) for f in fs
+    )
+
+
 def _filter_sql(ind: Indicator) -> list[str]:
     return [
         f"{quote_ident(col)} in ({', '.join(quote_literal(v) for v in values)})"
@@ -148,8 +214,9 @@ def _filter_sql(ind: Indicator) -> list[str]:
     ]
 
 
-def indicator_events_sql(registry: Registry) -> str:
-    """`indicator_events`: one row per counted event, for every indicator, in one shape.
+def indicator_events_sql(registry: Registry, view: str = "indicator_events") -> str:
+    """`indicator_events` (or `view`): one row per event counted from *records*, for every
+    indicator, in one shape (the live store names it `record_events` and adds reported figures).
 
     Columns: indicator, unit_code, year, event_on, num, den. A cumulative indicator has
     den = 0 and its value in num; a rate has one row with den = 1 per registration and one
@@ -185,7 +252,7 @@ def indicator_events_sql(registry: Registry) -> str:
                 f"cast(greatest({reg}, {ok}) as date) as event_on, 1.0 as num, 0.0 as den from {src} "
                 f"where {' and '.join([*base, f'{ok} is not null'])}"
             )
-    return "create or replace view indicator_events as\n" + "\nunion all\n".join(parts)
+    return f"create or replace view {quote_ident(view)} as\n" + "\nunion all\n".join(parts)
 
 
 class Store:
@@ -203,11 +270,12 @@ class Store:
         from target_monitor.aggregates import aggregates_dir, is_fresh
 
         self.uses_aggregates = aggregates is not False and bool(self.files) and is_fresh(self.data_dir, self.registry)
+        self.has_reports = has_reported_files(self.data_dir, self.registry)
         with self.con.cursor() as cur:
             for ext in self.registry.extracts.values():
                 cur.execute(extract_view_sql(ext, root))
-            cur.execute(indicator_events_sql(self.registry))
-            for ddl in derived_views_sql(aggregates_dir(self.data_dir) if self.uses_aggregates else None):
+            agg = aggregates_dir(self.data_dir) if self.uses_aggregates else None
+            for ddl in live_views_sql(self.registry, agg, self.has_reports):
                 cur.execute(ddl)
 
     @property
@@ -230,7 +298,7 @@ class Store:
             # the aggregate files moved under us (a full refresh or a cleanup): count from the records
             self.uses_aggregates = False
             with self.con.cursor() as cur:
-                for ddl in derived_views_sql(None):
+                for ddl in live_views_sql(self.registry, None, self.has_reports):
                     cur.execute(ddl)
                 return cur.execute(q.sql, params).df()
 

@@ -27,7 +27,7 @@ import pandas as pd
 from target_monitor.ingest import normalise as nz
 from target_monitor.ingest import read, storage
 from target_monitor.ingest.problems import Problem, Rejected, Report, reject
-from target_monitor.ingest.records import load_aliases
+from target_monitor.ingest.records import load_aliases, load_indicator_aliases
 from target_monitor.ingest.table import HeaderCell, cell_text, locate, split_unit
 from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
 from target_monitor.reference import TARGET_COLUMNS, load_targets, load_units
@@ -45,14 +45,6 @@ class TargetsResult:
     compare: pd.DataFrame = field(default_factory=pd.DataFrame)
     changed: int = 0
     effective_from: date | None = None
-
-
-def load_indicator_aliases(ref_dir: Path) -> dict[str, str]:
-    path = ref_dir / "indicator_aliases.csv"
-    if not path.exists():
-        path = SHIPPED_REFERENCE_DIR / "indicator_aliases.csv"
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return {nz.clean_header(r["alias"]).lower(): r["indicator"] for r in csv.DictReader(fh)}
 
 
 def _mapper(unit_aliases: set[str], indicators: dict[str, str]):

@@ -11,7 +11,7 @@ import pytest
 from target_monitor.aggregates import aggregates_dir, is_fresh, refresh
 from target_monitor.cli import main
 from target_monitor.context import Context
-from target_monitor.store import Store, derived_views_sql
+from target_monitor.store import Store
 
 
 @pytest.fixture
@@ -31,10 +31,8 @@ def _monthly(store: Store) -> pd.DataFrame:
 
 
 def _raw_monthly(data_dir) -> pd.DataFrame:
-    store = Store(data_dir)
-    with store.con.cursor() as cur:
-        for ddl in derived_views_sql(None):  # the same view computed from the records
-            cur.execute(ddl)
+    store = Store(data_dir, aggregates=False)  # the same view computed from the records
+    assert not store.uses_aggregates
     return _monthly(store)
 
 

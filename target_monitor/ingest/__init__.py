@@ -32,8 +32,10 @@ def limits(data_dir: Path) -> dict:
 
 def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = None, period: str | None = None,
             sheet: str | None = None, isolated: bool = True, today: str | None = None,
-            max_bytes: int | None = None) -> Parsed:
-    """Parse and validate (no writes). The report says taken/rejected/noop-to-be."""
+            max_bytes: int | None = None, basis: str | None = None) -> Parsed:
+    """Parse and validate (no writes). The report says taken/rejected/noop-to-be.
+
+    basis: the declared meaning of reported figures (当月 / 累计; None = from the header)."""
     data_dir = Path(data_dir)
     lim = limits(data_dir)
     if max_bytes is not None:
@@ -41,14 +43,16 @@ def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = Non
     digest = storage.sha256(data)
     if isolated:
         parsed = parse_isolated(data, file, extract, period, sheet, data_dir, max_bytes=lim["max_bytes"],
-                                timeout_s=lim["timeout_s"], memory_mb=lim["memory_mb"], today=today)
+                                timeout_s=lim["timeout_s"], memory_mb=lim["memory_mb"], today=today,
+                                basis=basis)
     else:
         from datetime import date
 
         from target_monitor.ingest.pipeline import parse_upload
 
         parsed = parse_upload(data, file, extract, period, sheet, data_dir,
-                              today=date.fromisoformat(today) if today else None, max_bytes=lim["max_bytes"])
+                              today=date.fromisoformat(today) if today else None, max_bytes=lim["max_bytes"],
+                              basis=basis)
     parsed.report.sha256 = digest
     parsed.report.size_bytes = len(data)
     return parsed
@@ -65,7 +69,7 @@ def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = No
         storage.record_only(data_dir, report, data, who=who, declared_period=declared_period, now=now)
         return report
     prev = storage.previous_take(data_dir, report.sha256, report.extract, sheet or report.sheet or None,
-                                 declared_period)
+                                 declared_period, report.basis or None)
     if prev:
         report.status = "noop"
         report.message_zh = _noop_text("zh", report, prev)
@@ -78,12 +82,13 @@ def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = No
 
 def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, period: str | None = None,
            sheet: str | None = None, who: str | None = None, isolated: bool = True,
-           today: str | None = None) -> Report:
+           today: str | None = None, basis: str | None = None) -> Report:
     if extract:  # identical bytes already taken: say so without parsing them again
         digest = storage.sha256(data)
-        prev = storage.previous_take(Path(data_dir), digest, extract, sheet, period)
+        prev = storage.previous_take(Path(data_dir), digest, extract, sheet, period, basis)
         if prev:
             report = Report(file=file, status="noop", extract=extract, sheet=prev.get("sheet", ""), sha256=digest,
+                            basis=basis or "",
                             size_bytes=len(data), file_type=prev.get("file_type", ""), period=prev.get("period", ""),
                             months=prev.get("months", []), rows_read=prev["rows_read"], accepted=prev["accepted"],
                             quarantined=prev["quarantined"], skipped=prev["skipped"])
@@ -92,7 +97,7 @@ def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, perio
             storage.record_only(Path(data_dir), report, data, who=who or _user(), declared_period=period)
             return report
     parsed = analyse(data, file, data_dir=data_dir, extract=extract, period=period, sheet=sheet,
-                     isolated=isolated, today=today)
+                     isolated=isolated, today=today, basis=basis)
     return confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
 
 

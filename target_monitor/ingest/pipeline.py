@@ -11,10 +11,12 @@ from pathlib import Path
 
 from target_monitor.ingest import read
 from target_monitor.ingest.problems import Rejected, Report, reject
-from target_monitor.ingest.records import Parsed, detect_extract, load_aliases, load_rules, parse_grid, parse_parquet
+from target_monitor.ingest.records import (Parsed, detect_extract, load_aliases, load_indicator_aliases, load_rules,
+                                          parse_grid, parse_parquet)
 from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
 from target_monitor.reference import load_units
-from target_monitor.registry import load_registry
+from target_monitor.ingest.reported import looks_reported, parquet_grid, parse_reported
+from target_monitor.registry import BASES, load_registry
 
 
 def parse_period(text: str | None) -> tuple[int, int] | None:
@@ -27,19 +29,21 @@ def parse_period(text: str | None) -> tuple[int, int] | None:
 
 
 def parse_upload(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
-                 data_dir: Path, today: date | None = None, max_bytes: int = 50 * 2**20) -> Parsed:
+                 data_dir: Path, today: date | None = None, max_bytes: int = 50 * 2**20, *,
+                 basis: str | None = None) -> Parsed:
     """Read, map and validate. Raises nothing for a bad file: a rejection is a report with status
-    'rejected' and its problems."""
-    report = Report(file=file, size_bytes=len(data), period=period or "")
+    'rejected' and its problems. `basis` (当月 / 累计) is the declared meaning of reported figures."""
+    report = Report(file=file, size_bytes=len(data), period=period or "", basis=basis or "")
     try:
-        return _parse(data, file, extract, period, sheet, Path(data_dir), today or date.today(), max_bytes, report)
+        return _parse(data, file, extract, period, sheet, Path(data_dir), today or date.today(), max_bytes, report,
+                      basis)
     except Rejected as rej:
         report.status = "rejected"
         report.problems.extend(rej.problems)
         return Parsed(report=report)
 
 
-def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, report) -> Parsed:
+def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, report, basis=None) -> Parsed:
     if len(data) > max_bytes:
         raise reject("too_big", file=file, size_mb=round(len(data) / 2**20, 1), cap_mb=round(max_bytes / 2**20))
     try:
@@ -60,17 +64,27 @@ def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, repor
     elif kind == "text":
         grid = read.read_delimited(data, file)
         report.file_type, report.encoding, report.delimiter = "csv", grid.encoding, grid.delimiter
+    if basis not in (None, "", *BASES):
+        raise reject("rp_bad_basis", file=file, raw_value=basis, allowed="、".join(BASES))
     if extract is None:
         if grid is None:
             raise reject("extract_unknown", file=file, known="、".join(registry.extracts))
         extract = detect_extract(grid, registry, aliases)
+        if extract is None and registry.reported_extract is not None and looks_reported(
+                grid, registry, rules, aliases, load_indicator_aliases(ref)):
+            extract = registry.reported_extract.name
         if extract is None:
             raise reject("extract_unknown", file=file, known="、".join(registry.extracts))
     if extract not in registry.extracts:
         raise reject("extract_unknown", file=file, known="、".join(registry.extracts))
     report.extract = extract
     ext = registry.extracts[extract]
-    if kind == "parquet":
+    if ext.is_reported:
+        if kind == "parquet":
+            grid = parquet_grid(data, ext, report)
+        parsed = parse_reported(grid, ext, registry, rules, aliases, load_indicator_aliases(ref), units, report,
+                                month, basis or None, today, data_dir)
+    elif kind == "parquet":
         parsed = parse_parquet(data, ext, rules, units, report, month, today)
     else:
         if grid.file_type == "csv" and len([r for r in grid.rows if any(str(c).strip() for c in r)]) <= 1:

@@ -103,6 +103,7 @@ class Report:
     delimiter: str = ""
     header_row: int | None = None
     period: str = ""
+    basis: str = ""  # the declared meaning of reported figures (当月 / 累计); "" for records
     months: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)  # source header -> canonical column
     rows_read: int = 0

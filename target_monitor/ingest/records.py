@@ -74,6 +74,17 @@ def load_aliases(ref_dir: Path, shipped: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def load_indicator_aliases(ref_dir: Path) -> dict[str, str]:
+    """Indicator name variants (新增就业人数 → urban_new_employment), data/reference/indicator_aliases.csv."""
+    from target_monitor.paths import SHIPPED_REFERENCE_DIR
+
+    path = ref_dir / "indicator_aliases.csv"
+    if not path.exists():
+        path = SHIPPED_REFERENCE_DIR / "indicator_aliases.csv"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return {nz.clean_header(r["alias"]).lower(): r["indicator"] for r in csv.DictReader(fh)}
+
+
 def header_map(aliases: list[dict], ext: Extract) -> dict[str, Mapped]:
     out = {}
     for row in aliases:

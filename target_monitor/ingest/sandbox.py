@@ -85,8 +85,9 @@ def write_result(folder: Path, payload: dict) -> None:
 
 def parse_isolated(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
                    data_dir: Path, *, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
-                   memory_mb: int = DEFAULT_MEMORY_MB, today: str | None = None) -> Parsed:
-    report = Report(file=file, size_bytes=len(data), period=period or "")
+                   memory_mb: int = DEFAULT_MEMORY_MB, today: str | None = None,
+                   basis: str | None = None) -> Parsed:
+    report = Report(file=file, size_bytes=len(data), period=period or "", basis=basis or "")
 
     def collect(folder: Path, payload: dict) -> Parsed:
         parsed = Parsed(report=Report.from_json(payload["report"]), source_headers=payload["source_headers"])
@@ -100,7 +101,7 @@ def parse_isolated(data: bytes, file: str, extract: str | None, period: str | No
         return parsed
 
     request = {"file": file, "extract": extract, "period": period, "sheet": sheet, "data_dir": str(data_dir),
-               "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today}
+               "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today, "basis": basis}
     parsed = run_child("target_monitor.ingest.sandbox", data, request, report, timeout_s=timeout_s,
                        max_bytes=max_bytes, collect=collect)
     return parsed if parsed is not None else Parsed(report=report)
@@ -116,7 +117,7 @@ def _child(folder: Path) -> int:
     data = (folder / "upload.bin").read_bytes()
     today = date.fromisoformat(req["today"]) if req.get("today") else None
     parsed = parse_upload(data, req["file"], req["extract"], req["period"], req["sheet"], Path(req["data_dir"]),
-                          today=today, max_bytes=int(req["max_bytes"]))
+                          today=today, max_bytes=int(req["max_bytes"]), basis=req.get("basis"))
     if parsed.accepted is not None:
         parsed.accepted.to_parquet(folder / "accepted.parquet", index=False)
     payload = {

@@ -152,10 +152,12 @@ def history(data_dir: Path) -> list[dict]:
     return out
 
 
-def previous_take(data_dir: Path, digest: str, extract: str, sheet: str | None, period: str | None) -> dict | None:
+def previous_take(data_dir: Path, digest: str, extract: str, sheet: str | None, period: str | None,
+                  basis: str | None = None) -> dict | None:
     for rec in history(data_dir):
         if (rec.get("sha256") == digest and rec.get("status") == "taken" and rec.get("extract") == extract
-                and (rec.get("sheet") or None) == (sheet or None) and (rec.get("declared_period") or None) == (period or None)):
+                and (rec.get("sheet") or None) == (sheet or None) and (rec.get("declared_period") or None) == (period or None)
+                and (rec.get("declared_basis") or None) == (basis or None)):
             return rec
     return None
 
@@ -176,6 +178,7 @@ def record(data_dir: Path, report: Report, *, who: str, declared_period: str | N
     rec = {
         "file": report.file, "sha256": report.sha256, "size_bytes": report.size_bytes, "uploaded_by": who,
         "uploaded_at": now.isoformat(timespec="seconds"), "declared_period": declared_period or "",
+        "declared_basis": report.basis,
         "extract": report.extract, "sheet": report.sheet, "status": report.status, "file_type": report.file_type,
         "period": report.period, "months": report.months, "rows_read": report.rows_read,
         "accepted": report.accepted, "quarantined": report.quarantined, "skipped": report.skipped,
@@ -242,22 +245,31 @@ def plan_partitions(data_dir: Path, ext: Extract, accepted: pd.DataFrame) -> tup
     days = pd.to_datetime(new[ext.partition_date])
     new = new.assign(_y=days.dt.year, _m=days.dt.month)
     root = extracts_dir(data_dir) / ext.name
+    # a corrected file replaces what it covers: a unit-month of records; for reported figures a
+    # unit-month of each indicator it reports (a file with one indicator leaves the others alone)
+    keys = ["unit_code", "indicator"] if ext.is_reported else ["unit_code"]
     for (year, month), part in new.groupby(["_y", "_m"], sort=True):
         folder = root / f"year={int(year):04d}" / f"month={int(month):02d}"
         old, old_files = _read_partition(folder, schema)
-        units = set(part["unit_code"])
+        covered = set(zip(*(part[k] for k in keys)))
         kept = None
         if old is not None:
             old_df = old.to_pandas()
-            replaced = old_df[old_df["unit_code"].isin(units)]
-            kept = old_df[~old_df["unit_code"].isin(units)]
-            for unit in sorted(units):
-                before = replaced[replaced["unit_code"] == unit]
+            if len(keys) == 1:
+                hit = old_df["unit_code"].isin({k[0] for k in covered})
+            else:
+                hit = pd.Series([k in covered for k in zip(*(old_df[c] for c in keys))], index=old_df.index,
+                                dtype=bool)
+            replaced = old_df[hit]
+            kept = old_df[~hit]
+            for key in sorted(covered):
+                before = replaced[(replaced[keys] == pd.Series(key, index=keys)).all(axis=1)]
                 if len(before):
-                    after = part[part["unit_code"] == unit]
+                    after = part[(part[keys] == pd.Series(key, index=keys)).all(axis=1)]
                     o_rows, o_total = _totals(before, ext)
                     n_rows, n_total = _totals(after, ext)
-                    revisions.append({"unit_code": unit, "month": f"{int(year)}-{int(month):02d}",
+                    revisions.append({"unit_code": key[0], "month": f"{int(year)}-{int(month):02d}",
+                                      **({"indicator": key[1]} if ext.is_reported else {}),
                                       "old_rows": o_rows, "new_rows": n_rows, "old_total": o_total,
                                       "new_total": n_total})
         body = part.drop(columns=["_y", "_m"])[schema.names]
