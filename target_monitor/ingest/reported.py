@@ -121,6 +121,9 @@ def make_mapper(aliases: list[dict], ext: Extract, indicators: dict[str, str], w
             return None
         base, unit = split_unit(text)
         rest, basis = words.split(base)
+        unit_rest, unit_basis = words.split(unit)  # 城镇新增就业(当月)
+        if unit_basis:
+            basis, unit = basis or unit_basis, unit_rest.strip(",，、;； ")
         direct = column_role(text) or column_role(base)
         if direct is not None and direct.kind != "value":
             return direct
@@ -286,16 +289,10 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                                                     indicator=registry.get(r.indicator).label["zh"]))
     if "unit" not in by_kind or not values:
         problems.append(Problem.make("R", "rp_no_header", file=file, sheet=sheet, row=header_row))
-    # the declared meaning must match the header's (BAD_INPUT: R unless the declared meaning matches)
-    for i, r in values.items():
-        if basis and r.basis and r.basis != basis:
-            problems.append(Problem.make("R", "rp_basis_mismatch", file=file, sheet=sheet, row=header_row,
-                                         column=header_text[i], raw_value=header_text[i], declared=basis,
-                                         header_basis=r.basis))
     if problems:
         raise Rejected(problems[0], problems[1:])
     # one value column per indicator (long: per file): when a file has both 当月 and 累计, the
-    # declared basis chooses; undeclared, 累计 (it corrects itself), and the other is a warning
+    # declared basis chooses; undeclared, 累计 (it corrects itself); the other is a warning
     groups: dict[str, list[int]] = {}
     for i, r in values.items():
         groups.setdefault(r.indicator, []).append(i)
@@ -308,6 +305,14 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                                                 column=header_text[i], raw_value=header_text[i],
                                                 used=header_text[ranked[0]]))
             del values[i], roles[i]
+    # the declared meaning must match the header's (BAD_INPUT: R unless the declared meaning matches)
+    for i, r in values.items():
+        if basis and r.basis and r.basis != basis:
+            problems.append(Problem.make("R", "rp_basis_mismatch", file=file, sheet=sheet, row=header_row,
+                                         column=header_text[i], raw_value=header_text[i], declared=basis,
+                                         header_basis=r.basis))
+    if problems:
+        raise Rejected(problems[0], problems[1:])
     has_basis_column = "basis" in by_kind
     for i, r in values.items():
         if not (r.basis or basis or has_basis_column):
