@@ -10,7 +10,7 @@ from target_monitor.ingest import analyse, confirm, limits, views
 from target_monitor.ingest.storage import recover
 from target_monitor.paths import reference_dir
 from target_monitor.reference import load_reference
-from target_monitor.registry import load_registry
+from target_monitor.registry import BASES, load_registry
 from target_monitor.targets_import import import_targets
 
 f = ui.frame_optional()  # this page also works before the data directory holds any extract
@@ -30,12 +30,16 @@ with tab_upload:
     files = st.file_uploader(t("data_upload_label", lang), accept_multiple_files=True, key="data_files",
                              help=t("data_upload_help", lang, cap=cap_mb))
     extracts = ["", *registry.extracts]
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns(5)
     chosen = c1.selectbox(t("data_extract", lang), extracts, key="data_extract",
                           format_func=lambda n: registry.extracts[n].label[lang] if n else t("data_extract_auto", lang))
     period = c2.text_input(t("data_period", lang), key="data_period").strip() or None
-    sheet = c3.text_input(t("data_sheet", lang), key="data_sheet").strip() or None
-    who = c4.text_input(t("data_who", lang), key="data_who").strip() or None
+    # figures reported by units: 当月 or 累计 (declared; a header that says otherwise rejects the file)
+    basis = c3.selectbox(t("rp_basis_label", lang), ["", *BASES], key="data_basis",
+                         format_func=lambda b: b or t("rp_basis_header", lang), help=t("rp_basis_help", lang),
+                         disabled=bool(chosen) and not registry.extracts[chosen].is_reported) or None
+    sheet = c4.text_input(t("data_sheet", lang), key="data_sheet").strip() or None
+    who = c5.text_input(t("data_who", lang), key="data_who").strip() or None
     if st.button(t("data_check", lang), key="data_check", type="primary", disabled=not files):
         results = []
         bar = st.progress(0.0)
@@ -44,7 +48,7 @@ with tab_upload:
             data = up.getvalue()
             with st.spinner(t("data_checking", lang, file=up.name)):
                 parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period,
-                                 sheet=sheet)
+                                 sheet=sheet, basis=basis)
             if parsed.report.status == "rejected":  # kept as received and listed in the history right away
                 confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
             results.append((up.name, data, parsed))
@@ -97,7 +101,7 @@ with tab_upload:
         message = report.message_en if lang == "en" else report.message_zh
         if message:
             st.info(message)
-        lines = views.revisions_lines(report.revisions, ref, lang)
+        lines = views.revisions_lines(report.revisions, ref, lang, registry)
         if lines:
             st.markdown(f"**{t('data_revisions', lang)}**")
             st.markdown("\n".join(f"- {line}" for line in lines))
@@ -110,6 +114,15 @@ with tab_history:
         st.info(t("data_history_empty", lang))
     else:
         st.dataframe(history, hide_index=True, width="stretch")
+    if f is not None and f.snapshot is None and f.ctx.store.has_reports:
+        st.markdown(f"**{t('rp_checks_title', lang)}**")
+        st.caption(t("rp_checks_caption", lang))
+        falls = views.reported_falls_table(f.ctx, f.year, registry, lang)
+        if falls.empty:
+            st.info(t("rp_checks_none", lang))
+        else:
+            st.warning(t("rp_checks_title", lang))
+            st.dataframe(falls, hide_index=True, width="stretch")
     for i, (label, fname, body) in enumerate(views.quarantine_downloads(data_dir)):
         st.download_button(f"{t('data_download_quarantine', lang)}：{label}", body, file_name=fname,
                            mime="text/csv", key=f"q_{i}")

@@ -153,3 +153,60 @@ def test_targets_import_preview_against_current_then_new_version(data_copy):
                                                                              ("2020-07-01", 3800.0)]
     versions = _texts(at)
     assert "2020-07-01" in versions and "3800人" in versions and "3500人" in versions  # both versions listed
+
+
+REPORTED = ("九龙坡区2020年5月就业工作月报表\n街镇,城镇新增就业(人),职业培训(人次)\n"
+            "陶家镇,37,12\n合计,37,12\n").encode("utf-8")
+
+
+def _actual(data_dir: Path, unit: str, indicator: str) -> float:
+    from datetime import date
+
+    from target_monitor.context import Context
+
+    p = Context(data_dir).progress(2020, date(2020, 6, 30))
+    row = p[(p["unit_code"] == unit) & (p["indicator"] == indicator) & (p["target_basis"] == "own")]
+    return float(row["actual"].iloc[0])
+
+
+def test_reported_figures_need_their_basis_then_count(data_copy):
+    """A town's 月报表 (figures, not records): without a declared basis it is refused with the
+    reason; declared 当月 it is taken and counts for the month it has no records (陶家镇, May)."""
+    before = _actual(data_copy, "500107-13", "urban_new_employment")
+    at = _open()
+    at.file_uploader(key="data_files").upload("陶家镇5月报表.csv", REPORTED, "text/csv")
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "看不出是当月数还是累计数" in "\n".join(e.value for e in at.error)
+    at.selectbox(key="data_basis").set_value("当月")
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "单位报送月度数" in text and "城镇新增就业" in text and "读取 2 行 = 导入 1 + 隔离 0 + 按规则跳过 1" in text
+    at.button(key="data_confirm").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert _actual(data_copy, "500107-13", "urban_new_employment") == before + 37
+
+
+def test_a_falling_cumulative_figure_is_flagged_on_the_page(data_copy):
+    falling = "单位,月份,指标,累计数\n陶家镇,2020-04,城镇新增就业,400\n陶家镇,2020-05,城镇新增就业,380\n".encode()
+    at = _open()
+    at.file_uploader(key="data_files").upload("陶家镇累计.csv", falling, "text/csv")
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert "累计数下降" in _texts(at)
+    assert at.button(key="data_confirm").disabled  # a warning must be confirmed first
+    at.checkbox(key="data_warn_ok").check()
+    at.run()
+    at.button(key="data_confirm").click()
+    at.run()
+    assert not at.exception, at.exception
+    at = _open()  # the history tab lists the fall until a corrected month is sent
+    text = _texts(at)
+    assert "报送数核查" in text and "陶家镇" in text and "2020-05" in text and "380" in text

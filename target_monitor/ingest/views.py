@@ -31,10 +31,21 @@ def rejection_lines(report: Report, lang: str, limit: int = 5) -> list[str]:
     return [f"{p.reason(lang)} {p.fix_text(lang)}".strip() for p in report.problems if p.level == "R"][:limit]
 
 
+REPORTED_ROLES = {"unit": "unit_code", "month": "report_month"}  # reported.py's header roles → columns
+
+
 def mapping_table(report: Report, registry: Registry, lang: str) -> pd.DataFrame:
     ext = registry.extracts.get(report.extract)
     rows = []
     for source, column in report.mapping.items():
+        if ext is not None and ext.is_reported:  # value:<indicator>:<basis>, or a role
+            column, *rest = column.split(":")
+            column = REPORTED_ROLES.get(column, column)
+            extra = [registry.get(r).label[lang] if r in registry.names else r for r in rest]
+            desc = ext.column(column).description[lang] if column in ext.column_names else ""
+            desc = " · ".join([desc, *extra]) if extra else desc
+            rows.append({t("col_source_header", lang): source, t("col_canonical", lang): f"{column}（{desc}）"})
+            continue
         desc = ext.column(column).description[lang] if ext and column in ext.column_names else ""
         rows.append({t("col_source_header", lang): source, t("col_canonical", lang): f"{column}（{desc}）" if desc else column})
     return pd.DataFrame(rows)
@@ -70,9 +81,15 @@ def preview_frame(accepted: pd.DataFrame | None, ref: Reference, limit: int = 20
     return out.map(neutralise)
 
 
-def revisions_lines(revisions: list[dict], ref: Reference, lang: str) -> list[str]:
+def revisions_lines(revisions: list[dict], ref: Reference, lang: str, registry: Registry | None = None) -> list[str]:
     names = {u.code: (u.name_en if lang == "en" else u.name) for u in ref.units}
-    return [t("ingest_revision", lang, unit=names.get(r["unit_code"], r["unit_code"]), month=r["month"],
+    labels = {i.name: i.label[lang] for i in registry.indicators} if registry else {}
+
+    def who(r: dict) -> str:  # a reported figure's revision names its indicator too
+        name = names.get(r["unit_code"], r["unit_code"])
+        return f"{name} · {labels.get(r['indicator'], r['indicator'])}" if r.get("indicator") else name
+
+    return [t("ingest_revision", lang, unit=who(r), month=r["month"],
               old_rows=r["old_rows"], new_rows=r["new_rows"],
               old_total="-" if r["old_total"] is None else f"{r['old_total']:,.0f}",
               new_total="-" if r["new_total"] is None else f"{r['new_total']:,.0f}") for r in revisions]
@@ -135,4 +152,21 @@ def versions_table(ref: Reference, registry: Registry, year: int, lang: str) -> 
         t("col_indicator", lang): rows["indicator"].map(lambda n: labels.get(n, n)),
         t("target", lang): rows["value"].map(lambda v: f"{v:g}") + rows["unit"],
         t("col_effective", lang): rows["effective_from"].astype(str),
+    })
+
+
+def reported_falls_table(ctx, year: int, registry: Registry, lang: str) -> pd.DataFrame:
+    """Reported 累计 figures that fall below an earlier month's (queries/reported_falls.sql)."""
+    df = ctx.store.query("reported_falls", year=year)
+    if df.empty:
+        return pd.DataFrame()
+    names = {u.code: (u.name_en if lang == "en" else u.name) for u in ctx.ref.units}
+    labels = {i.name: i.label[lang] for i in registry.indicators}
+    return pd.DataFrame({
+        t("col_unit", lang): df["unit_code"].map(lambda c: names.get(c, c)),
+        t("col_indicator", lang): df["indicator"].map(lambda n: labels.get(n, n)),
+        t("col_month", lang): pd.to_datetime(df["report_month"]).dt.strftime("%Y-%m"),
+        t("col_value", lang): df["value"].map(lambda v: f"{v:,.2f}".rstrip("0").rstrip(".")),
+        t("col_prev_month", lang): pd.to_datetime(df["earlier_month"]).dt.strftime("%Y-%m"),
+        t("col_prev_value", lang): df["earlier_value"].map(lambda v: f"{v:,.2f}".rstrip("0").rstrip(".")),
     })
