@@ -67,9 +67,9 @@ class Corpus:
         out.mkdir(parents=True, exist_ok=True)
 
     def add(self, file: str, case: str, expect: str, *, kind="extract", extract=None, period=None, sheet=None,
-            year=2020, codes=(), warn=(), contains=(), counts=None, max_bytes=None, normalised=()):
+            year=2020, codes=(), warn=(), contains=(), counts=None, max_bytes=None, normalised=(), basis=None):
         self.entries.append({"file": file, "case": case, "expect": expect, "kind": kind, "extract": extract,
-                             "period": period, "sheet": sheet, "year": year, "codes": list(codes),
+                             "period": period, "sheet": sheet, "year": year, "basis": basis, "codes": list(codes),
                              "warn": list(warn), "contains": list(contains), "counts": counts,
                              "max_bytes": max_bytes, "normalised": list(normalised)})
 
@@ -516,6 +516,41 @@ def build(out: Path) -> list[dict]:  # noqa: C901 - one flat list of cases reads
     monthly = [["街镇名称", "月份", "口径", "城镇新增就业"], ["杨家坪街道", "2020-03", "累计", "900"]]
     c.add(c.write("monthly_cumulative_figures.csv", csv_bytes(monthly)), "cumulative vs monthly figures", "rejected",
           extract="new_employment", codes=["missing_column"])
+    # figures reported by units (extract reported_monthly): the declared meaning must match the header
+    rp = "reported_monthly"
+    wide = [["九龙坡区2020年3月就业工作月报表"], ["街镇", "城镇新增就业(当月)", "发放创业担保贷款(当月,万元)", "职业培训(当月)"],
+            ["杨家坪街道", "120", "35.5", "40"], ["谢家湾", "80", "12", "30"], ["合计", "200", "47.5", "70"],
+            ["填表人：张三"]]
+    c.add(c.write("reported_wide_monthly.csv", csv_bytes(wide)), "cumulative vs monthly figures", "taken",
+          extract=rp, counts={"rows_read": 4, "accepted": 2, "quarantined": 0, "skipped": 2},
+          normalised=["title_month"])
+    c.add(c.write("reported_declared_mismatch.csv", csv_bytes(monthly)), "cumulative vs monthly figures", "taken",
+          extract=rp, basis="当月", codes=["rp_basis_mismatch_row"], contains=["累计", "当月"],
+          counts={"accepted": 0, "quarantined": 1, "skipped": 0})
+    header_cum = [["单位", "月份", "指标", "累计完成"], ["杨家坪街道", "2020-03", "城镇新增就业", "900"]]
+    c.add(c.write("reported_header_cumulative.csv", csv_bytes(header_cum)), "cumulative vs monthly figures",
+          "rejected", extract=rp, basis="当月", codes=["rp_basis_mismatch"], contains=["累计完成", "当月"])
+    plain = [["街镇", "城镇新增就业(人)"], ["杨家坪街道", "120"]]
+    c.add(c.write("reported_no_basis.csv", csv_bytes(plain)), "cumulative vs monthly figures", "rejected",
+          extract=rp, period="2020-03", codes=["rp_basis_unknown"], contains=["当月数还是累计数"])
+    falls = [["单位", "月份", "指标", "累计数"], ["杨家坪街道", "2020-02", "新增就业人数", "900"],
+             ["杨家坪街道", "2020-03", "新增就业人数", "850"]]
+    c.add(c.write("reported_cumulative_falls.csv", csv_bytes(falls)), "cumulative vs monthly figures", "taken",
+          extract=rp, warn=["rp_cumulative_falls"], contains=["850", "900"],
+          counts={"accepted": 2, "quarantined": 0, "skipped": 0})
+    two_row = [["九龙坡区2020年1-3月就业工作进度表", "", "", "", ""],
+               ["街镇", "城镇新增就业(人)", "", "发放创业担保贷款(万元)", ""],
+               ["", "当月", "累计", "当月", "累计"],
+               ["杨家坪街道", 120, 900, 35.5, 210], ["谢家湾街道", 80, 700, 0, 95.25],
+               ["合计", 200, 1600, 35.5, 305.25]]
+    c.add(c.write("reported_two_row_header.xlsx",
+                  xlsx_bytes({"3月": two_row}, merges={"3月": ["A1:E1", "A2:A3", "B2:C2", "D2:E2"]})),
+          "cumulative vs monthly figures", "taken", extract=rp, basis="累计", warn=["rp_other_basis_ignored"],
+          counts={"rows_read": 3, "accepted": 2, "quarantined": 0, "skipped": 1})
+    by_row = [["单位", "月份", "指标", "口径", "数值"], ["杨家坪", "2020-03", "城镇新增就业", "当月", "40"],
+              ["杨家坪", "2020-03", "职业培训", "季度", "5"]]
+    c.add(c.write("reported_basis_column.csv", csv_bytes(by_row, encoding="gb18030")), "cumulative vs monthly figures",
+          "taken", extract=rp, codes=["enum"], counts={"accepted": 1, "quarantined": 1, "skipped": 0})
 
     (Path(out) / "manifest.json").write_text(json.dumps(c.entries, ensure_ascii=False, indent=1), encoding="utf-8")
     return c.entries

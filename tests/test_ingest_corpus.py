@@ -37,7 +37,8 @@ def _run(entry: dict, data_dir: Path):
         result = import_targets(data, entry["file"], year=entry["year"], data_dir=data_dir, isolated=False)
         return result.report
     parsed = parse_upload(data, entry["file"], entry["extract"], entry["period"], entry["sheet"], data_dir,
-                          today=date.fromisoformat(TODAY), max_bytes=entry["max_bytes"] or 50 * 2**20)
+                          today=date.fromisoformat(TODAY), max_bytes=entry["max_bytes"] or 50 * 2**20,
+                          basis=entry.get("basis"))
     return parsed.report
 
 

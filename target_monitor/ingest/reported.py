@@ -187,13 +187,14 @@ def looks_reported(grid: Grid, registry: Registry, rules: dict, aliases: list[di
     return any(r.kind == "unit" for r in roles) and any(r.kind == "value" for r in roles)
 
 
-def _title_month(grid: Grid, header_row_index: int) -> tuple[int, int] | None:
+def _title_month(grid: Grid, header_row_index: int) -> tuple[tuple[int, int] | None, str]:
+    """The month named in a title row above the header ("2020年1-5月…" → 2020-05), and the title."""
     for row in grid.rows[:header_row_index]:
         for cell in row:
             m = TITLE_MONTH_RE.search(nz.clean_text(cell))
             if m and 1 <= int(m["m"]) <= 12:
-                return int(m["y"]), int(m["m"])
-    return None
+                return (int(m["y"]), int(m["m"])), nz.clean_text(cell)
+    return None, ""
 
 
 def _value(raw, ind: Indicator, unit: str) -> float | None:
@@ -321,11 +322,12 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
     month_col = by_kind.get("month")
     file_month = None
     if month_col is None:
-        file_month = period or _title_month(grid, grid.numbers.index(header_row))
+        title_month, title = _title_month(grid, grid.numbers.index(header_row))
+        file_month = period or title_month
         if file_month is None:
             raise reject("rp_no_month", file=file, sheet=sheet)
         if period is None:
-            report.normalised.append(Normalisation("report_month", "title_month", 1, "",
+            report.normalised.append(Normalisation("report_month", "title_month", 1, title,
                                                    f"{file_month[0]}-{file_month[1]:02d}"))
     if not any(b.kind == "data" for b in table.body):
         raise reject("no_rows", file=file, sheet=sheet)
