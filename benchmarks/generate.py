@@ -177,7 +177,7 @@ def generate(tier_name: str | Tier, out: Path, seed: int = 7) -> dict:
     leaf_dict = pa.array(leaves)
     counts: dict[str, int] = {}
     t0 = time.perf_counter()
-    schema = {name: ext for name, ext in registry.extracts.items()}
+    schema = {name: ext for name, ext in registry.extracts.items() if not ext.is_reported}  # records only
     for year in tier.years:
         n = n_ne
         unit_idx = pa.array(rng.choice(len(leaves), size=n, p=share).astype(np.int32))

@@ -4,6 +4,8 @@ Layout (written only by ingest, the demo and `target-monitor aggregates refresh`
 
     <data>/aggregates/unit_keys.parquet                     unit_code -> unit_key (INTEGER, never renumbered)
     <data>/aggregates/indicator_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
+    <data>/aggregates/reported_monthly/year=YYYY/month=MM/part-0.parquet   what figures reported by
+                                                            units add (same columns), per report month
     <data>/aggregates/manifest.json                         what each aggregate was built from
 
 One aggregate file per *source* partition (the extract's year=/month= folder): an ingest that
@@ -11,6 +13,10 @@ replaces March's loans rebuilds exactly that file. A file holds
 `indicator, unit_key, year, event_month, num, den, first_event_on, last_event_on, event_count`
 for the events of its source rows (a rate's success can fall in a later month than the
 registration's partition, so several files may add to one event month; readers sum them).
+
+Reported figures (extract `reported_monthly`) count only in unit-months without records, so what
+they add depends on every record month of their units: `_refresh_reported` rebuilds all of them
+(few rows) from the record aggregates whenever a refresh changed anything.
 
 Invariants:
 - Freshness is decided by comparing the manifest with the source files (name, size, mtime)
@@ -33,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 import pyarrow.parquet as pq
 
 from target_monitor.paths import extracts_dir
@@ -43,6 +50,7 @@ AGG_DIRNAME = "aggregates"
 MANIFEST = "manifest.json"
 UNIT_KEYS = "unit_keys.parquet"
 MONTHLY = "indicator_monthly"
+REPORTED = "reported_monthly"  # what reported figures add, per report month (see _refresh_reported)
 FORMAT_VERSION = 1
 
 
@@ -99,11 +107,12 @@ class RefreshReport:
     unchanged: int = 0
     source_rows: int = 0
     aggregate_rows: int = 0
+    reported: int = 0  # unit-months counted from reported figures
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"rebuilt": len(self.rebuilt), "removed": len(self.removed), "unchanged": self.unchanged,
-                "source_rows": self.source_rows, "aggregate_rows": self.aggregate_rows,
+                "source_rows": self.source_rows, "aggregate_rows": self.aggregate_rows, "reported": self.reported,
                 "seconds": round(self.seconds, 2),
                 "rows_per_second": round(self.source_rows / self.seconds) if self.seconds else None}
 
@@ -127,6 +136,50 @@ def _load_keys(agg: Path) -> dict[str, int]:
         return {}
     t = pq.read_table(path)
     return dict(zip(t.column("unit_code").to_pylist(), t.column("unit_key").to_pylist()))
+
+
+def _reported_parts(sources: dict[str, list[Path]], registry: Registry) -> list[str]:
+    ext = registry.reported_extract
+    return sorted(p.split("/", 1)[1] for p in sources if ext is not None and p.split("/", 1)[0] == ext.name)
+
+
+def _reported_missing(agg: Path, sources: dict[str, list[Path]], registry: Registry) -> bool:
+    return any(not (agg / REPORTED / part / "part-0.parquet").exists() for part in _reported_parts(sources, registry))
+
+
+def _refresh_reported(data_dir: Path, registry: Registry, agg: Path, sources: dict[str, list[Path]],
+                      threads: int) -> int:
+    """`aggregates/reported_monthly/year=/month=/part-0.parquet`: the events reported figures add
+    (queries/reported_events.sql: only unit-months without records), summed like every aggregate,
+    one file per reported month (written even when empty, so readers know it was built)."""
+    from target_monitor.store import (extract_view_sql, record_monthly_from_aggregates_sql, reported_figures_sql)
+
+    parts = _reported_parts(sources, registry)
+    out = agg / REPORTED
+    rows = 0
+    if parts:
+        queries = load_queries()
+        con = duckdb.connect(":memory:", config={"threads": threads})
+        try:
+            with con.cursor() as cur:
+                for ext in registry.extracts.values():
+                    cur.execute(extract_view_sql(ext, extracts_dir(data_dir)))
+                for ddl in record_monthly_from_aggregates_sql(agg):
+                    cur.execute(ddl)
+                cur.execute(reported_figures_sql(registry, True))
+                cur.execute("create or replace view indicator_events as " + queries["reported_events"].sql)
+                table = cur.sql(queries["aggregate_partition"].sql).to_arrow_table()
+        finally:
+            con.close()
+        months = pa.compute.strftime(table.column("event_month"), format="year=%Y/month=%m")
+        for part in parts:
+            piece = table.filter(pa.compute.equal(months, part))
+            _write_atomic(piece, out / part / "part-0.parquet")
+            rows += piece.num_rows
+    if out.is_dir():  # months whose reports are gone
+        for stale in {p.parent.relative_to(out).as_posix() for p in out.glob("*/*/part-0.parquet")} - set(parts):
+            shutil.rmtree(out / stale)
+    return rows
 
 
 def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshReport:
@@ -180,6 +233,10 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
             report.aggregate_rows += table.num_rows
     finally:
         con.close()
+    if report.rebuilt or full or _reported_missing(agg, sources, registry):
+        # what reported figures add depends on every record month of their units: rebuilt whenever
+        # anything changed (the reported rows are few; the records are read from the aggregates)
+        report.reported = _refresh_reported(data_dir, registry, agg, sources, threads)
     built = {p.parent.relative_to(agg / MONTHLY).as_posix() for p in (agg / MONTHLY).glob("*/*/*/part-0.parquet")}
     for part in sorted((set(old) | built) - set(sources)):
         folder = agg / MONTHLY / part

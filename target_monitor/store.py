@@ -148,53 +148,71 @@ def reported_figures_sql(registry: Registry, has_reports: bool) -> str:
     )
 
 
+def record_monthly_from_aggregates_sql(aggregates: Path) -> list[str]:
+    """`unit_keys` and `record_monthly` over the record aggregates (what reported figures are
+    checked against; the aggregate refresh uses it to build the reported months' aggregates)."""
+    keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
+    monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
+    return [
+        f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
+        f"from read_parquet({keys})",
+        "create or replace view record_monthly as select m.indicator, k.unit_code, m.year, m.event_month, m.num "
+        f"from read_parquet({monthly}, hive_partitioning = false) as m join unit_keys as k on k.unit_key = m.unit_key",
+    ]
+
+
 def live_views_sql(registry: Registry, aggregates: Path | None, has_reports: bool) -> list[str]:
     """The views the queries read, after the `ext_<extract>` views:
 
     record_events      every event counted from records (indicator_events_sql)
-    record_monthly     the records' monthly sums per unit (from the aggregate files when fresh)
-    reported_figures   the reported figures of cumulative indicators
-    reported_events    what reported figures add, in unit-months without records (queries/reported_events.sql)
+    reported_events    what reported figures add, in unit-months without records
+                       (queries/reported_events.sql over `record_monthly` and `reported_figures`;
+                       on the aggregate path read back from `aggregates/reported_monthly/`,
+                       where the refresh stores them, since they depend on every record month)
     indicator_events   record_events + reported_events: every counted event, one shape
-    unit_keys, indicator_monthly   over the aggregate files (plus the reported months) when
-                       fresh, else computed from indicator_events, with the same numbers
+    unit_keys, indicator_monthly   over the aggregate files when fresh, else computed from
+                       indicator_events, with the same numbers
     """
-    reported_sql = load_queries()["reported_events"].sql
     ddl = [indicator_events_sql(registry, view="record_events")]
-    if aggregates is not None:
-        keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
-        monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
+    union = ("create or replace view indicator_events as select indicator, unit_code, year, event_on, num, den "
+             "from record_events union all select indicator, unit_code, year, event_on, num, den from reported_events")
+    if aggregates is None:
         ddl += [
-            f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
-            f"from read_parquet({keys})",
-            # several source partitions can add to one event month (a rate's later successes); every
-            # query sums, so the view does not regroup (that would re-aggregate all years each time)
-            "create or replace view record_monthly_keyed as select indicator, unit_key, year, event_month, "
-            "num, den, first_event_on, last_event_on, event_count "
-            f"from read_parquet({monthly}, hive_partitioning = false)",
-            "create or replace view record_monthly as select m.indicator, k.unit_code, m.year, m.event_month, m.num "
-            "from record_monthly_keyed as m join unit_keys as k on k.unit_key = m.unit_key",
-        ]
-    else:
-        ddl.append(
             "create or replace view record_monthly as select indicator, unit_code, year, "
             "cast(date_trunc('month', event_on) as date) as event_month, sum(num) as num "
-            "from record_events group by indicator, unit_code, year, date_trunc('month', event_on)"
-        )
-    ddl += [
-        reported_figures_sql(registry, has_reports),
-        "create or replace view reported_events as " + reported_sql,
-        "create or replace view indicator_events as select indicator, unit_code, year, event_on, num, den "
-        "from record_events union all select indicator, unit_code, year, event_on, num, den from reported_events",
-    ]
-    if aggregates is None:
+            "from record_events group by indicator, unit_code, year, date_trunc('month', event_on)",
+            reported_figures_sql(registry, has_reports),
+            "create or replace view reported_events as " + load_queries()["reported_events"].sql,
+            union,
+        ]
         return ddl + derived_views_sql(None)
-    return ddl + [
-        "create or replace view indicator_monthly as select * from record_monthly_keyed union all "
-        "select e.indicator, k.unit_key, e.year, cast(date_trunc('month', e.event_on) as date) as event_month, "
-        "e.num, e.den, e.event_on as first_event_on, e.event_on as last_event_on, 1 as event_count "
-        "from reported_events as e join unit_keys as k on k.unit_code = e.unit_code",
+    keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
+    globs = [aggregates / "indicator_monthly"]
+    reported = aggregates / "reported_monthly"
+    if has_reports:
+        globs.append(reported)
+    files = "[" + ", ".join(quote_literal(str(g.resolve() / "**" / "*.parquet")) for g in globs) + "]"
+    cols = "indicator, unit_key, year, event_month, num, den, first_event_on, last_event_on, event_count"
+    ddl += [
+        reported_figures_sql(registry, has_reports),  # the reported rows themselves (checks on the data page)
+        f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
+        f"from read_parquet({keys})",
+        # several source partitions can add to one event month (a rate's later successes); every
+        # query sums, so the view does not regroup (that would re-aggregate all years each time)
+        f"create or replace view indicator_monthly as select {cols} "
+        f"from read_parquet({files}, hive_partitioning = false)",
     ]
+    if has_reports:
+        ddl.append(
+            "create or replace view reported_events as select m.indicator, k.unit_code, m.year, "
+            "m.last_event_on as event_on, m.num, m.den "
+            f"from read_parquet({quote_literal(str(reported.resolve() / '**' / '*.parquet'))}, "
+            "hive_partitioning = false) as m join unit_keys as k on k.unit_key = m.unit_key"
+        )
+    else:
+        ddl.append("create or replace view reported_events as select indicator, unit_code, year, event_on, num, den "
+                   "from record_events where false")
+    return ddl + [union]
 
 
 def has_reported_files(data_dir: Path, registry: Registry) -> bool:
@@ -271,6 +289,8 @@ class Store:
 
         self.uses_aggregates = aggregates is not False and bool(self.files) and is_fresh(self.data_dir, self.registry)
         self.has_reports = has_reported_files(self.data_dir, self.registry)
+        if self.uses_aggregates and self.has_reports and not any((aggregates_dir(self.data_dir) / "reported_monthly").rglob("*.parquet")):
+            self.uses_aggregates = False  # reports newer than the last refresh's format: count from the records
         with self.con.cursor() as cur:
             for ext in self.registry.extracts.values():
                 cur.execute(extract_view_sql(ext, root))

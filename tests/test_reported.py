@@ -339,3 +339,18 @@ def test_cli_ingest_with_basis(tmp_path, capsys):
     payload = json.loads(text[text.index("{"):])
     assert payload["status"] == "taken" and payload["basis"] == "当月" and payload["accepted"] == 1
     assert {"rows_read", "accepted", "quarantined", "skipped", "warnings", "problems"} <= set(payload)
+
+
+def test_records_arriving_later_take_over_the_month_on_the_next_refresh(tmp_path):
+    """The reported months' aggregates depend on the records: an incremental refresh that
+    rebuilds a record partition rebuilds them too, so the aggregate path never double counts."""
+    _reports(tmp_path, [(d(3), "当月", 30)])
+    _records(tmp_path, [d(3, 2)], unit=U2)
+    refresh(tmp_path)
+    args = {"year": 2020, "unit_codes": [U1], "shown_codes": [U1], "as_of": date(2020, 3, 31)}
+    assert Store(tmp_path).query("actuals_as_of", **args).set_index("indicator").loc[NE, "numerator"] == 30
+    _records(tmp_path, [d(3, 9)] * 4)  # 杨家坪's March register arrives: 4 records
+    assert refresh(tmp_path).rebuilt == ["new_employment/year=2020/month=03"]
+    store = Store(tmp_path)
+    assert store.uses_aggregates
+    assert store.query("actuals_as_of", **args).set_index("indicator").loc[NE, "numerator"] == 4
