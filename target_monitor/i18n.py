@@ -851,3 +851,8 @@ TEXT.update({
     "ingest_r_rp_bad_basis": ("声明的口径“{raw}”无法识别，只能是：{allowed}。", "Declared basis '{raw}' is not one of: {allowed}."),
     "ingest_fix_rp_bad_basis": ("请选择“当月”或“累计”。", "Choose 当月 (the month) or 累计 (year to date)."),
 })
+TEXT.update({
+    "ingest_w_rp_title_month_differs": ("{file} 工作表 {sheet} 的标题“{raw}”是 {title_month}，但申报期间为 {period}；按申报期间 {period} 导入。",
+                                        "{file} sheet {sheet}: the title '{raw}' says {title_month} but the declared period is {period}; imported as {period}."),
+    "ingest_fix_rp_title_month_differs": ("如月份选错，请取消并按正确期间重新上传。", "If the period is wrong, cancel and upload again with the right one."),
+})

@@ -354,3 +354,11 @@ def test_records_arriving_later_take_over_the_month_on_the_next_refresh(tmp_path
     store = Store(tmp_path)
     assert store.uses_aggregates
     assert store.query("actuals_as_of", **args).set_index("indicator").loc[NE, "numerator"] == 4
+
+
+def test_a_title_naming_another_month_than_the_declared_period_is_a_warning(tmp_path):
+    csv = "2020年4月就业工作月报表\n街镇,城镇新增就业(当月)\n杨家坪街道,5\n".encode()
+    p = _parse(csv, "t.csv", tmp_path, period="2020-05")
+    assert set(p.accepted["report_month"]) == {d(5)}
+    (w,) = p.report.warnings
+    assert w.code == "rp_title_month_differs" and "2020-04" in w.reason_zh and "2020-05" in w.reason_zh

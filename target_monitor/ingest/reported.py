@@ -329,6 +329,10 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
         if period is None:
             report.normalised.append(Normalisation("report_month", "title_month", 1, title,
                                                    f"{file_month[0]}-{file_month[1]:02d}"))
+        elif title_month and title_month != period:  # the declared period counts; say the title differs
+            report.warnings.append(Problem.make("W", "rp_title_month_differs", file=file, sheet=sheet, raw_value=title,
+                                                period=f"{period[0]}-{period[1]:02d}",
+                                                title_month=f"{title_month[0]}-{title_month[1]:02d}"))
     if not any(b.kind == "data" for b in table.body):
         raise reject("no_rows", file=file, sheet=sheet)
     for i, r in roles.items():
