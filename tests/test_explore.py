@@ -1,4 +1,5 @@
-"""The explorer's pivot (issue 6): SQL only from registry identifiers, values bound, totals from DuckDB."""
+"""The explorer's pivot (issue 6; issue 7: read from the per-dimension aggregates): SQL only from the
+query file or registry identifiers, values bound, totals from DuckDB, the same numbers on every path."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pyarrow.dataset as pads
 import pytest
 
 from target_monitor import explore
-from target_monitor.explore import ExploreError, PivotSpec, pivot_long, pivot_sql, pivot_grid
+from target_monitor.explore import ExploreError, PivotSpec, pivot_grid, pivot_long, pivot_params, records_pivot_sql
 
 AS_OF = date(2020, 6, 30)
 
@@ -25,23 +26,26 @@ def test_dimensions_come_from_the_registry(demo_ctx):
     assert explore.dimensions(reg.get("graduate_employment_rate")) == ["unit_code", "month"]
 
 
-def test_undeclared_dimension_is_refused(demo_ctx):
+@pytest.mark.parametrize("build", [pivot_params, records_pivot_sql])
+def test_undeclared_dimension_is_refused(demo_ctx, build):
     with pytest.raises(ExploreError):
-        pivot_sql(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "person_key"))
+        build(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "person_key"))
     with pytest.raises(ExploreError):
-        pivot_sql(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group; drop table x"))
+        build(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group; drop table x"))
     with pytest.raises(ExploreError):
-        pivot_sql(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group",
-                                               filters=(("amount_yuan", ("1",)),)))
+        build(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group",
+                                           filters=(("amount_yuan", ("1",)),)))
 
 
 def test_filter_values_are_bound_never_in_the_sql(demo_ctx):
     evil = "x') or 1=1 --"
     spec = PivotSpec("urban_new_employment", 2020, AS_OF, "group", units=("500107-01", evil),
                      filters=(("form", (evil, "单位就业")),))
-    sql, params = pivot_sql(demo_ctx.registry, spec)
+    params = pivot_params(demo_ctx.registry, spec)  # the aggregate path: a fixed query file, values bound
+    assert evil in params["units"] and evil in params["accepted2"] and params["dimension2"] == "form"
+    sql, raw_params = records_pivot_sql(demo_ctx.registry, spec)  # the records path: registry identifiers only
     assert evil not in sql and "500107-01" not in sql and "单位就业" not in sql and "2020" not in sql
-    assert evil in params["units"] and evil in params["f0"]
+    assert evil in raw_params["units"] and evil in raw_params["f0"]
     long = pivot_long(demo_ctx.store, demo_ctx.registry, spec)  # runs, and the evil value matches nothing
     assert long["records"].sum() > 0
 
