@@ -56,6 +56,8 @@ open_month as (
       and e.year = $year
       and e.event_on >= cast(date_trunc('month', $as_of + interval 1 day) as date)
       and e.event_on <= $as_of
+      -- constant: false when the as-of date is a month end, so the records are not even opened
+      and cast(date_trunc('month', $as_of + interval 1 day) as date) <= $as_of
 ),
 
 counted as (

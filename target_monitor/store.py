@@ -356,18 +356,24 @@ def dimension_views_sql(registry: Registry, aggregates: Path | None) -> list[str
     the query the refresh writes them with (`queries/aggregate_dimension_partition.sql`), so the
     numbers never depend on whether a refresh ran. Needs `unit_keys` (see live_views_sql)."""
     views = [indicator_dimension_events_sql(registry)]
+    parts = []
     if aggregates is not None:
-        files = quote_literal(str((aggregates / "indicator_dimension_monthly").resolve() / "**" / "*.parquet"))
-        views.append(
-            "create or replace view indicator_dimension_monthly as select indicator, dimension, value, "
-            "dimension2, value2, unit_key, year, event_month, record_month, num, den, records "
-            f"from read_parquet({files}, hive_partitioning = false)"
-        )
+        # one branch per indicator, its name a constant: a query for one indicator (the explorer's)
+        # drops the other branches when it is planned and opens only its own extract's files
+        root = (aggregates / "indicator_dimension_monthly").resolve()
+        cols = "dimension, value, dimension2, value2, unit_key, year, event_month, record_month, num, den, records"
+        for ind in registry.indicators:
+            folder, name = root / ind.extract, quote_literal(ind.name)
+            if folder.is_dir() and any(folder.glob("*/*/part-0.parquet")):  # else: no records, no rows
+                files = quote_literal(str(folder / "**" / "*.parquet"))
+                parts.append(f"select {name} as indicator, {cols} "
+                             f"from read_parquet({files}, hive_partitioning = false) where indicator = {name}")
+    if parts:
+        views.append("create or replace view indicator_dimension_monthly as\n" + "\nunion all\n".join(parts))
     else:
         views.append("create or replace view indicator_dimension_monthly as "
                      + load_queries()["aggregate_dimension_partition"].sql)
     return views
-
 
 class Store:
     """Views over one data directory, and the named queries of `queries/`."""
