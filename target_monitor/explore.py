@@ -212,17 +212,20 @@ def _normalise(long: pd.DataFrame, ind: Indicator, spec: PivotSpec) -> pd.DataFr
     return long[["r", "c", "value", "records", "total_r", "total_c"]]
 
 
+def records_pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.DataFrame:
+    """`pivot_long` counted from the records (`records_pivot_sql`), whatever dimensions it uses."""
+    sql, params = records_pivot_sql(registry, spec)
+    with store.con.cursor() as cur:
+        long = cur.execute(sql, params).df()
+    return _normalise(long, registry.get(spec.indicator), spec)
+
+
 def pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.DataFrame:
     """One row per cell and per total: r, c (the dimension values), value, records, total_r, total_c."""
-    ind = registry.get(spec.indicator)
     params = pivot_params(registry, spec)
-    if params is not None:
-        long = store.query("explore_pivot", **params)
-    else:
-        sql, raw_params = records_pivot_sql(registry, spec)
-        with store.con.cursor() as cur:
-            long = cur.execute(sql, raw_params).df()
-    return _normalise(long, ind, spec)
+    if params is None:
+        return records_pivot_long(store, registry, spec)
+    return _normalise(store.query("explore_pivot", **params), registry.get(spec.indicator), spec)
 
 
 def _labeller(dim: str | None, names: dict[str, str], lang: str):

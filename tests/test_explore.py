@@ -10,7 +10,8 @@ import pyarrow.dataset as pads
 import pytest
 
 from target_monitor import explore
-from target_monitor.explore import ExploreError, PivotSpec, pivot_grid, pivot_long, pivot_params, records_pivot_sql
+from target_monitor.explore import (ExploreError, PivotSpec, pivot_grid, pivot_long, pivot_params, records_pivot_long,
+                                    records_pivot_sql)
 
 AS_OF = date(2020, 6, 30)
 
@@ -121,12 +122,6 @@ AS_OFS = [date(2020, 6, 30), date(2020, 6, 15), date(2020, 2, 29), date(2020, 3,
           date(2019, 12, 31), date(2019, 7, 20)]
 
 
-def _records_long(ctx, spec):
-    sql, params = records_pivot_sql(ctx.registry, spec)
-    with ctx.store.con.cursor() as cur:
-        return explore._normalise(cur.execute(sql, params).df(), ctx.registry.get(spec.indicator), spec)
-
-
 def _sorted(long):
     return long.sort_values(["total_r", "total_c", "r", "c"], na_position="first").reset_index(drop=True)
 
@@ -149,7 +144,7 @@ def test_pivot_is_identical_from_aggregates_raw_views_and_records(demo_ctx, raw_
                          spec.columns, spec.units, spec.filters)
         agg = _sorted(pivot_long(demo_ctx.store, demo_ctx.registry, spec))
         raw = _sorted(pivot_long(raw_ctx.store, raw_ctx.registry, spec))
-        records = _sorted(_records_long(demo_ctx, spec))
+        records = _sorted(records_pivot_long(demo_ctx.store, demo_ctx.registry, spec))
         pd.testing.assert_frame_equal(agg, raw, check_exact=False, rtol=1e-9)
         pd.testing.assert_frame_equal(agg, records, check_exact=False, rtol=1e-9)
         for lang in ("zh", "en"):
