@@ -201,3 +201,22 @@ def test_a_rates_month_is_the_registration_month(demo_ctx, demo_dir):
     assert cells.tolist() == pytest.approx(expect.tolist())
     assert long[~long["total_r"]].set_index("r")["records"].sort_index().tolist() == \
         reg.dt.month.value_counts().sort_index().tolist()
+
+
+def test_a_pivot_across_three_declared_dimensions_is_counted_from_the_records(demo_ctx, demo_dir):
+    """The aggregate crosses at most two declared dimensions; a third (here a hypothetical one) goes to the records."""
+    import dataclasses
+
+    from target_monitor.registry import Registry
+
+    reg = demo_ctx.registry
+    wide = dataclasses.replace(reg.get("urban_new_employment"), dimensions=("group", "form", "person_key"))
+    registry = Registry(reg.extracts, tuple(wide if i.name == wide.name else i for i in reg.indicators))
+    raw = _raw(demo_dir, "new_employment")
+    raw = raw[pd.to_datetime(raw["employed_on"]).dt.year == 2020]
+    keys = tuple(raw["person_key"].iloc[:40])
+    two = PivotSpec(wide.name, 2020, AS_OF, "group", "form")
+    three = PivotSpec(wide.name, 2020, AS_OF, "group", "form", filters=(("person_key", keys),))
+    assert pivot_params(registry, two) is not None and pivot_params(registry, three) is None
+    long = pivot_long(demo_ctx.store, registry, three)
+    assert long[long["total_r"] & long["total_c"]]["value"].iloc[0] == raw["person_key"].isin(keys).sum()
