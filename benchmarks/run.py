@@ -7,6 +7,10 @@ Reports medians of ≥5 runs after a warm-up (speed is measured, never asserted)
 - the whole progress table (what the overview, comparison and CLI compute);
 - the same actuals computed with pandas over the same Parquet, and the ratio;
 - each page's server time through AppTest, cache-cold (Streamlit caches cleared) and warm;
+- the explorer's pivot (自助分析) for a few pivots, at a month end and mid-month: from the
+  per-dimension aggregates (cache-cold and warm), from the raw-path views, and counted from the
+  records the way the explorer did before the aggregates (`records_pivot_sql`), and whether the
+  aggregate and record numbers agree;
 - peak resident memory of this process.
 Results go to stdout and, with --out, are appended to a Markdown file with the machine.
 """
@@ -29,7 +33,15 @@ from target_monitor.context import Context
 from target_monitor.paths import REPO_ROOT
 from target_monitor.registry import load_registry
 
-PAGES = ["overview.py", "compare.py", "trend.py", "unit_detail.py"]
+PAGES = ["overview.py", "compare.py", "trend.py", "unit_detail.py", "explore.py"]
+
+# the explorer's pivots measured: (indicator, rows, columns); the first is the page's default
+EXPLORER_PIVOTS = [
+    ("urban_new_employment", "unit_code", "group"),
+    ("urban_new_employment", "group", "form"),
+    ("guarantee_loans", "bank", "borrower_type"),
+    ("graduate_employment_rate", "month", None),
+]
 
 
 def say(msg: str) -> None:
@@ -109,6 +121,36 @@ def ingest_rate(data_dir: Path, max_rows: int = 200_000) -> dict:
         seconds = time.perf_counter() - t0
     return {"rows": report.rows_read, "accepted": report.accepted, "status": report.status,
             "seconds": round(seconds, 2), "rows_per_second": round(report.rows_read / seconds)}
+
+
+def explorer_times(data_dir: Path, ctx: Context, raw_ctx: Context, year: int, runs: int) -> tuple[dict, bool]:
+    """label -> (aggregates cache-cold, aggregates warm, raw-path views warm, records pivot warm) in ms,
+    and whether the three give the same pivot for every pivot and date measured."""
+    from target_monitor.explore import PivotSpec, pivot_long, records_pivot_long
+
+    def cells(long: pd.DataFrame) -> dict:
+        return {(str(r.r), str(r.c), bool(r.total_r), bool(r.total_c)): (0.0 if pd.isna(r.value) else r.value,
+                                                                          int(r.records))
+                for r in long.itertuples(index=False)}
+
+    out, agrees = {}, True
+    for as_of in (date(year, 6, 30), date(year, 6, 15)):
+        for indicator, rows, cols in EXPLORER_PIVOTS:
+            spec = PivotSpec(indicator, year, as_of, rows, cols)
+            label = f"{indicator}: {rows} × {cols or '—'}, as of {as_of.isoformat()}"
+            out[label] = (
+                median_ms(lambda: pivot_long(Context(data_dir).store, ctx.registry, spec), runs),
+                median_ms(lambda: pivot_long(ctx.store, ctx.registry, spec), runs),
+                median_ms(lambda: pivot_long(raw_ctx.store, raw_ctx.registry, spec), runs),
+                median_ms(lambda: records_pivot_long(ctx.store, ctx.registry, spec), runs),
+            )
+            agg = cells(pivot_long(ctx.store, ctx.registry, spec))
+            for other in (cells(pivot_long(raw_ctx.store, raw_ctx.registry, spec)),
+                          cells(records_pivot_long(ctx.store, ctx.registry, spec))):
+                agrees = agrees and agg.keys() == other.keys() and all(
+                    abs(agg[k][0] - other[k][0]) <= 1e-9 * max(1.0, abs(agg[k][0])) and agg[k][1] == other[k][1]
+                    for k in agg)
+    return out, agrees
 
 
 def page_times(data_dir: Path, runs: int) -> dict[str, tuple[float, float]]:
@@ -196,6 +238,8 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
     children = ctx.ref.units.children(ctx.ref.units.root().code)
     results["drilldown_ms"] = median_ms(lambda: ctx.progress(year, as_of, parent_code=children[0].code), runs) \
         if ctx.ref.units.children(children[0].code) else None
+    say("timing the explorer's pivots")
+    results["explorer_ms"], results["explorer_agrees"] = explorer_times(data_dir, ctx, raw_ctx, year, runs)
     say("pandas baseline")
     duck = ctx.store.query("actuals_as_of", year=year, as_of=as_of, **identity)  # per unit, as pandas gives
     pand = pandas_actuals(data_dir, year, as_of)
@@ -225,7 +269,8 @@ def to_markdown(r: dict) -> str:
                   f"in {g['seconds']} s.", ""]
     f = r["refresh_full"]
     lines += [f"Full aggregate refresh: {f['source_rows']:,} rows in {f['wall_seconds']} s "
-              f"({f['rows_per_second'] or 0:,} rows/s), {f['aggregate_rows']:,} aggregate rows.", ""]
+              f"({f['rows_per_second'] or 0:,} rows/s), {f['aggregate_rows']:,} aggregate rows, "
+              f"{f.get('dimension_rows', 0):,} per-dimension aggregate rows.", ""]
     lines += ["| measure | aggregates, cache-cold ms | aggregates, warm ms | raw records, warm ms |",
               "|---|---:|---:|---:|"]
     for label, (cold, warm, raw) in r["queries_ms"].items():
@@ -236,6 +281,13 @@ def to_markdown(r: dict) -> str:
         lines.append(f"| one child's drill-down (progress of its children) | | {r['drilldown_ms']:.1f} | |")
     for page, (cold, warm) in r.get("pages_ms", {}).items():
         lines.append(f"| page `{page}` via AppTest | {cold:.1f} | {warm:.1f} | |")
+    if r.get("explorer_ms"):
+        lines += ["", "Explorer (自助分析) pivots; same numbers on every path: "
+                  f"{r['explorer_agrees']}.", "",
+                  "| pivot | aggregates, cache-cold ms | aggregates, warm ms | raw-path views, warm ms "
+                  "| records pivot (before), warm ms |", "|---|---:|---:|---:|---:|"]
+        for label, (cold, warm, raw, rec) in r["explorer_ms"].items():
+            lines.append(f"| {label} | {cold:.1f} | {warm:.1f} | {raw:.1f} | {rec:.1f} |")
     ing = r.get("ingest")
     if ing:
         lines += ["", f"Ingest of one month of new employment as Parquet ({ing['rows']:,} rows, {ing['status']}): "

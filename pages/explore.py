@@ -3,6 +3,7 @@
 import streamlit as st
 
 from target_monitor import explore, ui
+from target_monitor.reference import UNIT_TYPES
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
@@ -15,7 +16,7 @@ c1, c2, c3 = st.columns([2, 1, 3])
 ind_name = c1.selectbox(f.t("explore_indicator"), list(reg.names), key="explore_ind",
                         format_func=lambda n: reg.get(n).label[lang])
 ind = reg.get(ind_name)
-levels = ["all"] + sorted({u.unit_type for u in units}, key=["district", "street", "town", "department"].index)
+levels = ["all"] + sorted({u.unit_type for u in units}, key=UNIT_TYPES.index)  # any tree: province … community
 level = c2.selectbox(f.t("explore_level"), levels, key="explore_level", format_func=lambda x: f.t("level_" + x))
 in_level = [u.code for u in units if level == "all" or u.unit_type == level]
 picked = c3.multiselect(f.t("explore_units"), in_level, key=f"explore_units_{level}", format_func=lambda c: names[c],

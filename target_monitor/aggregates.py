@@ -1,4 +1,5 @@
-"""The aggregate layer: monthly sums per indicator × unit, kept beside the raw extracts.
+"""The aggregate layer: monthly sums per indicator × unit (and × declared dimension), kept
+beside the raw extracts.
 
 Layout (written only by ingest, the demo and `target-monitor aggregates refresh`):
 
@@ -6,13 +7,24 @@ Layout (written only by ingest, the demo and `target-monitor aggregates refresh`
     <data>/aggregates/indicator_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
     <data>/aggregates/reported_monthly/year=YYYY/month=MM/part-0.parquet   what figures reported by
                                                             units add (same columns), per report month
+    <data>/aggregates/indicator_dimension_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
     <data>/aggregates/manifest.json                         what each aggregate was built from
 
-One aggregate file per *source* partition (the extract's year=/month= folder): an ingest that
-replaces March's loans rebuilds exactly that file. A file holds
-`indicator, unit_key, year, event_month, num, den, first_event_on, last_event_on, event_count`
-for the events of its source rows (a rate's success can fall in a later month than the
-registration's partition, so several files may add to one event month; readers sum them).
+One aggregate file of each kind per *source* partition (the extract's year=/month= folder): an
+ingest that replaces March's loans rebuilds exactly those two files. An `indicator_monthly` file
+holds `indicator, unit_key, year, event_month, num, den, first_event_on, last_event_on,
+event_count` for the events of its source rows (a rate's success can fall in a later month than
+the registration's partition, so several files may add to one event month; readers sum them).
+
+An `indicator_dimension_monthly` file holds, in long format,
+`indicator, dimension, value, dimension2, value2, unit_key, year, event_month, record_month,
+num, den, records`: the same events summed once per dimension set of each indicator (no
+dimension: both NULL; each dimension of `dimensions:` in the registry: dimension2 NULL; each pair
+of them, in declared order), so the explorer can slice any two dimensions (rows × columns, or one
+and a filter) from it. record_month is the month the record is dated in (a rate's registration
+month; event_month for cumulative indicators); records counts source records (a rate's success
+event adds 0). The rows are `queries/aggregate_dimension_partition.sql`; when the aggregates are
+stale the store computes the same query over all records instead.
 
 Reported figures (extract `reported_monthly`) count only in unit-months without records, so what
 they add depends on every record month of their units: `_refresh_reported` rebuilds all of them
@@ -51,7 +63,8 @@ MANIFEST = "manifest.json"
 UNIT_KEYS = "unit_keys.parquet"
 MONTHLY = "indicator_monthly"
 REPORTED = "reported_monthly"  # what reported figures add, per report month (see _refresh_reported)
-FORMAT_VERSION = 1
+DIM_MONTHLY = "indicator_dimension_monthly"
+FORMAT_VERSION = 2  # 2: with indicator_dimension_monthly
 
 
 def aggregates_dir(data_dir: Path) -> Path:
@@ -108,11 +121,13 @@ class RefreshReport:
     source_rows: int = 0
     aggregate_rows: int = 0
     reported: int = 0  # unit-months counted from reported figures
+    dimension_rows: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"rebuilt": len(self.rebuilt), "removed": len(self.removed), "unchanged": self.unchanged,
                 "source_rows": self.source_rows, "aggregate_rows": self.aggregate_rows, "reported": self.reported,
+                "dimension_rows": self.dimension_rows,
                 "seconds": round(self.seconds, 2),
                 "rows_per_second": round(self.source_rows / self.seconds) if self.seconds else None}
 
@@ -185,7 +200,7 @@ def _refresh_reported(data_dir: Path, registry: Registry, agg: Path, sources: di
 def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshReport:
     """Rebuild the aggregates of every source partition that changed (all of them with full=True)."""
     from target_monitor.store import (_empty_view_sql, extract_files_view_sql, extract_units_sql,
-                                      indicator_events_sql)
+                                      indicator_dimension_events_sql, indicator_events_sql)
 
     t0 = time.perf_counter()
     data_dir = Path(data_dir).resolve()
@@ -200,6 +215,7 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
     report = RefreshReport()
     keys = _load_keys(agg)
     sql = load_queries()["aggregate_partition"].sql
+    dim_sql = load_queries()["aggregate_dimension_partition"].sql
 
     con = duckdb.connect(":memory:", config={"threads": threads})
     try:
@@ -216,6 +232,7 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
                         continue
                     cur.execute(extract_files_view_sql(ext, files))
                 cur.execute(indicator_events_sql(registry))
+                cur.execute(indicator_dimension_events_sql(registry))
                 # new unit codes get the next keys; existing keys never change
                 rows, codes = cur.execute(extract_units_sql(registry.extracts[extract])).fetchall()[0]
                 for code in sorted(c for c in codes if c is not None):
@@ -225,23 +242,28 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
                 key_table = pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())})
                 cur.register("unit_keys", key_table)
                 table = cur.sql(sql).to_arrow_table()
+                dim_table = cur.sql(dim_sql).to_arrow_table()
                 cur.unregister("unit_keys")
             _write_atomic(pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())}),
                           agg / UNIT_KEYS)
             _write_atomic(table, agg / MONTHLY / part / "part-0.parquet")
+            _write_atomic(dim_table, agg / DIM_MONTHLY / part / "part-0.parquet")
             report.rebuilt.append(part)
             report.aggregate_rows += table.num_rows
+            report.dimension_rows += dim_table.num_rows
     finally:
         con.close()
     if report.rebuilt or full or _reported_missing(agg, sources, registry):
         # what reported figures add depends on every record month of their units: rebuilt whenever
         # anything changed (the reported rows are few; the records are read from the aggregates)
         report.reported = _refresh_reported(data_dir, registry, agg, sources, threads)
-    built = {p.parent.relative_to(agg / MONTHLY).as_posix() for p in (agg / MONTHLY).glob("*/*/*/part-0.parquet")}
+    built = {p.parent.relative_to(agg / kind).as_posix()
+             for kind in (MONTHLY, DIM_MONTHLY) for p in (agg / kind).glob("*/*/*/part-0.parquet")}
     for part in sorted((set(old) | built) - set(sources)):
-        folder = agg / MONTHLY / part
-        if folder.exists():
-            shutil.rmtree(folder)
+        for kind in (MONTHLY, DIM_MONTHLY):
+            folder = agg / kind / part
+            if folder.exists():
+                shutil.rmtree(folder)
         report.removed.append(part)
     agg.mkdir(parents=True, exist_ok=True)
     _write_json_atomic({"format": FORMAT_VERSION, "registry": _registry_hash(),

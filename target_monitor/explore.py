@@ -3,9 +3,18 @@
 Invariants:
 - The dimensions an indicator can be sliced by are the unit, the month, and the columns its
   registry entry lists under `dimensions`: adding one is a registry entry, not page code.
-- The pivot SQL is compiled only from registry identifiers (checked against that list and
-  quoted with quote_ident); every value an analyst picks (year, date, units, filter values) is a
-  bound `$parameter`. No text typed by a user ever becomes SQL.
+- The pivot reads the per-dimension monthly aggregate (`indicator_dimension_monthly`, see
+  `target_monitor/aggregates.py`) for closed months and the records only for the month the
+  as-of date cuts (`queries/explore_pivot.sql`, like `actuals_as_of`). The aggregate holds every
+  declared dimension and every pair of them, which covers any pivot of rows × columns plus
+  filters that touch at most two declared dimensions (unit and month are always there). A pivot
+  touching three or more (no indicator declares that many today) is counted from the records
+  by `records_pivot_sql`, with the same numbers.
+- The month of a record is the month of its own date (a rate's registration month: a cohort's
+  rate by the month it registered), whichever path counts it.
+- No text typed or picked by a user ever becomes SQL: the pivot query is a fixed file and every
+  value (indicator, dimension names, year, date, units, filter values) is a bound `$parameter`;
+  `records_pivot_sql` compiles only registry identifiers (checked and quoted with quote_ident).
 - Totals come from DuckDB (GROUPING SETS), not from adding up cells afterwards, so a rate's
   total is the rate of the whole, not a sum of rates.
 """
@@ -58,22 +67,16 @@ def _check_dim(ind: Indicator, dim: str) -> None:
         raise ExploreError(f"{ind.name}: {dim!r} is not a dimension (declared: {', '.join(dimensions(ind))})")
 
 
-def dimension_values_sql(ind: Indicator, dim: str) -> str:
-    _check_dim(ind, dim)
-    return ("select distinct " + _dim_sql(ind, dim) + " as value from " + quote_ident("ext_" + ind.extract)
-            + " where " + quote_ident(_date_column(ind)) + " is not null order by value")
-
-
 def dimension_values(store: Store, registry: Registry, ind: Indicator, dim: str) -> list:
     """The values to offer in a filter: the registry's declared values, else those in the data."""
+    _check_dim(ind, dim)
     if dim == MONTH:
         return list(range(1, 13))
     if dim != UNIT:
         declared = registry.extracts[ind.extract].column(dim).values
         if declared:
             return list(declared)
-    with store.con.cursor() as cur:
-        return [r[0] for r in cur.execute(dimension_values_sql(ind, dim)).fetchall() if r[0] is not None]
+    return store.query("explore_dimension_values", indicator=ind.name, dimension=dim)["value"].tolist()
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,70 @@ class PivotSpec:
     filters: tuple[tuple[str, tuple], ...] = ()  # (dimension, accepted values); empty values: no filter
 
 
-def pivot_sql(registry: Registry, spec: PivotSpec) -> tuple[str, dict]:
-    """The SQL and its bound parameters for a pivot; identifiers come only from the registry."""
-    ind = registry.get(spec.indicator)
+def _axes(ind: Indicator, spec: PivotSpec) -> list[str]:
+    """The dimensions shown, checked: the first is the pivot's rows ("r"), the second its columns ("c")."""
     dims = [d for d in (spec.rows, spec.columns) if d]
     for d in dims:
         _check_dim(ind, d)
     if len(dims) == 2 and dims[0] == dims[1]:
         raise ExploreError("rows and columns must differ")
+    for dim, _ in spec.filters:
+        _check_dim(ind, dim)
+    return dims
+
+
+def declared_dimensions_used(ind: Indicator, spec: PivotSpec) -> list[str]:
+    """The registry dimensions (not unit, not month) a pivot shows or filters, in declared order."""
+    used = {d for d in (spec.rows, spec.columns) if d} | {d for d, accepted in spec.filters if accepted}
+    return [d for d in ind.dimensions if d in used and d not in (UNIT, MONTH)]
+
+
+def _params(ind: Indicator, spec: PivotSpec, slots: list[str]) -> dict:
+    axes = _axes(ind, spec)
+
+    def axis(d: str | None) -> str | None:
+        if d is None or d in (UNIT, MONTH):
+            return d
+        return "value" if d == slots[0] else "value2"
+
+    accepted: dict[str, set | None] = {"units": None, "accepted": None, "accepted2": None, "months": None}
+    if spec.units:
+        accepted["units"] = {str(u) for u in spec.units}
+    for dim, values in spec.filters:  # several filters on one dimension: a value must pass each
+        if not values:
+            continue
+        if dim == MONTH:
+            key, chosen = "months", {int(v) for v in values}
+        elif dim == UNIT:
+            key, chosen = "units", {str(v) for v in values}
+        else:
+            key, chosen = ("accepted" if dim == slots[0] else "accepted2"), {str(v) for v in values}
+        accepted[key] = chosen if accepted[key] is None else accepted[key] & chosen
+    padded = [*axes, None, None]
+    return {
+        "indicator": ind.name, "rate": ind.is_rate, "year": spec.year, "as_of": spec.as_of,
+        "dimension": slots[0] if slots else None, "dimension2": slots[1] if len(slots) > 1 else None,
+        "rows": axis(padded[0]), "columns": axis(padded[1]),
+        **{k: (None if v is None else sorted(v)) for k, v in accepted.items()},
+    }
+
+
+def pivot_params(registry: Registry, spec: PivotSpec) -> dict | None:
+    """The bound parameters of `queries/explore_pivot.sql` for a pivot, or None when the pivot
+    touches more declared dimensions than the aggregate crosses (then `records_pivot_sql`)."""
+    ind = registry.get(spec.indicator)
+    _axes(ind, spec)
+    slots = declared_dimensions_used(ind, spec)
+    if len(slots) > 2:
+        return None
+    return _params(ind, spec, slots)
+
+
+def records_pivot_sql(registry: Registry, spec: PivotSpec) -> tuple[str, dict]:
+    """The same pivot counted from the records (`ext_<extract>`): for pivots across three or more
+    declared dimensions. Identifiers come only from the registry; every value is bound."""
+    ind = registry.get(spec.indicator)
+    dims = _axes(ind, spec)
     day = quote_ident(_date_column(ind))
     params: dict = {"year": spec.year, "as_of": spec.as_of}
     where = [day + " is not null", day + " <= $as_of"]
@@ -118,7 +177,6 @@ def pivot_sql(registry: Registry, spec: PivotSpec) -> tuple[str, dict]:
     for i, (dim, accepted) in enumerate(spec.filters):
         if not accepted:
             continue
-        _check_dim(ind, dim)
         if dim == MONTH:
             params[f"f{i}"] = [int(v) for v in accepted]
         else:
@@ -140,11 +198,34 @@ def pivot_sql(registry: Registry, spec: PivotSpec) -> tuple[str, dict]:
     return sql, params
 
 
+def _normalise(long: pd.DataFrame, ind: Indicator, spec: PivotSpec) -> pd.DataFrame:
+    """Both paths in one shape: r, c, value, records, total_r, total_c; months as integers."""
+    dims = [*_axes(ind, spec), None, None]
+    for col, flag, dim in (("r", "total_r", dims[0]), ("c", "total_c", dims[1])):
+        if col not in long:
+            long[col] = None
+        if flag not in long:
+            long[flag] = True
+        if dim == MONTH:
+            long[col] = pd.to_numeric(long[col]).astype("Int64")
+    long["records"] = long["records"].astype("int64")
+    return long[["r", "c", "value", "records", "total_r", "total_c"]]
+
+
+def records_pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.DataFrame:
+    """`pivot_long` counted from the records (`records_pivot_sql`), whatever dimensions it uses."""
+    sql, params = records_pivot_sql(registry, spec)
+    with store.con.cursor() as cur:
+        long = cur.execute(sql, params).df()
+    return _normalise(long, registry.get(spec.indicator), spec)
+
+
 def pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.DataFrame:
     """One row per cell and per total: r, c (the dimension values), value, records, total_r, total_c."""
-    sql, params = pivot_sql(registry, spec)
-    with store.con.cursor() as cur:
-        return cur.execute(sql, params).df()
+    params = pivot_params(registry, spec)
+    if params is None:
+        return records_pivot_long(store, registry, spec)
+    return _normalise(store.query("explore_pivot", **params), registry.get(spec.indicator), spec)
 
 
 def _labeller(dim: str | None, names: dict[str, str], lang: str):

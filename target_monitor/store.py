@@ -273,6 +273,108 @@ def indicator_events_sql(registry: Registry, view: str = "indicator_events") -> 
     return f"create or replace view {quote_ident(view)} as\n" + "\nunion all\n".join(parts)
 
 
+# --- per-dimension events and monthly sums (issue 7; the explorer reads these) ----------------
+
+
+def dimension_sets(ind: Indicator) -> list[tuple[str | None, str | None]]:
+    """The dimension sets an indicator is summed by: none, each declared dimension, each pair of
+    them (in declared order). The explorer needs at most two at once (rows × columns, or one of
+    them and a filter); a pair costs rows for the combinations present, not for every dimension's
+    product, so the aggregate grows with the square of the declared dimensions, not their product."""
+    dims = list(ind.dimensions)
+    pairs = [(a, b) for i, a in enumerate(dims) for b in dims[i + 1:]]
+    return [(None, None), *[(d, None) for d in dims], *pairs]
+
+
+def _dim_literal(dim: str | None) -> str:
+    return "cast(null as varchar)" if dim is None else quote_literal(dim)
+
+
+def indicator_dimension_events_sql(registry: Registry) -> str:
+    """`indicator_dimension_events`: every event counted from the records (`record_events`; a
+    figure reported by a unit has no dimensions), once per dimension set of its indicator
+    (`dimension_sets`), with the values of that set.
+
+    Columns: indicator, dimension, value, dimension2, value2 (NULL when the set is smaller),
+    unit_code, year, event_on, num, den (as in `indicator_events`), record_on (the day the record
+    is dated: the registration day for a rate, whose success counts on a later event_on) and
+    records (1 per record: a rate's success event carries 0).
+    """
+    parts = []
+    for ind in registry.indicators:
+        src = quote_ident("ext_" + ind.extract)
+        where = _filter_sql(ind)
+        dims = list(ind.dimensions)
+        dim_cols = "".join(f", cast({quote_ident(d)} as varchar) as dim_{i}" for i, d in enumerate(dims))
+        branches = []
+        if ind.kind == "cumulative":
+            day = quote_ident(ind.date_column)
+            value = "1.0" if ind.measure == "count" else f"cast({quote_ident(ind.column)} as double)"
+            if ind.scale != 1.0:
+                value = f"{value} * {float(ind.scale)!r}"
+            branches.append(
+                f"select unit_code, cast(year({day}) as integer) as year, cast({day} as date) as event_on, "
+                f"cast({day} as date) as record_on, {value} as num, 0.0 as den, 1 as records{dim_cols} "
+                f"from {src} where {' and '.join([f'{day} is not null', *where])}"
+            )
+        else:
+            cohort = quote_ident(ind.year_column)
+            reg = quote_ident(ind.denominator_date_column)
+            ok = quote_ident(ind.numerator_date_column)
+            base = [f"{reg} is not null", *where]
+            branches.append(
+                f"select unit_code, cast({cohort} as integer) as year, cast({reg} as date) as event_on, "
+                f"cast({reg} as date) as record_on, 0.0 as num, 1.0 as den, 1 as records{dim_cols} "
+                f"from {src} where {' and '.join(base)}"
+            )
+            branches.append(
+                f"select unit_code, cast({cohort} as integer) as year, "
+                f"cast(greatest({reg}, {ok}) as date) as event_on, "
+                f"cast({reg} as date) as record_on, 1.0 as num, 0.0 as den, 0 as records{dim_cols} "
+                f"from {src} where {' and '.join([*base, f'{ok} is not null'])}"
+            )
+
+        def value_of(slot: str) -> str:
+            if not dims:
+                return "cast(null as varchar)"
+            whens = " ".join(f"when {quote_literal(d)} then e.dim_{i}" for i, d in enumerate(dims))
+            return f"case s.{slot} {whens} end"
+
+        sets = ", ".join(f"({_dim_literal(a)}, {_dim_literal(b)})" for a, b in dimension_sets(ind))
+        parts.append(
+            f"select {quote_literal(ind.name)} as indicator, s.dimension, {value_of('dimension')} as value, "
+            f"s.dimension2, {value_of('dimension2')} as value2, e.unit_code, e.year, e.event_on, e.record_on, "
+            f"e.num, e.den, e.records from ({' union all '.join(branches)}) as e "
+            f"cross join (values {sets}) as s(dimension, dimension2)"
+        )
+    return "create or replace view indicator_dimension_events as\n" + "\nunion all\n".join(parts)
+
+
+def dimension_views_sql(registry: Registry, aggregates: Path | None) -> list[str]:
+    """`indicator_dimension_events` (always from the records) and `indicator_dimension_monthly`:
+    over the aggregate files when they are fresh, else the same sums computed from the events by
+    the query the refresh writes them with (`queries/aggregate_dimension_partition.sql`), so the
+    numbers never depend on whether a refresh ran. Needs `unit_keys` (see live_views_sql)."""
+    views = [indicator_dimension_events_sql(registry)]
+    parts = []
+    if aggregates is not None:
+        # one branch per indicator, its name a constant: a query for one indicator (the explorer's)
+        # drops the other branches when it is planned and opens only its own extract's files
+        root = (aggregates / "indicator_dimension_monthly").resolve()
+        cols = "dimension, value, dimension2, value2, unit_key, year, event_month, record_month, num, den, records"
+        for ind in registry.indicators:
+            folder, name = root / ind.extract, quote_literal(ind.name)
+            if folder.is_dir() and any(folder.glob("*/*/part-0.parquet")):  # else: no records, no rows
+                files = quote_literal(str(folder / "**" / "*.parquet"))
+                parts.append(f"select {name} as indicator, {cols} "
+                             f"from read_parquet({files}, hive_partitioning = false) where indicator = {name}")
+    if parts:
+        views.append("create or replace view indicator_dimension_monthly as\n" + "\nunion all\n".join(parts))
+    else:
+        views.append("create or replace view indicator_dimension_monthly as "
+                     + load_queries()["aggregate_dimension_partition"].sql)
+    return views
+
 class Store:
     """Views over one data directory, and the named queries of `queries/`."""
 
@@ -295,7 +397,8 @@ class Store:
             for ext in self.registry.extracts.values():
                 cur.execute(extract_view_sql(ext, root))
             agg = aggregates_dir(self.data_dir) if self.uses_aggregates else None
-            for ddl in live_views_sql(self.registry, agg, self.has_reports):
+            for ddl in [*live_views_sql(self.registry, agg, self.has_reports),
+                        *dimension_views_sql(self.registry, agg)]:
                 cur.execute(ddl)
 
     @property
@@ -318,7 +421,8 @@ class Store:
             # the aggregate files moved under us (a full refresh or a cleanup): count from the records
             self.uses_aggregates = False
             with self.con.cursor() as cur:
-                for ddl in live_views_sql(self.registry, None, self.has_reports):
+                for ddl in [*live_views_sql(self.registry, None, self.has_reports),
+                            *dimension_views_sql(self.registry, None)]:
                     cur.execute(ddl)
                 return cur.execute(q.sql, params).df()
 

@@ -134,3 +134,146 @@ def test_ingest_keeps_the_aggregates_fresh(data, tmp_path):
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed <= {"loans/year=2020/month=03"}
     assert Store(data).uses_aggregates
+
+
+# --- per-dimension aggregates (the explorer's) ---------------------------------------------------
+
+
+def _dimension_monthly(store: Store) -> pd.DataFrame:
+    with store.con.cursor() as cur:
+        df = cur.execute(
+            "select m.indicator, m.dimension, m.value, m.dimension2, m.value2, k.unit_code, m.year, m.event_month, "
+            "m.record_month, sum(m.num) as num, sum(m.den) as den, sum(m.records) as records "
+            "from indicator_dimension_monthly m join unit_keys k using (unit_key) group by all").df()
+    keys = ["indicator", "dimension", "value", "dimension2", "value2", "unit_code", "year", "event_month",
+            "record_month"]
+    return df.sort_values(keys, na_position="first").reset_index(drop=True)
+
+
+def _expected_from_records(data_dir, registry) -> pd.DataFrame:
+    """The per-dimension monthly sums computed with pandas straight from the Parquet extracts."""
+    import pyarrow.dataset as pads
+
+    frames = []
+    for ind in registry.indicators:
+        raw = pads.dataset(data_dir / "extracts" / ind.extract, partitioning="hive").to_table().to_pandas()
+        for col, accepted in ind.filter.items():
+            raw = raw[raw[col].isin(accepted)]
+        if ind.kind == "cumulative":
+            day = pd.to_datetime(raw[ind.date_column])
+            raw = raw[day.notna()]
+            day = day[day.notna()]
+            num = 1.0 if ind.measure == "count" else raw[ind.column].astype(float) * ind.scale
+            events = [pd.DataFrame({"unit_code": raw["unit_code"], "year": day.dt.year, "event_on": day,
+                                    "record_on": day, "num": num, "den": 0.0, "records": 1})]
+        else:
+            reg = pd.to_datetime(raw[ind.denominator_date_column])
+            raw, reg = raw[reg.notna()], reg[reg.notna()]
+            ok = pd.to_datetime(raw[ind.numerator_date_column])
+            succeeded = ok.notna()
+            events = [pd.DataFrame({"unit_code": raw["unit_code"], "year": raw[ind.year_column], "event_on": reg,
+                                    "record_on": reg, "num": 0.0, "den": 1.0, "records": 1}),
+                      pd.DataFrame({"unit_code": raw["unit_code"][succeeded], "year": raw[ind.year_column][succeeded],
+                                    "event_on": ok[succeeded].where(ok[succeeded] > reg[succeeded], reg[succeeded]),
+                                    "record_on": reg[succeeded], "num": 1.0, "den": 0.0, "records": 0})]
+        for e in events:
+            for col in ind.dimensions:
+                e[col] = raw.loc[e.index, col].astype(str)
+        e = pd.concat(events)
+        e["event_month"] = e["event_on"].dt.to_period("M").dt.to_timestamp()
+        e["record_month"] = e["record_on"].dt.to_period("M").dt.to_timestamp()
+        dims = list(ind.dimensions)
+        sets = [(None, None), *[(d, None) for d in dims], *[(a, b) for i, a in enumerate(dims) for b in dims[i + 1:]]]
+        for a, b in sets:
+            by = [c for c in (a, b) if c] + ["unit_code", "year", "event_month", "record_month"]
+            g = e.groupby(by, as_index=False)[["num", "den", "records"]].sum()
+            g["indicator"], g["dimension"], g["dimension2"] = ind.name, a, b
+            g["value"] = g[a] if a else None
+            g["value2"] = g[b] if b else None
+            frames.append(g.drop(columns=[c for c in (a, b) if c]))
+    df = pd.concat(frames, ignore_index=True)
+    keys = ["indicator", "dimension", "value", "dimension2", "value2", "unit_code", "year", "event_month",
+            "record_month"]
+    return df[[*keys, "num", "den", "records"]].sort_values(keys, na_position="first").reset_index(drop=True)
+
+
+def test_dimension_aggregate_totals_equal_raw_totals_for_every_unit_month_and_value(data):
+    """Every indicator × dimension (and pair, and none) × value × unit × month: the aggregate files,
+    the raw-path view and pandas over the extracts agree."""
+    store = Store(data)
+    assert store.uses_aggregates
+    agg = _dimension_monthly(store)
+    raw = _dimension_monthly(Store(data, aggregates=False))
+    expected = _expected_from_records(data, store.registry)
+    assert len(agg) == len(raw) == len(expected) > 5000
+    assert set(zip(agg["indicator"], agg["dimension"].fillna(""), agg["dimension2"].fillna(""))) >= {
+        ("urban_new_employment", "group", ""), ("urban_new_employment", "form", ""),
+        ("urban_new_employment", "group", "form"), ("guarantee_loans", "borrower_type", "bank"),
+        ("vocational_training", "training_type", ""), ("graduate_employment_rate", "", "")}
+    pd.testing.assert_frame_equal(_comparable(agg), _comparable(raw), check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(_comparable(agg), _comparable(expected), check_exact=False, rtol=1e-9)
+
+
+def _comparable(df: pd.DataFrame) -> pd.DataFrame:
+    """One dtype per column (NULL dimension names and values as ''), sorted by the keys."""
+    text = ["indicator", "dimension", "value", "dimension2", "value2", "unit_code"]
+    out = df.astype({"year": "int64", "num": "float64", "den": "float64", "records": "int64"})
+    out[text] = out[text].fillna("").astype(str)
+    for col in ("event_month", "record_month"):
+        out[col] = pd.to_datetime(out[col])
+    keys = [*text, "year", "event_month", "record_month"]
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def test_dimension_sums_add_up_to_the_indicator_monthly_sums(data):
+    """Each dimension (and pair) splits the unit × indicator × month figures without losing any."""
+    store = Store(data)
+    dims = _dimension_monthly(store)
+    monthly = _monthly(store).set_index(["unit_code", "indicator", "year", "event_month"])[["num", "den"]]
+    for (_, a, b), part in dims.fillna({"dimension": "", "dimension2": ""}).groupby(
+            ["indicator", "dimension", "dimension2"]):
+        sums = part.groupby(["unit_code", "indicator", "year", "event_month"])[["num", "den"]].sum()
+        pd.testing.assert_frame_equal(sums, monthly.loc[sums.index], check_exact=False, rtol=1e-9)
+        ind = part["indicator"].iloc[0]
+        assert len(sums) == (monthly.index.get_level_values("indicator") == ind).sum(), (ind, a, b)
+
+
+def test_incremental_refresh_rebuilds_only_the_touched_partitions_dimension_aggregates(data):
+    dim_root = aggregates_dir(data) / "indicator_dimension_monthly"
+    before = {p: p.stat().st_mtime_ns for p in dim_root.glob("*/*/*/part-0.parquet")}
+    assert len(before) > 50
+    folder = data / "extracts" / "loans" / "year=2020" / "month=03"
+    path = next(folder.glob("*.parquet"))
+    table = pq.read_table(path)
+    dropped = table.slice(0, 1).to_pandas()
+    tmp = folder / ".fix.parquet.tmp"
+    pq.write_table(table.slice(1), tmp)  # a corrected March file: one loan fewer
+    os.replace(tmp, path)
+    stale = _dimension_monthly(Store(data))  # stale: computed from the records
+    report = refresh(data)
+    assert report.rebuilt == ["loans/year=2020/month=03"] and report.dimension_rows > 0
+    after = {p: p.stat().st_mtime_ns for p in dim_root.glob("*/*/*/part-0.parquet")}
+    changed = {p.parent.relative_to(dim_root).as_posix() for p in after if after[p] != before.get(p)}
+    assert changed == {"loans/year=2020/month=03"}
+    fresh = Store(data)
+    assert fresh.uses_aggregates
+    pd.testing.assert_frame_equal(_dimension_monthly(fresh), stale, check_exact=False, rtol=1e-9, check_dtype=False)
+    bank = dropped["bank"].iloc[0]
+    rows = pq.read_table(dim_root / "loans" / "year=2020" / "month=03" / "part-0.parquet").to_pandas()
+    by_bank = rows[(rows["dimension"] == "bank") & rows["dimension2"].isna() & (rows["value"] == bank)]
+    assert by_bank["records"].sum() == (table.to_pandas()["bank"] == bank).sum() - 1
+
+
+def test_aggregates_of_an_older_format_are_not_used(data):
+    """Aggregates written before the per-dimension files existed count as stale (and are rebuilt)."""
+    import json
+
+    manifest = aggregates_dir(data) / "manifest.json"
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    doc["format"] = 1
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+    shutil.rmtree(aggregates_dir(data) / "indicator_dimension_monthly")
+    assert not is_fresh(data) and not Store(data).uses_aggregates
+    report = refresh(data)
+    assert report.unchanged == 0 and is_fresh(data) and Store(data).uses_aggregates
+    assert (aggregates_dir(data) / "indicator_dimension_monthly" / "loans" / "year=2020" / "month=03").is_dir()

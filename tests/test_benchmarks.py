@@ -24,6 +24,7 @@ def test_district_tier_runs_and_pandas_agrees(tmp_path):
     assert r["refresh_full"]["source_rows"] > 200_000
     md = to_markdown(r)
     assert "pandas ÷ DuckDB" in md and "| query `actuals_as_of` |" in md
+    assert r["explorer_agrees"] and "| urban_new_employment: unit_code × group, as of" in md
 
 
 def test_ingest_rate_is_measured_on_a_real_upload(tmp_path):
@@ -33,3 +34,17 @@ def test_ingest_rate_is_measured_on_a_real_upload(tmp_path):
     r = ingest_rate(tmp_path / "d", max_rows=2_000)
     # the tier's codes and dictionary-encoded text columns are taken as they are
     assert r["status"] == "taken" and r["rows"] == r["accepted"] == 2_000 and r["rows_per_second"] > 0
+
+
+def test_district_tier_measures_the_explorer_on_every_path(tmp_path):
+    from benchmarks.run import EXPLORER_PIVOTS, explorer_times
+    from target_monitor.aggregates import refresh
+    from target_monitor.context import Context
+
+    generate("district", tmp_path / "d")
+    refresh(tmp_path / "d", full=True)
+    ctx, raw = Context(tmp_path / "d"), Context(tmp_path / "d", aggregates=False)
+    assert ctx.store.uses_aggregates and not raw.store.uses_aggregates
+    times, agrees = explorer_times(tmp_path / "d", ctx, raw, ctx.default_year(), runs=1)
+    assert agrees
+    assert len(times) == 2 * len(EXPLORER_PIVOTS) and all(min(t) > 0 for t in times.values())

@@ -1,4 +1,5 @@
-"""The explorer's pivot (issue 6): SQL only from registry identifiers, values bound, totals from DuckDB."""
+"""The explorer's pivot (issue 6; issue 7: read from the per-dimension aggregates): SQL only from the
+query file or registry identifiers, values bound, totals from DuckDB, the same numbers on every path."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pyarrow.dataset as pads
 import pytest
 
 from target_monitor import explore
-from target_monitor.explore import ExploreError, PivotSpec, pivot_long, pivot_sql, pivot_grid
+from target_monitor.explore import (ExploreError, PivotSpec, pivot_grid, pivot_long, pivot_params, records_pivot_long,
+                                    records_pivot_sql)
 
 AS_OF = date(2020, 6, 30)
 
@@ -25,23 +27,26 @@ def test_dimensions_come_from_the_registry(demo_ctx):
     assert explore.dimensions(reg.get("graduate_employment_rate")) == ["unit_code", "month"]
 
 
-def test_undeclared_dimension_is_refused(demo_ctx):
+@pytest.mark.parametrize("build", [pivot_params, records_pivot_sql])
+def test_undeclared_dimension_is_refused(demo_ctx, build):
     with pytest.raises(ExploreError):
-        pivot_sql(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "person_key"))
+        build(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "person_key"))
     with pytest.raises(ExploreError):
-        pivot_sql(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group; drop table x"))
+        build(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group; drop table x"))
     with pytest.raises(ExploreError):
-        pivot_sql(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group",
-                                               filters=(("amount_yuan", ("1",)),)))
+        build(demo_ctx.registry, PivotSpec("urban_new_employment", 2020, AS_OF, "group",
+                                           filters=(("amount_yuan", ("1",)),)))
 
 
 def test_filter_values_are_bound_never_in_the_sql(demo_ctx):
     evil = "x') or 1=1 --"
     spec = PivotSpec("urban_new_employment", 2020, AS_OF, "group", units=("500107-01", evil),
                      filters=(("form", (evil, "单位就业")),))
-    sql, params = pivot_sql(demo_ctx.registry, spec)
+    params = pivot_params(demo_ctx.registry, spec)  # the aggregate path: a fixed query file, values bound
+    assert evil in params["units"] and evil in params["accepted2"] and params["dimension2"] == "form"
+    sql, raw_params = records_pivot_sql(demo_ctx.registry, spec)  # the records path: registry identifiers only
     assert evil not in sql and "500107-01" not in sql and "单位就业" not in sql and "2020" not in sql
-    assert evil in params["units"] and evil in params["f0"]
+    assert evil in raw_params["units"] and evil in raw_params["f0"]
     long = pivot_long(demo_ctx.store, demo_ctx.registry, spec)  # runs, and the evil value matches nothing
     assert long["records"].sum() > 0
 
@@ -95,3 +100,123 @@ def test_wide_table_has_total_row_and_column(demo_ctx):
     assert table.iloc[-1, 0] == "Total"
     body = table.iloc[:-1]
     assert body["Total"].sum() == pytest.approx(table.iloc[-1]["Total"], abs=0.05)
+
+
+# --- issue 7: the same pivot from the aggregates, from the raw-path views and from the records ----
+
+SPECS = [
+    PivotSpec("urban_new_employment", 2020, AS_OF, "unit_code", "group"),
+    PivotSpec("urban_new_employment", 2020, AS_OF, "form", "group", filters=(("month", (3, 6)),)),
+    PivotSpec("urban_new_employment", 2020, AS_OF, "month", "form", ("500107-01", "500107-11"),
+              filters=(("group", ("高校毕业生", "退役军人")),)),
+    PivotSpec("urban_new_employment", 2019, AS_OF, "unit_code", None),
+    PivotSpec("guarantee_loans", 2020, AS_OF, "bank", "borrower_type"),
+    PivotSpec("guarantee_loans", 2020, AS_OF, "month", "unit_code", filters=(("bank", ("重庆农村商业银行",)),)),
+    PivotSpec("vocational_training", 2020, AS_OF, "training_type", "month"),
+    PivotSpec("enterprise_skill_training", 2020, AS_OF, "unit_code", "month"),
+    PivotSpec("graduate_employment_rate", 2020, AS_OF, "month", "unit_code"),
+    PivotSpec("graduate_employment_rate", 2019, AS_OF, "unit_code", None),
+    PivotSpec("urban_new_employment", 2020, AS_OF, None),
+]
+AS_OFS = [date(2020, 6, 30), date(2020, 6, 15), date(2020, 2, 29), date(2020, 3, 1), date(2020, 1, 1),
+          date(2019, 12, 31), date(2019, 7, 20)]
+
+
+def _sorted(long):
+    return long.sort_values(["total_r", "total_c", "r", "c"], na_position="first").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def raw_ctx(demo_dir):
+    from target_monitor.context import Context
+
+    ctx = Context(demo_dir, aggregates=False)
+    assert not ctx.store.uses_aggregates
+    return ctx
+
+
+@pytest.mark.parametrize("as_of", AS_OFS)
+def test_pivot_is_identical_from_aggregates_raw_views_and_records(demo_ctx, raw_ctx, as_of):
+    assert demo_ctx.store.uses_aggregates
+    names = {u.code: u.name for u in demo_ctx.ref.units}
+    for spec in SPECS:
+        spec = PivotSpec(spec.indicator, as_of.year if spec.year == 2020 else as_of.year - 1, as_of, spec.rows,
+                         spec.columns, spec.units, spec.filters)
+        agg = _sorted(pivot_long(demo_ctx.store, demo_ctx.registry, spec))
+        raw = _sorted(pivot_long(raw_ctx.store, raw_ctx.registry, spec))
+        records = _sorted(records_pivot_long(demo_ctx.store, demo_ctx.registry, spec))
+        pd.testing.assert_frame_equal(agg, raw, check_exact=False, rtol=1e-9)
+        pd.testing.assert_frame_equal(agg, records, check_exact=False, rtol=1e-9)
+        for lang in ("zh", "en"):
+            pd.testing.assert_frame_equal(pivot_grid(agg, demo_ctx.registry, spec, names, lang),
+                                          pivot_grid(raw, raw_ctx.registry, spec, names, lang))
+
+
+def test_closed_months_come_from_the_aggregate_and_the_as_of_month_from_the_records(demo_dir, tmp_path):
+    """Doctor one closed month's aggregate file (the manifest still matches the extracts): the
+    explorer shows the doctored closed month, and the as-of month as the records have it."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from target_monitor.context import Context
+
+    shutil.copytree(demo_dir / "extracts", tmp_path / "extracts")
+    shutil.copytree(demo_dir / "aggregates", tmp_path / "aggregates")
+    spec = PivotSpec("urban_new_employment", 2020, date(2020, 6, 15), "month", "form")
+    def cells(ctx):
+        long = pivot_long(ctx.store, ctx.registry, spec)
+        return long[~long["total_r"] & ~long["total_c"]].set_index(["r", "c"])["value"]
+
+    before = cells(Context(tmp_path))
+    for month in ("05", "06"):
+        path = (tmp_path / "aggregates" / "indicator_dimension_monthly" / "new_employment" / "year=2020"
+                / f"month={month}" / "part-0.parquet")
+        table = pq.read_table(path)
+        table = table.set_column(table.schema.get_field_index("num"), "num",
+                                 pa.compute.multiply(table.column("num"), 2.0))
+        pq.write_table(table, path)
+    ctx = Context(tmp_path)
+    assert ctx.store.uses_aggregates
+    after = cells(ctx)
+    may = [k for k in before.index if k[0] == 5]
+    june = [k for k in before.index if k[0] == 6]
+    assert may and june
+    assert (after[may] == 2 * before[may]).all()  # closed month: read from the aggregate
+    assert (after[june] == before[june]).all()  # the as-of month: read from the records
+
+
+def test_a_rates_month_is_the_registration_month(demo_ctx, demo_dir):
+    """By month, a graduate counts in the month registered, and in the numerator once employed by the as-of date."""
+    spec = PivotSpec("graduate_employment_rate", 2020, date(2020, 5, 20), "month")
+    long = pivot_long(demo_ctx.store, demo_ctx.registry, spec)
+    raw = _raw(demo_dir, "graduates")
+    raw = raw[(raw["cohort_year"] == 2020) & (pd.to_datetime(raw["registered_on"]) <= "2020-05-20")]
+    reg = pd.to_datetime(raw["registered_on"])
+    done = pd.to_datetime(raw["employed_on"]) <= "2020-05-20"
+    expect = (100.0 * done.groupby(reg.dt.month).sum() / done.groupby(reg.dt.month).size()).sort_index()
+    cells = long[~long["total_r"]].set_index("r")["value"].sort_index()
+    assert list(cells.index) == list(expect.index)
+    assert cells.tolist() == pytest.approx(expect.tolist())
+    assert long[~long["total_r"]].set_index("r")["records"].sort_index().tolist() == \
+        reg.dt.month.value_counts().sort_index().tolist()
+
+
+def test_a_pivot_across_three_declared_dimensions_is_counted_from_the_records(demo_ctx, demo_dir):
+    """The aggregate crosses at most two declared dimensions; a third (here a hypothetical one) goes to the records."""
+    import dataclasses
+
+    from target_monitor.registry import Registry
+
+    reg = demo_ctx.registry
+    wide = dataclasses.replace(reg.get("urban_new_employment"), dimensions=("group", "form", "person_key"))
+    registry = Registry(reg.extracts, tuple(wide if i.name == wide.name else i for i in reg.indicators))
+    raw = _raw(demo_dir, "new_employment")
+    raw = raw[pd.to_datetime(raw["employed_on"]).dt.year == 2020]
+    keys = tuple(raw["person_key"].iloc[:40])
+    two = PivotSpec(wide.name, 2020, AS_OF, "group", "form")
+    three = PivotSpec(wide.name, 2020, AS_OF, "group", "form", filters=(("person_key", keys),))
+    assert pivot_params(registry, two) is not None and pivot_params(registry, three) is None
+    long = pivot_long(demo_ctx.store, registry, three)
+    assert long[long["total_r"] & long["total_c"]]["value"].iloc[0] == raw["person_key"].isin(keys).sum()

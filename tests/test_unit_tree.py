@@ -61,3 +61,23 @@ def test_a_district_deployment_shows_no_picker(demo_env):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert "node" not in [s.key for s in at.selectbox]
+
+
+def test_the_explorer_offers_every_level_of_a_deeper_tree(city, monkeypatch):
+    monkeypatch.setenv("TARGET_MONITOR_DATA", str(city))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/explore.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="explore_level").options == ["全部", "市", "区", "街道"]
+    at.selectbox(key="explore_level").set_value("district").run()
+    assert not at.exception  # the districts have no records of their own (their streets do)
+    assert "所选条件下没有记录" in at.info[0].value
+    at.selectbox(key="explore_level").set_value("street").run()
+    table = at.dataframe[0].value
+    assert len(table) == 12 + 1 and table.iloc[-1, 0] == "合计"
+    ctx = Context(city)  # the sidebar's defaults: the latest year, its latest day
+    progress = ctx.progress(ctx.default_year(), ctx.latest_day(ctx.default_year()))
+    assert table.iloc[-1, -1] == progress.query(
+        "unit_code == 'B' and indicator == 'urban_new_employment' and target_basis == 'own'")["actual"].iloc[0]

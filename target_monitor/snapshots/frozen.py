@@ -23,7 +23,7 @@ from target_monitor.context import Context
 from target_monitor.reference import load_reference
 from target_monitor.registry import Registry, load_registry
 from target_monitor.sqlfiles import load_queries
-from target_monitor.store import Store, _empty_view_sql, derived_views_sql, quote_literal
+from target_monitor.store import Store, _empty_view_sql, derived_views_sql, dimension_views_sql, quote_literal
 
 SNAPSHOTS = "snapshots"
 MANIFEST = "manifest.json"
@@ -146,6 +146,8 @@ class FrozenStore(Store):
             cur.execute(ddl)
             self.uses_aggregates = False
             for view in derived_views_sql(None):  # indicator_monthly and unit_keys over the frozen facts
+                cur.execute(view)
+            for view in dimension_views_sql(registry, None):  # empty: a snapshot keeps no records
                 cur.execute(view)
 
 
