@@ -11,7 +11,8 @@ from pathlib import Path
 
 from target_monitor.ingest import read
 from target_monitor.ingest.problems import Rejected, Report, reject
-from target_monitor.ingest.records import Parsed, detect_extract, load_aliases, load_rules, parse_grid, parse_parquet
+from target_monitor.ingest.records import (Parsed, accepted_months, detect_extract, load_aliases, load_rules, parse_grid,
+                                           parse_parquet)
 from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
 from target_monitor.reference import load_units
 from target_monitor.registry import load_registry
@@ -77,7 +78,7 @@ def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, repor
             if not any(str(c).strip() for r in grid.rows for c in r):
                 raise reject("empty", file=file)
         parsed = parse_grid(grid, ext, rules, aliases, units, report, month, today)
-    months = sorted({f"{d.year}-{d.month:02d}" for d in parsed.accepted[ext.partition_date] if d is not None})
+    months = accepted_months(parsed, ext)
     report.months = months
     if not report.period:
         report.period = months[0] if len(months) == 1 else (f"{months[0]}..{months[-1]}" if months else "")
