@@ -280,15 +280,42 @@ def _kept_as_is(arr: pa.Array) -> np.ndarray:
     out = _valid(arr)
     if not n:
         return out
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    offsets, body = _offsets(arr)
     out &= np.diff(offsets) >= TRIVIAL_MIN_BYTES
-    if bufs[2] is not None and offsets[-1] > offsets[0]:
-        body = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-        odd = np.flatnonzero((body < 0x21) | (body > 0x7E))
+    if offsets[-1] > offsets[0]:
+        region = body[offsets[0]:offsets[-1]]
+        odd = np.flatnonzero((region < 0x21) | (region > 0x7E))
         if len(odd):
             out[np.unique(np.searchsorted(offsets, odd + offsets[0], side="right") - 1)] = False
     return out
+
+
+def _offsets(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string array, offsets shifted to index into the bytes returned."""
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
+    body = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, body
+
+
+def _starts_with_digit_and_has_e(arr: pa.Array) -> np.ndarray:
+    """Non-empty values whose first byte is 0-9 and that hold an e or E somewhere."""
+    n = len(arr)
+    offsets, body = _offsets(arr)
+    out = np.zeros(n, dtype=bool)
+    if not n or offsets[-1] == offsets[0]:
+        return out
+    nonempty = np.diff(offsets) > 0
+    first = np.zeros(n, dtype=np.uint8)
+    first[nonempty] = body[offsets[:-1][nonempty]]
+    digit = (first >= 0x30) & (first <= 0x39)
+    if not digit.any():
+        return out
+    region = body[offsets[0]:offsets[-1]]
+    es = np.flatnonzero((region == 0x65) | (region == 0x45))
+    if len(es):
+        out[np.unique(np.searchsorted(offsets, es + offsets[0], side="right") - 1)] = True
+    return out & digit
 
 
 def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
@@ -308,7 +335,9 @@ def _convert_text(name: str, rule: ColumnRule, conv: Converter, arr: pa.Array) -
     values = arr
     problem = np.zeros(n, dtype=bool)
     if rule.kind in ("id", "person_id") and plain.any():
-        problem = plain & _matches(arr, SCI_ASCII)  # 5.00107E+17: id_mangled
+        sci = plain & _starts_with_digit_and_has_e(arr)  # only those can be 5.00107E+17 (id_mangled)
+        if sci.any():
+            problem = sci & _matches(arr, SCI_ASCII)
         if rule.kind == "person_id":
             upper = plain & pc.fill_null(pc.ends_with(arr, "x"), False).to_numpy(zero_copy_only=False)
             if upper.any() and (upper := upper & _matches(arr, PERSON_X_ASCII)).any():
@@ -412,7 +441,11 @@ def _duplicates(keys: pa.Array, data: np.ndarray) -> tuple[np.ndarray, np.ndarra
     dup = np.zeros(n, dtype=bool)
     first_row = np.full(n, -1, dtype=np.int64)
     rows = np.flatnonzero(data)
-    enc = pc.dictionary_encode(keys.filter(pa.array(data)))
+    subset = keys if len(rows) == n else keys.filter(pa.array(data))
+    if subset.null_count == 0 and len(subset) > 1 and pa.types.is_string(subset.type) and \
+            pc.all(pc.less(subset.slice(0, len(subset) - 1), subset.slice(1))).as_py():
+        return dup, first_row  # strictly increasing (an export sorted by id): every key once
+    enc = pc.dictionary_encode(subset)
     codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     if not len(codes) or (codes >= 0).sum() == len(enc.dictionary):
         return dup, first_row  # every key once
