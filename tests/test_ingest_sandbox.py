@@ -4,6 +4,7 @@ ever gets a report back, never a crash or a hang."""
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 
 from make_fixtures import HEADERS, csv_bytes
@@ -76,3 +77,77 @@ def test_targets_tables_go_through_the_same_child_protocol(tmp_path):
     assert big.report.status == "rejected" and big.report.problems[0].code == "too_big"
     slow = _parse_isolated(published, "t.csv", 2020, tmp_path, None, None, {**lim, "timeout_s": 0.01})
     assert slow.report.status == "rejected" and slow.report.problems[0].code == "timeout"
+
+
+def test_children_come_from_one_warm_zygote_that_is_restarted_when_it_dies(tmp_path):
+    from target_monitor.ingest import zygote
+
+    data = _big_csv(20)
+    first = parse_isolated(data, "a.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+    proc = zygote._state["proc"]
+    assert first.report.status == "preview" and proc is not None and proc.poll() is None
+    again = parse_isolated(data, "b.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+    assert again.report.accepted == 20 and zygote._state["proc"] is proc  # the same zygote
+    proc.kill()
+    proc.wait()
+    after = parse_isolated(data, "c.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+    assert after.report.status == "preview" and after.report.accepted == 20
+    assert zygote._state["proc"] is not proc
+
+
+def test_a_child_that_fails_is_reported_and_the_next_upload_works(tmp_path):
+    from target_monitor.ingest.problems import Report
+    from target_monitor.ingest.sandbox import run_child
+
+    report = Report(file="broken.csv")
+    out = run_child("target_monitor.ingest.sandbox", b"x,y\n1,2\n", {"file": "broken.csv"}, report, timeout_s=60,
+                    max_bytes=1000, collect=lambda folder, payload: payload)
+    assert out is None and report.status == "rejected"
+    (p,) = report.problems
+    assert p.code == "crashed" and "KeyError" in p.reason_en and "broken.csv" in p.reason_zh
+    ok = parse_isolated(_big_csv(5), "ok.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+    assert ok.report.status == "preview" and ok.report.accepted == 5
+
+
+def test_uploads_parsed_at_the_same_time_get_their_own_children(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def parse(n: int):
+        return parse_isolated(_big_csv(n), f"f{n}.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(parse, [3, 30, 300, 3000]))
+    assert [(r.report.file, r.report.accepted) for r in results] == [("f3.csv", 3), ("f30.csv", 30),
+                                                                     ("f300.csv", 300), ("f3000.csv", 3000)]
+
+
+def test_without_a_zygote_the_child_is_a_fresh_interpreter(tmp_path, monkeypatch):
+    from target_monitor.ingest import zygote
+
+    monkeypatch.setattr(zygote, "run", lambda *a, **k: None)
+    parsed = parse_isolated(_big_csv(7), "fresh.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+    assert parsed.report.status == "preview" and parsed.report.accepted == 7
+    slow = parse_isolated(_big_csv(400_000), "slow.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20,
+                          timeout_s=1)
+    assert slow.report.status == "rejected" and slow.report.problems[0].code == "timeout"
+
+
+def test_accepted_rows_come_back_as_arrow_in_the_canonical_schema(tmp_path):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from target_monitor.ingest.records import arrow_schema
+    from target_monitor.registry import load_registry
+
+    table = pa.table({"loan_id": ["L1", "L2"], "unit_code": ["500107-01", "杨家坪"], "borrower_type": ["个人", "个人"],
+                      "disbursed_on": pa.array([date(2020, 3, 1), date(2020, 3, 2)], pa.date32()),
+                      "amount_yuan": [1000.0, 2000.0], "bank": ["x", None]})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    parsed = parse_isolated(buf.getvalue(), "l.parquet", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
+    assert parsed.report.status == "preview" and parsed.report.normalised[0].kind == "unit_alias"
+    assert parsed.table.schema == arrow_schema(load_registry().extracts["loans"], row=True)
+    assert parsed.table.column("unit_code").to_pylist() == ["500107-01", "500107-01"]
+    assert list(parsed.accepted["_row"]) == [2, 3]  # the DataFrame view the page shows
