@@ -153,6 +153,8 @@ def history(data_dir: Path) -> list[dict]:
 
 
 def previous_take(data_dir: Path, digest: str, extract: str, sheet: str | None, period: str | None) -> dict | None:
+    if not any((Path(data_dir) / "raw").glob(f"{digest}.*")):
+        return None  # every upload's bytes are kept before its record is written: never seen, no need to read them all
     for rec in history(data_dir):
         if (rec.get("sha256") == digest and rec.get("status") == "taken" and rec.get("extract") == extract
                 and (rec.get("sheet") or None) == (sheet or None) and (rec.get("declared_period") or None) == (period or None)):
