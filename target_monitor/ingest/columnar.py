@@ -73,12 +73,26 @@ class Column:
 
     name: str
     kind: str
-    values: pa.Array
+    values: pa.Array | None  # None while `lazy` holds (distinct values, index per row)
     missing: np.ndarray
     problem: np.ndarray
     note: np.ndarray | None = None
     total: np.ndarray | None = None
     notes: dict = field(default_factory=dict)  # kind -> (row mask, order in the call, example raw/value per row)
+    lazy: tuple | None = None
+
+    def array(self) -> pa.Array:
+        if self.values is None:
+            distinct, idx = self.lazy
+            self.values = distinct.take(pa.array(idx))
+        return self.values
+
+    def rows(self, mask: np.ndarray) -> pa.Array:
+        """The converted values of the rows in `mask`."""
+        if self.values is None:
+            distinct, idx = self.lazy
+            return distinct.take(pa.array(idx[mask]))
+        return self.values.filter(pa.array(mask))
 
 
 def parse_columnar(table: pa.Table, ext: Extract, rules: dict[str, ColumnRule], units: Units, report: Report,
@@ -133,9 +147,9 @@ def _parse(table, ext, rules, units, report, period, today) -> Parsed:
         day_col = by_name[ext.partition_date]
         first = (date(period[0], period[1], 1) - EPOCH).days
         nxt = date(period[0] + period[1] // 12, period[1] % 12 + 1, 1)
-        days = _days(day_col.values)
-        outside = _valid(day_col.values) & ((days < first) | (days >= (nxt - EPOCH).days))
-    dup, first_row = _duplicates(by_name[ext.key].values, data)
+        days = _days(day_col.array())
+        outside = _valid(day_col.array()) & ((days < first) | (days >= (nxt - EPOCH).days))
+    dup, first_row = _duplicates(by_name[ext.key].array(), data)
     bad = data & (bad | outside | dup)
     accepted = data & ~bad
 
@@ -160,8 +174,7 @@ def _parse(table, ext, rules, units, report, period, today) -> Parsed:
     report.warnings.extend(warnings)
     report.normalised.extend(normalised)
 
-    keep = pa.array(accepted)
-    arrays = [c.values.filter(keep) for c in columns] + [pa.array(np.flatnonzero(accepted) + 2, pa.int64())]
+    arrays = [c.rows(accepted) for c in columns] + [pa.array(np.flatnonzero(accepted) + 2, pa.int64())]
     out = pa.Table.from_arrays(arrays, schema=arrow_schema(ext, row=True))
     return Parsed(report=report, table=out, quarantine=quarantine, source_headers=cols)
 
@@ -227,8 +240,8 @@ def _text_column(name: str, chunked: pa.ChunkedArray, rule: ColumnRule, conv: Co
 
 
 def _expand(col: Column, idx: np.ndarray) -> Column:
-    out = Column(col.name, col.kind, col.values.take(pa.array(idx)), col.missing[idx], col.problem[idx],
-                 col.note[idx], col.total[idx])
+    out = Column(col.name, col.kind, None, col.missing[idx], col.problem[idx], col.note[idx], col.total[idx],
+                 lazy=(col.array(), idx))
     for kind, (rows, orders, examples, which) in col.notes.items():
         out.notes[kind] = (rows[idx], orders, examples, which[idx])
     return out
@@ -515,7 +528,7 @@ def _total_checks(table, ext, columns, total_rows, data, file) -> list[Problem]:
     sums = {}
     for col in money:
         ok = data & ~col.missing & ~col.problem
-        values = col.values.filter(pa.array(ok)).to_numpy(zero_copy_only=False)
+        values = col.rows(ok).to_numpy(zero_copy_only=False)
         sums[col.name] = float(np.cumsum(values)[-1]) if len(values) else 0.0  # added in row order, as the row path
     for i, raw in zip(total_rows.tolist(), table.take(pa.array(total_rows)).to_pylist()):
         for col in money:

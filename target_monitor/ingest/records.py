@@ -9,7 +9,6 @@ header aliases from data/reference/column_aliases.csv: data, not code.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -414,7 +413,7 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
 
     file = report.file
     try:
-        pf = pq.ParquetFile(io.BytesIO(data))
+        pf = pq.ParquetFile(pa.BufferReader(data))  # no copy, no Python-level reads
         schema = pf.schema_arrow
     except Exception as exc:  # a bad footer, truncated file, crafted metadata
         raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
