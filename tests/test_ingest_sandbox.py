@@ -28,12 +28,13 @@ def test_a_parse_over_the_time_limit_is_stopped(tmp_path):
 
 
 def test_a_parse_over_the_memory_limit_is_stopped(tmp_path):
-    # The same limit lets a small file through and stops a file that needs more memory.
+    # The same limit lets a small file through and stops a file that needs more memory (a child starts
+    # at ~400 MB of address space: the interpreter and the parsers it inherits from the zygote).
     small = parse_isolated(_big_csv(50), "small.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20,
-                           timeout_s=150, memory_mb=700)
+                           timeout_s=150, memory_mb=600)
     assert small.report.status == "preview" and small.report.accepted == 50
     parsed = parse_isolated(_big_csv(200_000), "hungry.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20,
-                            timeout_s=150, memory_mb=700)
+                            timeout_s=150, memory_mb=600)
     assert parsed.report.status == "rejected"
     (p,) = parsed.report.problems
     assert p.code == "memory" and "hungry.csv" in p.reason_zh and "内存" in p.reason_zh
@@ -88,6 +89,11 @@ def test_children_come_from_one_warm_zygote_that_is_restarted_when_it_dies(tmp_p
     assert first.report.status == "preview" and proc is not None and proc.poll() is None
     again = parse_isolated(data, "b.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)
     assert again.report.accepted == 20 and zygote._state["proc"] is proc  # the same zygote
+    # children inherit the zygote's address space, which counts against their memory limit: keep it small
+    status = Path(f"/proc/{proc.pid}/status")
+    if status.exists():
+        vm_size = int(next(ln for ln in status.read_text().splitlines() if ln.startswith("VmSize:")).split()[1])
+        assert vm_size < 1024 * 1024, f"zygote VmSize {vm_size} kB"
     proc.kill()
     proc.wait()
     after = parse_isolated(data, "c.csv", "loans", None, None, tmp_path, max_bytes=50 * 2**20)

@@ -58,7 +58,14 @@ def load_reference(data_dir: Path) -> tuple[dict, list[dict], Units]:
 
 
 def warm_reference(data_dir: Path) -> None:
-    load_reference(data_dir)
+    """Load the reference data into this process's cache (the zygote, before it forks).
+
+    Without Arrow-backed strings: the first Arrow allocation makes the allocator reserve 1 GB of
+    address space, which every child would inherit and count against its memory limit."""
+    import pandas as pd
+
+    with pd.option_context("mode.string_storage", "python"):
+        load_reference(data_dir)
 
 
 def parse_upload(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
