@@ -157,3 +157,22 @@ def test_accepted_rows_come_back_as_arrow_in_the_canonical_schema(tmp_path):
     assert parsed.table.schema == arrow_schema(load_registry().extracts["loans"], row=True)
     assert parsed.table.column("unit_code").to_pylist() == ["500107-01", "500107-01"]
     assert list(parsed.accepted["_row"]) == [2, 3]  # the DataFrame view the page shows
+
+
+def test_an_alias_added_to_units_csv_counts_for_the_next_upload(tmp_path):
+    """Children start with the reference data the zygote loaded; a changed units.csv is seen at once."""
+    import shutil
+
+    from target_monitor.paths import SHIPPED_REFERENCE_DIR
+
+    d = tmp_path / "data"
+    shutil.copytree(SHIPPED_REFERENCE_DIR, d / "reference")
+    data = csv_bytes([HEADERS["loans"], ["LN-1", "杨家坪片区", "个人", "2020-03-02", "100000", "中国建设银行"]])
+    before = parse_isolated(data, "a.csv", "loans", None, None, d, max_bytes=50 * 2**20)
+    assert (before.report.accepted, before.report.quarantined) == (0, 1)
+    units = d / "reference" / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8").replace("杨家坪|杨家坪街道办事处", "杨家坪|杨家坪街道办事处|杨家坪片区"),
+                     encoding="utf-8")
+    after = parse_isolated(data, "a.csv", "loans", None, None, d, max_bytes=50 * 2**20)
+    assert (after.report.accepted, after.report.quarantined) == (1, 0)
+    assert after.table.column("unit_code").to_pylist() == ["500107-01"]

@@ -31,7 +31,7 @@ def parse_period(text: str | None) -> tuple[int, int] | None:
 _REFERENCE: dict[bytes, tuple] = {}  # content digest -> (rules, aliases, units)
 
 
-def load_reference(data_dir: Path) -> tuple[dict, list[dict], Units]:
+def ingest_reference(data_dir: Path) -> tuple[dict, list[dict], Units]:
     """The ingest rules, header aliases and units the data directory uses. Cached by the files'
     content: a national unit tree takes 0.1-0.2 s to load, and the sandbox's zygote loads it
     once for all its children (`warm_reference`)."""
@@ -65,7 +65,7 @@ def warm_reference(data_dir: Path) -> None:
     import pandas as pd
 
     with pd.option_context("mode.string_storage", "python"):
-        load_reference(data_dir)
+        ingest_reference(data_dir)
 
 
 def parse_upload(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
@@ -89,7 +89,7 @@ def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, repor
     except ValueError:
         raise reject("bad_period", file=file, raw_value=period, period=period) from None
     registry = load_registry()
-    rules, aliases, units = load_reference(data_dir)
+    rules, aliases, units = ingest_reference(data_dir)
     kind = read.sniff(data, file, max_bytes)
     report.file_type = kind
     grid = None
