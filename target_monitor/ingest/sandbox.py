@@ -59,7 +59,7 @@ def run_child(module: str, data: bytes, request: dict, report: Report, *, timeou
         report.problems.append(Problem.make("R", "too_big", file=file, size_mb=round(len(data) / 2**20, 1),
                                             cap_mb=round(max_bytes / 2**20)))
         return None
-    with tempfile.TemporaryDirectory(prefix="tm-parse-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tm-parse-", dir=_scratch(len(data))) as tmp:
         folder = Path(tmp)
         (folder / "upload.bin").write_bytes(data)
         (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
@@ -84,6 +84,20 @@ def run_child(module: str, data: bytes, request: dict, report: Report, *, timeou
                 report.problems.append(Problem.make("R", "crashed", file=file, detail=last))
             return None
         return collect(folder, json.loads(result.read_text(encoding="utf-8")))
+
+
+SHM = Path("/dev/shm")
+
+
+def _scratch(size: int) -> str | None:
+    """Where the upload and the child's answer are exchanged: memory (/dev/shm) when it has room
+    to spare (the accepted rows as Arrow can be many times the upload), else the temp directory."""
+    try:
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    free = st.f_bavail * st.f_frsize
+    return str(SHM) if os.access(SHM, os.W_OK) and free >= max(2 * 2**30, 64 * size) else None
 
 
 def _run_fresh(module: str, folder: Path, timeout_s: float) -> tuple[dict, str]:
