@@ -26,11 +26,13 @@ How each rule of the row path is reproduced:
 Anything this path does not reproduce sends the file to the row path (`Fallback`): date64,
 timestamps with a time zone, decimals, dates no Python date can hold,
 whole numbers beyond 32 bits, a rule kind that does not match the column's type, or a data row
-that looks like a header. Set FAST_PATH = False to force the row path.
+that looks like a header. FAST_PATH = False (or TARGET_MONITOR_INGEST_FAST=0 in the environment)
+forces the row path.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,7 +48,7 @@ from target_monitor.ingest.table import NOTE_PREFIXES, TOTAL_WORDS, cell_text, c
 from target_monitor.reference import Units
 from target_monitor.registry import Extract
 
-FAST_PATH = True
+FAST_PATH = os.environ.get("TARGET_MONITOR_INGEST_FAST", "1") != "0"  # 0: every Parquet file takes the row path
 
 EPOCH = date(1970, 1, 1)
 DAY_MIN, DAY_MAX = (date.min - EPOCH).days, (date.max - EPOCH).days
