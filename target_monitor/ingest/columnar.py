@@ -230,6 +230,9 @@ def _as_string(arr: pa.Array) -> pa.Array:
 
 
 def _text_column(name: str, chunked: pa.ChunkedArray, rule: ColumnRule, conv: Converter) -> Column:
+    if pa.types.is_dictionary(chunked.type) and chunked.num_chunks > 1:  # one dictionary per row group
+        chunked = pa.table({name: chunked}).unify_dictionaries().column(0)
+        chunked = pa.chunked_array([chunked.combine_chunks()]) if chunked.num_chunks else chunked
     if pa.types.is_dictionary(chunked.type) and chunked.num_chunks == 1:
         arr = chunked.chunk(0)  # convert each dictionary value once, then every row takes its value's outcome
         dictionary = pa.concat_arrays([_as_string(arr.dictionary), pa.nulls(1, pa.string())])
