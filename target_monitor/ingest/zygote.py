@@ -218,38 +218,42 @@ def serve(control: socket.socket) -> None:
 
 
 def _monitor(req: dict, fd: int) -> None:
+    """Fork the worker, wait for it at most timeout_s, report how it ended. The worker never
+    outlives its monitor's watch: timeout, a server that went away, or any error here kill it."""
     conn = socket.socket(fileno=fd)
     pid = os.fork()
     if pid == 0:
         conn.close()
         _worker(req)
-    conn.sendall(json.dumps({"pid": pid}).encode())
-    deadline = time.monotonic() + float(req["timeout_s"])
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
     outcome = None
-    while outcome is None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        if pidfd is not None:
-            ready, _, _ = select.select([pidfd, conn], [], [], remaining)
-        else:
-            ready, _, _ = select.select([conn], [], [], min(remaining, 0.01))
-        if conn in ready:  # the server went away (or gave up): stop the worker
-            break
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            outcome = _status(status)
-    if outcome is None:
+    try:
+        conn.sendall(json.dumps({"pid": pid}).encode())
+        deadline = time.monotonic() + float(req["timeout_s"])
         try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        os.waitpid(pid, 0)
-        outcome = {"status": "timeout"}
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        while outcome is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if pidfd is not None:
+                ready, _, _ = select.select([pidfd, conn], [], [], remaining)
+            else:
+                ready, _, _ = select.select([conn], [], [], min(remaining, 0.01))
+            if conn in ready:  # the server went away (or gave up): stop the worker
+                break
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                outcome = _status(status)
+    finally:
+        if outcome is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(pid, 0)
+            outcome = {"status": "timeout"}
     try:
         conn.sendall(json.dumps(outcome).encode())
     except OSError:
