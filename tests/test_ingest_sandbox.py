@@ -176,3 +176,41 @@ def test_an_alias_added_to_units_csv_counts_for_the_next_upload(tmp_path):
     after = parse_isolated(data, "a.csv", "loans", None, None, d, max_bytes=50 * 2**20)
     assert (after.report.accepted, after.report.quarantined) == (1, 0)
     assert after.table.column("unit_code").to_pylist() == ["500107-01"]
+
+
+def test_a_server_that_goes_away_leaves_no_parse_running(tmp_path):
+    """The worker is killed when the server's end of its socket closes (server killed, session gone)."""
+    import json
+    import os
+    import socket
+
+    from target_monitor.ingest import zygote
+
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "upload.bin").write_bytes(_big_csv(400_000))  # parses for many seconds
+    (folder / "request.json").write_text(json.dumps({"file": "slow.csv", "extract": "loans", "period": None,
+                                                     "sheet": None, "data_dir": str(tmp_path), "max_bytes": 50 * 2**20,
+                                                     "memory_mb": 4096, "today": None}), encoding="utf-8")
+    control = zygote._control()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    request = {"module": "target_monitor.ingest.sandbox", "folder": str(folder), "timeout_s": 600, "cwd": os.getcwd(),
+               "warm": None}
+    with zygote._lock:
+        socket.send_fds(control, [json.dumps(request).encode()], [theirs.fileno()])
+    theirs.close()
+    ours.settimeout(120)
+    pid = json.loads(ours.recv(4096))["pid"]
+    time.sleep(0.5)
+    os.kill(pid, 0)  # parsing
+    ours.close()  # the server goes away
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"worker {pid} still running after its server went away")
+    assert not (folder / "result.json").exists()
