@@ -256,6 +256,8 @@ def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFr
     dropped. Within a partition, the units in the file replace their old rows; old rows of other
     units are kept first, in their order, then the file's rows in file order."""
     schema = schema_for(ext)
+    # record ids and person keys are unique per row: a dictionary and min/max statistics are work for nothing
+    encoded = [c.name for c in ext.columns if c.name != ext.key and not c.mask]
     renames, deletes, revisions = [], [], []
     new = _canonical(accepted, schema)
     days = new.column(ext.partition_date)
@@ -283,7 +285,7 @@ def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFr
         final = folder / PART
         tmp = folder / f".{PART}.{os.getpid()}.tmp"
         with open(tmp, "wb") as fh:
-            pq.write_table(combined, fh)
+            pq.write_table(combined, fh, use_dictionary=encoded, write_statistics=encoded)
             fh.flush()
             os.fsync(fh.fileno())
         renames.append((str(tmp.relative_to(data_dir)), str(final.relative_to(data_dir))))
