@@ -63,7 +63,10 @@ def _env() -> dict:
 
 
 def _start():
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    except OSError:  # no SOCK_SEQPACKET (macOS): the sandbox starts fresh interpreters
+        return None
     try:
         proc = subprocess.Popen([sys.executable, "-c", SERVE, str(theirs.fileno())],
                                 pass_fds=(theirs.fileno(),), env=_env(), stdin=subprocess.DEVNULL,
