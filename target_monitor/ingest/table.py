@@ -10,6 +10,7 @@ rows read = data rows + rows skipped by a named rule.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -155,6 +156,6 @@ def cell_text(value) -> str:
     """How a raw cell is shown back to the uploader."""
     if value is None:
         return ""
-    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
+    if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return str(value)
