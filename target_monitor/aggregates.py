@@ -4,6 +4,7 @@ Layout (written only by ingest, the demo and `target-monitor aggregates refresh`
 
     <data>/aggregates/unit_keys.parquet                     unit_code -> unit_key (INTEGER, never renumbered)
     <data>/aggregates/indicator_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
+    <data>/aggregates/compact/year=YYYY.parquet             every part-0 file of source year YYYY in one
     <data>/aggregates/manifest.json                         what each aggregate was built from
 
 One aggregate file per *source* partition (the extract's year=/month= folder): an ingest that
@@ -12,6 +13,12 @@ replaces March's loans rebuilds exactly that file. A file holds
 for the events of its source rows (a rate's success can fall in a later month than the
 registration's partition, so several files may add to one event month; readers sum them).
 
+Readers never open the per-partition files: a national deployment has 240 of them and opening
+that many files cost more than summing their rows. They read `compact/`, one file per source
+year (all extracts), rows sorted by year, event month, indicator and unit so a query for one
+year skips the other years' row groups. A refresh rewrites the compact file of every year in
+which a partition was rebuilt or removed (one year's files: a fraction of a second).
+
 Invariants:
 - Freshness is decided by comparing the manifest with the source files (name, size, mtime)
   and the registry's hash. The store uses the aggregates only when they are fresh; otherwise it
@@ -19,6 +26,8 @@ Invariants:
   whether a refresh has run, only the speed does.
 - The manifest is written last, atomically: a refresh killed half-way leaves the old manifest,
   which no longer matches, so readers fall back to raw rows until the next refresh.
+- The manifest lists the compact files; the store reads exactly those (never a glob), so a
+  compact file that goes missing is an error the store falls back from, never a silent gap.
 """
 
 from __future__ import annotations
@@ -43,7 +52,9 @@ AGG_DIRNAME = "aggregates"
 MANIFEST = "manifest.json"
 UNIT_KEYS = "unit_keys.parquet"
 MONTHLY = "indicator_monthly"
-FORMAT_VERSION = 1
+COMPACT = "compact"
+FORMAT_VERSION = 2  # 2: readers read compact/ (format 1 had no compact files: rebuilt in full)
+COMPACT_ROW_GROUP = 65_536  # rows per row group: ~8 per national year, so a year's query skips most
 
 
 def aggregates_dir(data_dir: Path) -> Path:
@@ -82,14 +93,41 @@ def read_manifest(data_dir: Path) -> dict | None:
         return None
 
 
-def is_fresh(data_dir: Path, registry: Registry | None = None) -> bool:
-    """True when every source partition has an aggregate built from exactly its current files."""
+def fresh_files(data_dir: Path, registry: Registry | None = None) -> list[Path] | None:
+    """The compact files to read when every source partition has an aggregate built from exactly
+    its current files (and those files exist); None when the aggregates are not fresh."""
     registry = registry or load_registry()
     manifest = read_manifest(data_dir)
     if not manifest or manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash():
-        return False
+        return None
     current = {key: _signature(files) for key, files in source_partitions(data_dir, registry).items()}
-    return current == manifest.get("partitions")
+    if current != manifest.get("partitions"):
+        return None
+    files = [aggregates_dir(data_dir) / COMPACT / name for name in manifest.get("compact", [])]
+    if not files or not all(f.exists() for f in files):
+        return None
+    return files
+
+
+def is_fresh(data_dir: Path, registry: Registry | None = None) -> bool:
+    """True when every source partition has an aggregate built from exactly its current files."""
+    return fresh_files(data_dir, registry) is not None
+
+
+def _compact_name(part: str) -> str:
+    """The compact file a partition goes to: its source year's (`loans/year=2020/month=03` -> `year=2020.parquet`)."""
+    year = next((p for p in part.split("/") if p.startswith("year=")), "year=none")
+    return f"{year}.parquet"
+
+
+def _compact(agg: Path, name: str, parts: list[str]) -> int:
+    """Write `compact/<name>` from the partitions' part-0 files, sorted for row-group skipping."""
+    # ParquetFile, not read_table: read_table would add year=/month= from the path as columns
+    tables = [pq.ParquetFile(agg / MONTHLY / part / "part-0.parquet").read() for part in sorted(parts)]
+    table = pa.concat_tables(tables).sort_by(
+        [("year", "ascending"), ("event_month", "ascending"), ("indicator", "ascending"), ("unit_key", "ascending")])
+    _write_atomic(table, agg / COMPACT / name, row_group_size=COMPACT_ROW_GROUP)
+    return table.num_rows
 
 
 @dataclass
@@ -108,10 +146,10 @@ class RefreshReport:
                 "rows_per_second": round(self.source_rows / self.seconds) if self.seconds else None}
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
+def _write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
     os.replace(tmp, path)
 
 
@@ -152,7 +190,7 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
     try:
         for part, files in sorted(sources.items()):
             sig = _signature(files)
-            if old.get(part) == sig:
+            if old.get(part) == sig and (agg / MONTHLY / part / "part-0.parquet").exists():
                 report.unchanged += 1
                 continue
             extract = part.split("/", 1)[0]
@@ -186,9 +224,22 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
         if folder.exists():
             shutil.rmtree(folder)
         report.removed.append(part)
+    # the compact files: rewrite every source year that changed (or has none yet), drop emptied years
+    groups: dict[str, list[str]] = {}
+    for part in sources:
+        groups.setdefault(_compact_name(part), []).append(part)
+    touched = {_compact_name(p) for p in [*report.rebuilt, *report.removed]}
+    for name, parts in sorted(groups.items()):
+        if name in touched or not (agg / COMPACT / name).exists():
+            _compact(agg, name, parts)
+    if (agg / COMPACT).is_dir():
+        for path in (agg / COMPACT).glob("*.parquet"):
+            if path.name not in groups:
+                path.unlink()
     agg.mkdir(parents=True, exist_ok=True)
     _write_json_atomic({"format": FORMAT_VERSION, "registry": _registry_hash(),
                         "partitions": {k: _signature(v) for k, v in sorted(sources.items())},
+                        "compact": sorted(groups),
                         "built": time.strftime("%Y-%m-%dT%H:%M:%S")}, agg / MANIFEST)
     report.seconds = time.perf_counter() - t0
     return report

@@ -17,6 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -39,16 +42,47 @@ def quote_literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _parquet_entries(root: Path) -> list[os.DirEntry]:
+    """Every visible Parquet file under `root` as directory entries, folders sorted and walked
+    depth-first (os.scandir: no Path object per file, the sidebar asks on every rerun)."""
+    found: list[os.DirEntry] = []
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        subdirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue  # dot-files and dot-folders are writes in progress
+            if e.is_dir():
+                if not e.is_symlink():  # as os.walk: a linked folder is not walked into
+                    subdirs.append(e.path)
+            elif e.name.endswith(".parquet"):
+                found.append(e)
+        stack.extend(reversed(subdirs))
+    return found
+
+
 def parquet_files(data_dir: Path) -> list[Path]:
     """Every visible Parquet file under extracts/ (dot-files are writes in progress)."""
     root = extracts_dir(data_dir)
     if not root.is_dir():
         return []
-    found = []
+    return [Path(e.path) for e in _parquet_entries(root)]
+
+
+def has_extracts(data_dir: Path) -> bool:
+    """Whether extracts/ holds any visible Parquet file (stops at the first)."""
+    root = extracts_dir(data_dir)
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".parquet") and not f.startswith("."))
-    return found
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(f.endswith(".parquet") and not f.startswith(".") for f in filenames):
+            return True
+    return False
 
 
 def data_version(data_dir: Path) -> str:
@@ -60,8 +94,10 @@ def data_version(data_dir: Path) -> str:
     ref = reference_dir(data_dir)
     manifest = Path(data_dir) / "aggregates" / "manifest.json"  # a refresh switches raw -> aggregates
     extra = [manifest] if manifest.exists() else []
-    for path in [*parquet_files(data_dir), *sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra]:
-        st = path.stat()
+    root = extracts_dir(data_dir)
+    entries = _parquet_entries(root) if root.is_dir() else []
+    for path, st in [*((e.path, e.stat()) for e in entries),
+                     *((str(p), p.stat()) for p in [*sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra])]:
         h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
@@ -114,12 +150,15 @@ def extract_units_sql(ext: Extract) -> str:
     return f"select count(*), list(distinct unit_code) from {quote_ident('ext_' + ext.name)}"
 
 
-def derived_views_sql(aggregates: Path | None) -> list[str]:
-    """`unit_keys` and `indicator_monthly`: over the aggregate files when they are fresh,
-    else computed from `indicator_events`, with the same columns and the same numbers."""
+def derived_views_sql(aggregates: Path | None, compact: list[Path] | None = None) -> list[str]:
+    """`unit_keys` and `indicator_monthly`: over the aggregates' compact files when they are
+    fresh (`aggregates.fresh_files`), else computed from `indicator_events`, with the same
+    columns and the same numbers."""
     if aggregates is not None:
+        if not compact:
+            raise ValueError("the aggregate views need the compact files (aggregates.fresh_files)")
         keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
-        monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
+        monthly = "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in compact) + "]"
         return [
             f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
             f"from read_parquet({keys})",
@@ -138,6 +177,26 @@ def derived_views_sql(aggregates: Path | None) -> list[str]:
         "min(e.event_on) as first_event_on, max(e.event_on) as last_event_on, count(*) as event_count "
         "from indicator_events as e join unit_keys as k on k.unit_code = e.unit_code "
         "group by e.indicator, k.unit_key, e.year, date_trunc('month', e.event_on)",
+    ]
+
+
+# A query that names none of these reads no records; see Store.query.
+_RECORD_VIEWS = re.compile(r"\b(indicator_events|ext_[a-z0-9_]+)\b")
+CLOSED_SCHEMA = "closed_months"
+
+
+def closed_months_sql() -> list[str]:
+    """Schema `closed_months`: an empty `indicator_events` with the real one's columns.
+
+    A query whose records part covers only a month that is already closed (and so counted in
+    the aggregates) runs with this schema first on its search path: it binds no Parquet file of
+    the records at all (binding the records' views re-reads every extract file's footer).
+    """
+    return [
+        f"create schema if not exists {CLOSED_SCHEMA}",
+        f"create or replace view {CLOSED_SCHEMA}.indicator_events as select cast(null as varchar) as indicator, "
+        "cast(null as varchar) as unit_code, cast(null as integer) as year, cast(null as date) as event_on, "
+        "cast(null as double) as num, cast(null as double) as den where false",
     ]
 
 
@@ -189,7 +248,13 @@ def indicator_events_sql(registry: Registry) -> str:
 
 
 class Store:
-    """Views over one data directory, and the named queries of `queries/`."""
+    """Views over one data directory, and the named queries of `queries/`.
+
+    With fresh aggregates the views over the records (`ext_<extract>`, `indicator_events`) are
+    created only when a query first needs them: creating them reads every extract file's footer
+    (a national tier: 240 files), and at a month-end as-of date the pages need none of it.
+    `store.con` hands out the connection with every view in place.
+    """
 
     def __init__(self, data_dir: Path, registry: Registry | None = None, *, threads: int = 2,
                  aggregates: bool | None = None):
@@ -198,17 +263,65 @@ class Store:
         self.registry = registry or load_registry()
         self.queries: dict[str, QueryFile] = load_queries()
         self.files = parquet_files(self.data_dir)
-        self.con = duckdb.connect(":memory:", config={"threads": threads})
-        root = extracts_dir(self.data_dir)
-        from target_monitor.aggregates import aggregates_dir, is_fresh
+        self._lock = threading.Lock()
+        self._records_ready = False
+        self._con = duckdb.connect(":memory:", config={"threads": threads})
+        from target_monitor.aggregates import aggregates_dir, fresh_files
 
-        self.uses_aggregates = aggregates is not False and bool(self.files) and is_fresh(self.data_dir, self.registry)
-        with self.con.cursor() as cur:
-            for ext in self.registry.extracts.values():
-                cur.execute(extract_view_sql(ext, root))
-            cur.execute(indicator_events_sql(self.registry))
-            for ddl in derived_views_sql(aggregates_dir(self.data_dir) if self.uses_aggregates else None):
+        compact = fresh_files(self.data_dir, self.registry) if aggregates is not False and self.files else None
+        self.uses_aggregates = compact is not None
+        with self._con.cursor() as cur:
+            for ddl in closed_months_sql():
                 cur.execute(ddl)
+            if self.uses_aggregates:
+                for ddl in derived_views_sql(aggregates_dir(self.data_dir), compact):
+                    cur.execute(ddl)
+            else:
+                self._create_record_views(cur)
+                for ddl in derived_views_sql(None):
+                    cur.execute(ddl)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, with every view in place (use a cursor per query)."""
+        self._ensure_records()
+        return self._con
+
+    @con.setter
+    def con(self, value: duckdb.DuckDBPyConnection) -> None:
+        # a subclass that creates every view itself (snapshots.frozen.FrozenStore)
+        self._con = value
+        self._records_ready = True
+
+    @property
+    def records_ready(self) -> bool:
+        """Whether the views over the records exist yet (see the class docstring)."""
+        return self._records_ready
+
+    def _create_record_views(self, cur) -> None:
+        for ext in self.registry.extracts.values():
+            cur.execute(extract_view_sql(ext, extracts_dir(self.data_dir)))
+        cur.execute(indicator_events_sql(self.registry))
+        self._records_ready = True
+
+    def _ensure_records(self) -> None:
+        if self._records_ready:
+            return
+        with self._lock:
+            if not self._records_ready:
+                with self._con.cursor() as cur:
+                    self._create_record_views(cur)
+
+    def _needs_records(self, q: QueryFile, params: dict) -> bool:
+        """Whether answering `q` with these params reads any record (else the aggregates suffice)."""
+        if not self.uses_aggregates:
+            return True  # indicator_monthly itself is counted from the records
+        if not _RECORD_VIEWS.search(q.sql):
+            return False
+        if q.records_month_of is None:
+            return True
+        day = params[q.records_month_of]
+        return (day + timedelta(days=1)).day != 1  # the month in progress is not closed yet
 
     @property
     def has_data(self) -> bool:
@@ -222,17 +335,26 @@ class Store:
         if missing or extra:
             raise TypeError(f"query {name}: missing params {sorted(missing)}, unexpected {sorted(extra)}")
         try:
-            with self.con.cursor() as cur:
-                return cur.execute(q.sql, params).df()
+            return self._run(q, params)
         except duckdb.IOException:
             if not self.uses_aggregates:
                 raise
             # the aggregate files moved under us (a full refresh or a cleanup): count from the records
-            self.uses_aggregates = False
-            with self.con.cursor() as cur:
+            self._ensure_records()
+            with self._con.cursor() as cur:
                 for ddl in derived_views_sql(None):
                     cur.execute(ddl)
-                return cur.execute(q.sql, params).df()
+            self.uses_aggregates = False
+            return self._run(q, params)
+
+    def _run(self, q: QueryFile, params: dict) -> pd.DataFrame:
+        closed = not self._needs_records(q, params)
+        if not closed:
+            self._ensure_records()
+        with self._con.cursor() as cur:
+            if closed:  # the records' part covers no day: bind it to the empty view
+                cur.execute("set search_path = 'closed_months,main'")
+            return cur.execute(q.sql, params).df()
 
     def close(self) -> None:
-        self.con.close()
+        self._con.close()

@@ -16,7 +16,7 @@ import streamlit as st
 from target_monitor.context import Context
 from target_monitor.i18n import DEFAULT_LANG, t
 from target_monitor.paths import DEFAULT_DATA_DIR, resolve_data_dir
-from target_monitor.store import data_version, parquet_files
+from target_monitor.store import data_version, has_extracts
 
 CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show at once anyway
 
@@ -95,7 +95,7 @@ def current_lang() -> str:
 
 def ensure_data(data_dir: Path) -> None:
     """On first start with no extracts in the repository's data folder, write the demo data."""
-    if parquet_files(data_dir):
+    if has_extracts(data_dir):
         return
     if data_dir != DEFAULT_DATA_DIR.resolve():
         return  # a chosen data directory is never filled with demo data behind the user's back
