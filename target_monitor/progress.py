@@ -354,7 +354,11 @@ def monthly_series(store: Store, ref: Reference, year: int, as_of: date, unit_co
 
 def parent_rows(progress: pd.DataFrame, indicator: str) -> tuple[pd.Series, pd.Series | None]:
     """The parent's two rows for an indicator: (own target, allocation sum or None)."""
-    rows = progress[(progress["level"] == "parent") & (progress["indicator"] == indicator)]
-    own = rows[rows["target_basis"] == BASIS_OWN].iloc[0]
-    alloc = rows[rows["target_basis"] == BASIS_ALLOCATION]
-    return own, (alloc.iloc[0] if len(alloc) else None)
+    # numpy over the columns: pandas' comparisons on its string columns cost ~1 ms each, and the
+    # overview asks for every indicator's rows several times per rerun
+    col = lambda name: progress[name].to_numpy(dtype=object)  # noqa: E731
+    mine = (col("level") == "parent") & (col("indicator") == indicator)
+    basis = col("target_basis")
+    own = np.flatnonzero(mine & (basis == BASIS_OWN))
+    alloc = np.flatnonzero(mine & (basis == BASIS_ALLOCATION))
+    return progress.iloc[own[0]], (progress.iloc[alloc[0]] if len(alloc) else None)

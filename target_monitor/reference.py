@@ -62,7 +62,9 @@ class Units:
         for u in self._sorted:
             if u.parent_code:
                 self._children.setdefault(u.parent_code, []).append(u)
+        self._roots = [u for u in self._sorted if not u.parent_code]
         self._rollups: dict[str, tuple[list[str], list[str]]] = {}
+        self._branches: list[tuple[str, int]] | None = None
         self._alias: dict[str, str] = {}
         for u in units:
             for name in (u.name, *u.aliases):
@@ -79,7 +81,7 @@ class Units:
         return self.by_code[code]
 
     def roots(self) -> list[Unit]:
-        return [u for u in self if not u.parent_code]
+        return list(self._roots)
 
     def root(self) -> Unit:
         roots = self.roots()
@@ -114,6 +116,14 @@ class Units:
                 shown_codes.extend([child.code] * len(sub))
             cached = self._rollups[code] = (unit_codes, shown_codes)
         return cached
+
+    def branches(self) -> list[tuple[str, int]]:
+        """(code, depth) of every unit that has children, in tree order (each under its parent);
+        computed once (the sidebar's node picker asks on every rerun)."""
+        if self._branches is None:
+            self._branches = [(code, self.depth(code)) for code in self.subtree(self.root().code)
+                              if code in self._children]
+        return list(self._branches)
 
     def depth(self, code: str) -> int:
         n, node = 0, self.by_code[code]
