@@ -82,7 +82,26 @@ def source_partitions(data_dir: Path, registry: Registry) -> dict[str, list[Path
 
 
 def _signature(files: list[Path]) -> list[list]:
-    return [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    return [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in [f.stat()]]
+
+
+def _current_signatures(data_dir: Path, registry: Registry) -> dict[str, list[list]]:
+    """`source_partitions` with each partition's `_signature`, in one os.scandir walk (every
+    store opened checks freshness; a national tier has 240 partitions)."""
+    from target_monitor.store import _parquet_entries
+
+    root = extracts_dir(Path(data_dir))
+    prefix = len(str(root)) + 1
+    out: dict[str, list[list]] = {}
+    for name in registry.extracts:
+        folder = root / name
+        if not folder.is_dir():
+            continue
+        for entry in _parquet_entries(folder):
+            st = entry.stat()
+            part = os.path.dirname(entry.path)[prefix:].replace(os.sep, "/")
+            out.setdefault(part, []).append([entry.name, st.st_size, st.st_mtime_ns])
+    return out
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -100,8 +119,7 @@ def fresh_files(data_dir: Path, registry: Registry | None = None) -> list[Path] 
     manifest = read_manifest(data_dir)
     if not manifest or manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash():
         return None
-    current = {key: _signature(files) for key, files in source_partitions(data_dir, registry).items()}
-    if current != manifest.get("partitions"):
+    if _current_signatures(data_dir, registry) != manifest.get("partitions"):
         return None
     files = [aggregates_dir(data_dir) / COMPACT / name for name in manifest.get("compact", [])]
     if not files or not all(f.exists() for f in files):

@@ -27,7 +27,7 @@ def _context(data_dir: str, version: str) -> Context:
 
     if version.startswith(VERSION_PREFIX):  # issue 5: `data_dir` is a snapshot folder
         return SnapshotContext(Path(data_dir))
-    return Context(Path(data_dir))
+    return Context(Path(data_dir), version=version)
 
 
 def context(data_dir: Path) -> Context:
