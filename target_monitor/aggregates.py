@@ -5,6 +5,7 @@ Layout (written only by ingest, the demo and `target-monitor aggregates refresh`
     <data>/aggregates/unit_keys.parquet                     unit_code -> unit_key (INTEGER, never renumbered)
     <data>/aggregates/indicator_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
     <data>/aggregates/compact/year=YYYY.parquet             every part-0 file of source year YYYY in one
+    <data>/aggregates/bounds/year=YYYY.parquet              that file's first/last day and count per event year
     <data>/aggregates/manifest.json                         what each aggregate was built from
 
 One aggregate file per *source* partition (the extract's year=/month= folder): an ingest that
@@ -17,7 +18,9 @@ Readers never open the per-partition files: a national deployment has 240 of the
 that many files cost more than summing their rows. They read `compact/`, one file per source
 year (all extracts), rows sorted by year, event month, indicator and unit so a query for one
 year skips the other years' row groups. A refresh rewrites the compact file of every year in
-which a partition was rebuilt or removed (one year's files: a fraction of a second).
+which a partition was rebuilt or removed (one year's files: a fraction of a second), and beside
+it the few rows `data_bounds` needs from it (min, max and count per event year), so the year
+picker and the default as-of date do not sum every aggregate row of every year on a cold start.
 
 Invariants:
 - Freshness is decided by comparing the manifest with the source files (name, size, mtime)
@@ -42,6 +45,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from target_monitor.paths import extracts_dir
@@ -53,6 +57,7 @@ MANIFEST = "manifest.json"
 UNIT_KEYS = "unit_keys.parquet"
 MONTHLY = "indicator_monthly"
 COMPACT = "compact"
+BOUNDS = "bounds"
 FORMAT_VERSION = 2  # 2: readers read compact/ (format 1 had no compact files: rebuilt in full)
 COMPACT_ROW_GROUP = 65_536  # rows per row group: ~8 per national year, so a year's query skips most
 
@@ -112,17 +117,20 @@ def read_manifest(data_dir: Path) -> dict | None:
         return None
 
 
-def fresh_files(data_dir: Path, registry: Registry | None = None) -> list[Path] | None:
-    """The compact files to read when every source partition has an aggregate built from exactly
-    its current files (and those files exist); None when the aggregates are not fresh."""
+def fresh_files(data_dir: Path, registry: Registry | None = None) -> dict[str, list[Path]] | None:
+    """The files readers read, {"compact": [...], "bounds": [...]}, when every source partition has
+    an aggregate built from exactly its current files (and those files exist); None when the
+    aggregates are not fresh."""
     registry = registry or load_registry()
     manifest = read_manifest(data_dir)
     if not manifest or manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash():
         return None
     if _current_signatures(data_dir, registry) != manifest.get("partitions"):
         return None
-    files = [aggregates_dir(data_dir) / COMPACT / name for name in manifest.get("compact", [])]
-    if not files or not all(f.exists() for f in files):
+    agg = aggregates_dir(data_dir)
+    names = manifest.get("compact", [])
+    files = {"compact": [agg / COMPACT / n for n in names], "bounds": [agg / BOUNDS / n for n in names]}
+    if not names or not all(f.exists() for group in files.values() for f in group):
         return None
     return files
 
@@ -145,6 +153,15 @@ def _compact(agg: Path, name: str, parts: list[str]) -> int:
     table = pa.concat_tables(tables).sort_by(
         [("year", "ascending"), ("event_month", "ascending"), ("indicator", "ascending"), ("unit_key", "ascending")])
     _write_atomic(table, agg / COMPACT / name, row_group_size=COMPACT_ROW_GROUP)
+    # its share of data_bounds: first and last day and event count per event year
+    parts = pa.table({"year": pc.cast(pc.year(table["event_month"]), pa.int32()),
+                      "first_event_on": table["first_event_on"], "last_event_on": table["last_event_on"],
+                      "event_count": table["event_count"]})
+    bounds = parts.group_by("year").aggregate(
+        [("first_event_on", "min"), ("last_event_on", "max"), ("event_count", "sum")])
+    _write_atomic(pa.table({"year": bounds["year"], "first_event_on": bounds["first_event_on_min"],
+                            "last_event_on": bounds["last_event_on_max"], "event_count": bounds["event_count_sum"]}),
+                  agg / BOUNDS / name)
     return table.num_rows
 
 
@@ -248,10 +265,10 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
         groups.setdefault(_compact_name(part), []).append(part)
     touched = {_compact_name(p) for p in [*report.rebuilt, *report.removed]}
     for name, parts in sorted(groups.items()):
-        if name in touched or not (agg / COMPACT / name).exists():
+        if name in touched or not (agg / COMPACT / name).exists() or not (agg / BOUNDS / name).exists():
             _compact(agg, name, parts)
-    if (agg / COMPACT).is_dir():
-        for path in (agg / COMPACT).glob("*.parquet"):
+    for folder in (agg / COMPACT, agg / BOUNDS):
+        for path in folder.glob("*.parquet") if folder.is_dir() else []:
             if path.name not in groups:
                 path.unlink()
     agg.mkdir(parents=True, exist_ok=True)

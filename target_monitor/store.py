@@ -150,15 +150,15 @@ def extract_units_sql(ext: Extract) -> str:
     return f"select count(*), list(distinct unit_code) from {quote_ident('ext_' + ext.name)}"
 
 
-def derived_views_sql(aggregates: Path | None, compact: list[Path] | None = None) -> list[str]:
-    """`unit_keys` and `indicator_monthly`: over the aggregates' compact files when they are
-    fresh (`aggregates.fresh_files`), else computed from `indicator_events`, with the same
-    columns and the same numbers."""
+def derived_views_sql(aggregates: Path | None, files: dict[str, list[Path]] | None = None) -> list[str]:
+    """`unit_keys`, `indicator_monthly` and `year_bounds_parts`: over the aggregates' files when
+    they are fresh (`aggregates.fresh_files`), else computed from `indicator_events`, with the
+    same columns and the same numbers."""
     if aggregates is not None:
-        if not compact:
-            raise ValueError("the aggregate views need the compact files (aggregates.fresh_files)")
+        if not files:
+            raise ValueError("the aggregate views need the aggregates' files (aggregates.fresh_files)")
+        listed = {k: "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in v) + "]" for k, v in files.items()}
         keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
-        monthly = "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in compact) + "]"
         return [
             f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
             f"from read_parquet({keys})",
@@ -166,7 +166,10 @@ def derived_views_sql(aggregates: Path | None, compact: list[Path] | None = None
             # query sums, so the view does not regroup (that would re-aggregate all years each time)
             "create or replace view indicator_monthly as select indicator, unit_key, year, event_month, "
             "num, den, first_event_on, last_event_on, event_count "
-            f"from read_parquet({monthly}, hive_partitioning = false)",
+            f"from read_parquet({listed['compact']}, hive_partitioning = false)",
+            # a few rows per compact file: its first/last day and event count per event year
+            "create or replace view year_bounds_parts as select year, first_event_on, last_event_on, event_count "
+            f"from read_parquet({listed['bounds']}, hive_partitioning = false)",
         ]
     return [
         "create or replace view unit_keys as select unit_code, "
@@ -177,6 +180,8 @@ def derived_views_sql(aggregates: Path | None, compact: list[Path] | None = None
         "min(e.event_on) as first_event_on, max(e.event_on) as last_event_on, count(*) as event_count "
         "from indicator_events as e join unit_keys as k on k.unit_code = e.unit_code "
         "group by e.indicator, k.unit_key, e.year, date_trunc('month', e.event_on)",
+        "create or replace view year_bounds_parts as select cast(year(event_month) as integer) as year, "
+        "first_event_on, last_event_on, event_count from indicator_monthly",
     ]
 
 
@@ -268,13 +273,13 @@ class Store:
         self._con = duckdb.connect(":memory:", config={"threads": threads})
         from target_monitor.aggregates import aggregates_dir, fresh_files
 
-        compact = fresh_files(self.data_dir, self.registry) if aggregates is not False and self.files else None
-        self.uses_aggregates = compact is not None
+        fresh = fresh_files(self.data_dir, self.registry) if aggregates is not False and self.files else None
+        self.uses_aggregates = fresh is not None
         with self._con.cursor() as cur:
             for ddl in closed_months_sql():
                 cur.execute(ddl)
             if self.uses_aggregates:
-                for ddl in derived_views_sql(aggregates_dir(self.data_dir), compact):
+                for ddl in derived_views_sql(aggregates_dir(self.data_dir), fresh):
                     cur.execute(ddl)
             else:
                 self._create_record_views(cur)

@@ -120,6 +120,9 @@ def test_readers_read_one_sorted_compact_file_per_source_year(data):
     assert is_fresh(data) and (compact / "year=2019.parquet").exists()
     pd.testing.assert_frame_equal(_monthly(Store(data)), _raw_monthly(data), check_exact=False, rtol=1e-9,
                                   check_dtype=False)
+    # beside each compact file, its share of data_bounds: the same bounds as from every record
+    assert (aggregates_dir(data) / "bounds" / "year=2019.parquet").exists()
+    pd.testing.assert_frame_equal(Store(data).query("data_bounds"), Store(data, aggregates=False).query("data_bounds"))
 
 
 def test_unit_keys_are_integers_and_never_renumbered(data):
