@@ -150,8 +150,17 @@ def _compact(agg: Path, name: str, parts: list[str]) -> int:
     """Write `compact/<name>` from the partitions' part-0 files, sorted for row-group skipping."""
     # ParquetFile, not read_table: read_table would add year=/month= from the path as columns
     tables = [pq.ParquetFile(agg / MONTHLY / part / "part-0.parquet").read() for part in sorted(parts)]
-    table = pa.concat_tables(tables).sort_by(
-        [("year", "ascending"), ("event_month", "ascending"), ("indicator", "ascending"), ("unit_key", "ascending")])
+    key = ["indicator", "unit_key", "year", "event_month"]
+    # one row per key: a rate's successes come from several registration months' partitions, so a
+    # third of a national year's rows share their key with another (readers sum them either way)
+    merged = pa.concat_tables(tables).group_by(key, use_threads=False).aggregate(
+        [("num", "sum"), ("den", "sum"), ("first_event_on", "min"), ("last_event_on", "max"), ("event_count", "sum")])
+    table = pa.table({
+        **{k: merged[k] for k in key},
+        "num": merged["num_sum"], "den": merged["den_sum"], "first_event_on": merged["first_event_on_min"],
+        "last_event_on": merged["last_event_on_max"], "event_count": merged["event_count_sum"],
+    }).sort_by([("year", "ascending"), ("event_month", "ascending"), ("indicator", "ascending"),
+                ("unit_key", "ascending")])
     _write_atomic(table, agg / COMPACT / name, row_group_size=COMPACT_ROW_GROUP)
     # its share of data_bounds: first and last day and event count per event year
     parts = pa.table({"year": pc.cast(pc.year(table["event_month"]), pa.int32()),
