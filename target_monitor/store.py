@@ -3,8 +3,8 @@
 Invariants (why the numbers can be trusted):
 - The app never opens a DuckDB *file*: the database is in memory and holds only views, so
   ingest can always write the Parquet underneath without a lock conflict.
-- Views read `<abs path>/**/*.parquet`. Writers create files under a dot-name ending `.tmp`
-  and rename them, so a glob never sees half a file.
+- Views read `<abs path>/**/*.parquet` (the aggregates: the files their manifest lists). Writers
+  create files under a dot-name ending `.tmp` and rename them, so a glob never sees half a file.
 - Every query runs on its own cursor: one DuckDB connection used by several Streamlit threads
   at once gives wrong answers silently.
 - The only SQL built here is the DDL compiled from the registry (identifiers validated against
@@ -171,23 +171,25 @@ def derived_views_sql(aggregates: Path | None, files: dict[str, list[Path]] | No
             "create or replace view year_bounds_parts as select year, first_event_on, last_event_on, event_count "
             f"from read_parquet({listed['bounds']}, hive_partitioning = false)",
         ]
+    # schema-qualified: a query bound with the closed-months schema first must still see the records here
     return [
         "create or replace view unit_keys as select unit_code, "
         "cast(row_number() over (order by unit_code) as integer) as unit_key "
-        "from (select distinct unit_code from indicator_events)",
+        "from (select distinct unit_code from main.indicator_events)",
         "create or replace view indicator_monthly as select e.indicator, k.unit_key, e.year, "
         "cast(date_trunc('month', e.event_on) as date) as event_month, sum(e.num) as num, sum(e.den) as den, "
         "min(e.event_on) as first_event_on, max(e.event_on) as last_event_on, count(*) as event_count "
-        "from indicator_events as e join unit_keys as k on k.unit_code = e.unit_code "
+        "from main.indicator_events as e join main.unit_keys as k on k.unit_code = e.unit_code "
         "group by e.indicator, k.unit_key, e.year, date_trunc('month', e.event_on)",
         "create or replace view year_bounds_parts as select cast(year(event_month) as integer) as year, "
-        "first_event_on, last_event_on, event_count from indicator_monthly",
+        "first_event_on, last_event_on, event_count from main.indicator_monthly",
     ]
 
 
 # A query that names none of these reads no records; see Store.query.
 _RECORD_VIEWS = re.compile(r"\b(indicator_events|ext_[a-z0-9_]+)\b")
 CLOSED_SCHEMA = "closed_months"
+_CLOSED_SEARCH_PATH = f"set search_path = {quote_literal(CLOSED_SCHEMA + ',main')}"
 
 
 def closed_months_sql() -> list[str]:
@@ -268,7 +270,7 @@ class Store:
         self.registry = registry or load_registry()
         self.queries: dict[str, QueryFile] = load_queries()
         self.files = parquet_files(self.data_dir)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._records_ready = False
         self._con = duckdb.connect(":memory:", config={"threads": threads})
         from target_monitor.aggregates import aggregates_dir, fresh_files
@@ -339,18 +341,25 @@ class Store:
         extra = set(params) - set(q.params)
         if missing or extra:
             raise TypeError(f"query {name}: missing params {sorted(missing)}, unexpected {sorted(extra)}")
+        from_aggregates = self.uses_aggregates
         try:
             return self._run(q, params)
         except duckdb.IOException:
-            if not self.uses_aggregates:
+            if not from_aggregates:
                 raise
             # the aggregate files moved under us (a full refresh or a cleanup): count from the records
+            self._fall_back_to_records()
+            return self._run(q, params)
+
+    def _fall_back_to_records(self) -> None:
+        with self._lock:  # once, even when several sessions' queries fail together
+            if not self.uses_aggregates:
+                return
             self._ensure_records()
             with self._con.cursor() as cur:
                 for ddl in derived_views_sql(None):
                     cur.execute(ddl)
             self.uses_aggregates = False
-            return self._run(q, params)
 
     def _run(self, q: QueryFile, params: dict) -> pd.DataFrame:
         closed = not self._needs_records(q, params)
@@ -358,7 +367,7 @@ class Store:
             self._ensure_records()
         with self._con.cursor() as cur:
             if closed:  # the records' part covers no day: bind it to the empty view
-                cur.execute("set search_path = 'closed_months,main'")
+                cur.execute(_CLOSED_SEARCH_PATH)
             return cur.execute(q.sql, params).df()
 
     def close(self) -> None:
