@@ -158,10 +158,12 @@ def progress_table(
 
     unit_codes, shown_codes = units.rollup(parent.code)  # rolled up in SQL to the children
     rollup = {"unit_codes": unit_codes, "shown_codes": shown_codes}
-    now = _Sums(store.query("actuals_as_of", year=year, as_of=as_of, **rollup))
-    before = _Sums(store.query("actuals_as_of", year=year - 1, as_of=same_day_last_year(as_of), **rollup))
-    profiles = _Profiles(store.query("monthly_by_unit", first_year=year - 1, last_year=year - 1,
-                                     as_of=date(year - 1, 12, 31), **rollup))
+    now, before, monthly_ly = store.query_many([
+        ("actuals_as_of", dict(year=year, as_of=as_of, **rollup)),
+        ("actuals_as_of", dict(year=year - 1, as_of=same_day_last_year(as_of), **rollup)),
+        ("monthly_by_unit", dict(first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31), **rollup)),
+    ])
+    now, before, profiles = _Sums(now), _Sums(before), _Profiles(monthly_ly)
 
     shown = {parent.code, *(u.code for u in children)}
     in_view = ref.targets[ref.targets["unit_code"].isin(shown)]  # a national table has targets at every node
