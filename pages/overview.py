@@ -12,6 +12,7 @@ ctx, lang = f.ctx, f.lang
 df = f.progress()
 tp = float(df["time_progress_pct"].iloc[0])
 indicators = ctx.registry.indicators
+parents = {ind.name: parent_rows(df, ind.name) for ind in indicators}  # (own target, allocation sum) rows
 
 st.title(f.t("overview_title", district=unit_label(f.parent, lang), year=f.year))
 st.caption(f.t("time_progress_is", pct=f"{tp:.1f}"))
@@ -20,12 +21,12 @@ if not ctx.has_targets(f.year):
 
 sentences = []
 for ind in indicators:
-    own, alloc = parent_rows(df, ind.name)
+    own, alloc = parents[ind.name]
     sentences.append(headline(ind, own, f.as_of, lang, scope=scope_of(f.parent, lang), allocation_row=alloc))
 st.markdown('<div class="tm-headline">' + "<br>".join(sentences) + "</div>", unsafe_allow_html=True)
 
 for col, ind in zip(st.columns(len(indicators)), indicators):
-    own, alloc = parent_rows(df, ind.name)
+    own, alloc = parents[ind.name]
     lines = []
     if not is_missing(own["target"]):
         lines.append(f'{f.t("own_target")}：{fmt_target(ind, own["target"], own["comparator"], lang)}'
@@ -49,11 +50,11 @@ for col, ind in zip(st.columns(len(indicators)), indicators):
 
 st.divider()
 for ind in indicators:
-    own, alloc = parent_rows(df, ind.name)
+    own, alloc = parents[ind.name]
     if is_missing(own["target"]) and alloc is None:
         continue  # a bullet chart measures against a target
     st.markdown(f"**{ind.label[lang]}**")
-    st.plotly_chart(charts.bullet_chart(ind, own, alloc, tp, lang), key=f"bullet_{ind.name}",
+    st.plotly_chart(f.bullet_chart(ind), key=f"bullet_{ind.name}",
                     config={"displayModeBar": False})
 
 # issue 6: download the whole progress table behind these figures

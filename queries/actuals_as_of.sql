@@ -5,6 +5,7 @@
 -- param: unit_codes VARCHAR[] the units counted (a subtree)
 -- param: shown_codes VARCHAR[] for each of unit_codes, the unit it is shown under (rolled up to)
 -- param: as_of DATE the last day counted
+-- records: open month of $as_of
 with shown_under as (
     -- the rollup happens here, not in Python: a national tree has 6,000 leaves under 30 provinces
     select

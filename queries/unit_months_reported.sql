@@ -3,6 +3,7 @@
 -- grain: one row per unit per month with records
 -- param: year INTEGER the calendar year
 -- param: as_of DATE the last day counted
+-- records: open month of $as_of
 with closed_months as (
     select
         unit_key,

@@ -5,9 +5,11 @@ Layout (written only by ingest, the demo and `target-monitor aggregates refresh`
 
     <data>/aggregates/unit_keys.parquet                     unit_code -> unit_key (INTEGER, never renumbered)
     <data>/aggregates/indicator_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
-    <data>/aggregates/reported_monthly/year=YYYY/month=MM/part-0.parquet   what figures reported by
-                                                            units add (same columns), per report month
+    <data>/aggregates/indicator_monthly/reported_monthly/year=YYYY/month=MM/part-0.parquet   what
+                                                            figures reported by units add, per report month
     <data>/aggregates/indicator_dimension_monthly/<extract>/year=YYYY/month=MM/part-0.parquet
+    <data>/aggregates/compact/year=YYYY.parquet             every indicator_monthly part-0 file of source year YYYY in one
+    <data>/aggregates/bounds/year=YYYY.parquet              that file's first/last day and count per event year
     <data>/aggregates/manifest.json                         what each aggregate was built from
 
 One aggregate file of each kind per *source* partition (the extract's year=/month= folder): an
@@ -28,7 +30,16 @@ stale the store computes the same query over all records instead.
 
 Reported figures (extract `reported_monthly`) count only in unit-months without records, so what
 they add depends on every record month of their units: `_refresh_reported` rebuilds all of them
-(few rows) from the record aggregates whenever a refresh changed anything.
+(few rows) from the record aggregates whenever a refresh changed anything, as the part-0 files of
+the reported extract's partitions (so they are compacted like the others).
+
+Readers never open the per-partition files: a national deployment has 240 of them and opening
+that many files cost more than summing their rows. They read `compact/`, one file per source
+year (all extracts), rows sorted by year, event month, indicator and unit so a query for one
+year skips the other years' row groups. A refresh rewrites the compact file of every year in
+which a partition was rebuilt or removed (one year's files: a fraction of a second), and beside
+it the few rows `data_bounds` needs from it (min, max and count per event year), so the year
+picker and the default as-of date do not sum every aggregate row of every year on a cold start.
 
 Invariants:
 - Freshness is decided by comparing the manifest with the source files (name, size, mtime)
@@ -37,6 +48,8 @@ Invariants:
   whether a refresh has run, only the speed does.
 - The manifest is written last, atomically: a refresh killed half-way leaves the old manifest,
   which no longer matches, so readers fall back to raw rows until the next refresh.
+- The manifest lists the compact files; the store reads exactly those (never a glob), so a
+  compact file that goes missing is an error the store falls back from, never a silent gap.
 """
 
 from __future__ import annotations
@@ -51,7 +64,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 (pa.compute)
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from target_monitor.paths import extracts_dir
@@ -62,9 +75,11 @@ AGG_DIRNAME = "aggregates"
 MANIFEST = "manifest.json"
 UNIT_KEYS = "unit_keys.parquet"
 MONTHLY = "indicator_monthly"
-REPORTED = "reported_monthly"  # what reported figures add, per report month (see _refresh_reported)
 DIM_MONTHLY = "indicator_dimension_monthly"
-FORMAT_VERSION = 2  # 2: with indicator_dimension_monthly
+COMPACT = "compact"
+BOUNDS = "bounds"
+FORMAT_VERSION = 3  # 2: readers read compact/; 3: with indicator_dimension_monthly and reported months
+COMPACT_ROW_GROUP = 65_536  # rows per row group: ~8 per national year, so a year's query skips most
 
 
 def aggregates_dir(data_dir: Path) -> Path:
@@ -92,7 +107,26 @@ def source_partitions(data_dir: Path, registry: Registry) -> dict[str, list[Path
 
 
 def _signature(files: list[Path]) -> list[list]:
-    return [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    return [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in [f.stat()]]
+
+
+def _current_signatures(data_dir: Path, registry: Registry) -> dict[str, list[list]]:
+    """`source_partitions` with each partition's `_signature`, in one os.scandir walk (every
+    store opened checks freshness; a national tier has 240 partitions)."""
+    from target_monitor.store import _parquet_entries
+
+    root = extracts_dir(Path(data_dir))
+    prefix = len(str(root)) + 1
+    out: dict[str, list[list]] = {}
+    for name in registry.extracts:
+        folder = root / name
+        if not folder.is_dir():
+            continue
+        for entry in _parquet_entries(folder):
+            st = entry.stat()
+            part = os.path.dirname(entry.path)[prefix:].replace(os.sep, "/")
+            out.setdefault(part, []).append([entry.name, st.st_size, st.st_mtime_ns])
+    return out
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -103,14 +137,64 @@ def read_manifest(data_dir: Path) -> dict | None:
         return None
 
 
-def is_fresh(data_dir: Path, registry: Registry | None = None) -> bool:
-    """True when every source partition has an aggregate built from exactly its current files."""
+def fresh_files(data_dir: Path, registry: Registry | None = None) -> dict[str, list[Path]] | None:
+    """The files readers read, {"compact": [...], "bounds": [...], "reported": [...]}, when every source partition has
+    an aggregate built from exactly its current files (and those files exist); None when the
+    aggregates are not fresh."""
     registry = registry or load_registry()
     manifest = read_manifest(data_dir)
     if not manifest or manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash():
-        return False
-    current = {key: _signature(files) for key, files in source_partitions(data_dir, registry).items()}
-    return current == manifest.get("partitions")
+        return None
+    if _current_signatures(data_dir, registry) != manifest.get("partitions"):
+        return None
+    agg = aggregates_dir(data_dir)
+    names = manifest.get("compact", [])
+    reported = [agg / MONTHLY / p / "part-0.parquet" for p in sorted(manifest.get("partitions", {}))
+                if registry.reported_extract is not None and p.split("/", 1)[0] == registry.reported_extract.name]
+    files = {"compact": [agg / COMPACT / n for n in names], "bounds": [agg / BOUNDS / n for n in names],
+             "reported": reported}
+    if not names or not all(f.exists() for group in files.values() for f in group):
+        return None
+    return files
+
+
+def is_fresh(data_dir: Path, registry: Registry | None = None) -> bool:
+    """True when every source partition has an aggregate built from exactly its current files."""
+    return fresh_files(data_dir, registry) is not None
+
+
+def _compact_name(part: str) -> str:
+    """The compact file a partition goes to: its source year's (`loans/year=2020/month=03` -> `year=2020.parquet`)."""
+    year = next((p for p in part.split("/") if p.startswith("year=")), "year=none")
+    return f"{year}.parquet"
+
+
+def _compact(agg: Path, name: str, parts: list[str]) -> int:
+    """Write `compact/<name>` from the partitions' part-0 files, sorted for row-group skipping."""
+    # ParquetFile, not read_table: read_table would add year=/month= from the path as columns
+    tables = [pq.ParquetFile(agg / MONTHLY / part / "part-0.parquet").read() for part in sorted(parts)]
+    key = ["indicator", "unit_key", "year", "event_month"]
+    # one row per key: a rate's successes come from several registration months' partitions, so a
+    # third of a national year's rows share their key with another (readers sum them either way)
+    merged = pa.concat_tables(tables).group_by(key, use_threads=False).aggregate(
+        [("num", "sum"), ("den", "sum"), ("first_event_on", "min"), ("last_event_on", "max"), ("event_count", "sum")])
+    table = pa.table({
+        **{k: merged[k] for k in key},
+        "num": merged["num_sum"], "den": merged["den_sum"], "first_event_on": merged["first_event_on_min"],
+        "last_event_on": merged["last_event_on_max"], "event_count": merged["event_count_sum"],
+    }).sort_by([("year", "ascending"), ("event_month", "ascending"), ("indicator", "ascending"),
+                ("unit_key", "ascending")])
+    _write_atomic(table, agg / COMPACT / name, row_group_size=COMPACT_ROW_GROUP)
+    # its share of data_bounds: first and last day and event count per event year
+    parts = pa.table({"year": pc.cast(pc.year(table["event_month"]), pa.int32()),
+                      "first_event_on": table["first_event_on"], "last_event_on": table["last_event_on"],
+                      "event_count": table["event_count"]})
+    bounds = parts.group_by("year").aggregate(
+        [("first_event_on", "min"), ("last_event_on", "max"), ("event_count", "sum")])
+    _write_atomic(pa.table({"year": bounds["year"], "first_event_on": bounds["first_event_on_min"],
+                            "last_event_on": bounds["last_event_on_max"], "event_count": bounds["event_count_sum"]}),
+                  agg / BOUNDS / name)
+    return table.num_rows
 
 
 @dataclass
@@ -132,10 +216,10 @@ class RefreshReport:
                 "rows_per_second": round(self.source_rows / self.seconds) if self.seconds else None}
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
+def _write_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
     os.replace(tmp, path)
 
 
@@ -159,41 +243,42 @@ def _reported_parts(sources: dict[str, list[Path]], registry: Registry) -> list[
 
 
 def _reported_missing(agg: Path, sources: dict[str, list[Path]], registry: Registry) -> bool:
-    return any(not (agg / REPORTED / part / "part-0.parquet").exists() for part in _reported_parts(sources, registry))
+    name = registry.reported_extract.name if registry.reported_extract else ""
+    return any(not (agg / MONTHLY / name / part / "part-0.parquet").exists() for part in _reported_parts(sources, registry))
 
 
 def _refresh_reported(data_dir: Path, registry: Registry, agg: Path, sources: dict[str, list[Path]],
                       threads: int) -> int:
-    """`aggregates/reported_monthly/year=/month=/part-0.parquet`: the events reported figures add
+    """The part-0 files of the reported extract's partitions: the events reported figures add
     (queries/reported_events.sql: only unit-months without records), summed like every aggregate,
-    one file per reported month (written even when empty, so readers know it was built)."""
-    from target_monitor.store import (extract_view_sql, record_monthly_from_aggregates_sql, reported_figures_sql)
+    one file per reported month (written even when empty), compacted with the others."""
+    from target_monitor.store import extract_view_sql, record_monthly_from_aggregates_sql, reported_figures_sql
 
     parts = _reported_parts(sources, registry)
-    out = agg / REPORTED
+    if not parts:
+        return 0
+    out = agg / MONTHLY / registry.reported_extract.name
+    record_files = [agg / MONTHLY / p / "part-0.parquet" for p in sorted(sources)
+                    if p.split("/", 1)[0] != registry.reported_extract.name]
+    queries = load_queries()
+    con = duckdb.connect(":memory:", config={"threads": threads})
+    try:
+        with con.cursor() as cur:
+            for ext in registry.extracts.values():
+                cur.execute(extract_view_sql(ext, extracts_dir(data_dir)))
+            for ddl in record_monthly_from_aggregates_sql(agg, record_files):
+                cur.execute(ddl)
+            cur.execute(reported_figures_sql(registry, True))
+            cur.execute("create or replace view indicator_events as " + queries["reported_events"].sql)
+            table = cur.sql(queries["aggregate_partition"].sql).to_arrow_table()
+    finally:
+        con.close()
+    months = pc.strftime(table.column("event_month"), format="year=%Y/month=%m")
     rows = 0
-    if parts:
-        queries = load_queries()
-        con = duckdb.connect(":memory:", config={"threads": threads})
-        try:
-            with con.cursor() as cur:
-                for ext in registry.extracts.values():
-                    cur.execute(extract_view_sql(ext, extracts_dir(data_dir)))
-                for ddl in record_monthly_from_aggregates_sql(agg):
-                    cur.execute(ddl)
-                cur.execute(reported_figures_sql(registry, True))
-                cur.execute("create or replace view indicator_events as " + queries["reported_events"].sql)
-                table = cur.sql(queries["aggregate_partition"].sql).to_arrow_table()
-        finally:
-            con.close()
-        months = pa.compute.strftime(table.column("event_month"), format="year=%Y/month=%m")
-        for part in parts:
-            piece = table.filter(pa.compute.equal(months, part))
-            _write_atomic(piece, out / part / "part-0.parquet")
-            rows += piece.num_rows
-    if out.is_dir():  # months whose reports are gone
-        for stale in {p.parent.relative_to(out).as_posix() for p in out.glob("*/*/part-0.parquet")} - set(parts):
-            shutil.rmtree(out / stale)
+    for part in parts:
+        piece = table.filter(pc.equal(months, part))
+        _write_atomic(piece, out / part / "part-0.parquet")
+        rows += piece.num_rows
     return rows
 
 
@@ -221,7 +306,7 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
     try:
         for part, files in sorted(sources.items()):
             sig = _signature(files)
-            if old.get(part) == sig:
+            if old.get(part) == sig and (agg / MONTHLY / part / "part-0.parquet").exists():
                 report.unchanged += 1
                 continue
             extract = part.split("/", 1)[0]
@@ -255,10 +340,13 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
             report.dimension_rows += dim_table.num_rows
     finally:
         con.close()
+    reported_years: set[str] = set()
     if report.rebuilt or full or _reported_missing(agg, sources, registry):
         # what reported figures add depends on every record month of their units: rebuilt whenever
         # anything changed (the reported rows are few; the records are read from the aggregates)
         report.reported = _refresh_reported(data_dir, registry, agg, sources, threads)
+        name = registry.reported_extract.name if registry.reported_extract else ""
+        reported_years = {_compact_name(f"{name}/{p}") for p in _reported_parts(sources, registry)}
     built = {p.parent.relative_to(agg / kind).as_posix()
              for kind in (MONTHLY, DIM_MONTHLY) for p in (agg / kind).glob("*/*/*/part-0.parquet")}
     for part in sorted((set(old) | built) - set(sources)):
@@ -267,9 +355,22 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
             if folder.exists():
                 shutil.rmtree(folder)
         report.removed.append(part)
+    # the compact files: rewrite every source year that changed (or has none yet), drop emptied years
+    groups: dict[str, list[str]] = {}
+    for part in sources:
+        groups.setdefault(_compact_name(part), []).append(part)
+    touched = {_compact_name(p) for p in [*report.rebuilt, *report.removed]} | reported_years
+    for name, parts in sorted(groups.items()):
+        if name in touched or not (agg / COMPACT / name).exists() or not (agg / BOUNDS / name).exists():
+            _compact(agg, name, parts)
+    for folder in (agg / COMPACT, agg / BOUNDS):
+        for path in folder.glob("*.parquet") if folder.is_dir() else []:
+            if path.name not in groups:
+                path.unlink()
     agg.mkdir(parents=True, exist_ok=True)
     _write_json_atomic({"format": FORMAT_VERSION, "registry": _registry_hash(),
                         "partitions": {k: _signature(v) for k, v in sorted(sources.items())},
+                        "compact": sorted(groups),
                         "built": time.strftime("%Y-%m-%dT%H:%M:%S")}, agg / MANIFEST)
     report.seconds = time.perf_counter() - t0
     return report

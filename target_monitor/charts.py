@@ -42,21 +42,43 @@ def _layout(fig: go.Figure, *, height: int, title: str | None = None, font_size:
     return fig
 
 
+def _vline(x: float, line: dict) -> dict:
+    """The shape `fig.add_vline` draws: a vertical line across the plot at x."""
+    return dict(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="y domain", line=line)
+
+
+def _layout_dict(height: int, font_size: int = 15) -> dict:
+    """`_layout`'s settings (untitled) as a dict, for figures built in one constructor call."""
+    return dict(
+        height=height,
+        margin=dict(l=10, r=30, t=10, b=10),
+        font=dict(family=FONT, size=font_size, color="#1a1a1a"),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
+    )
+
+
 def bullet_chart(ind: Indicator, own: pd.Series, alloc: pd.Series | None, time_progress: float, lang: str) -> go.Figure:
-    """Completion against 100% with the 序时进度 mark; the district shows both target bases."""
-    fig = go.Figure()
+    """Completion against 100% with the 序时进度 mark; the district shows both target bases.
+
+    Built in one go.Figure call: every add_*/update_* call re-validates the figure, which made
+    the overview's charts ~6x slower to build than the same figure given whole.
+    """
     if ind.is_rate:
         value, target = own["actual"], own["target"]
         top = max(100.0, value or 0)
-        fig.add_trace(go.Bar(x=[value or 0], y=[""], orientation="h", marker_color=STATUS_COLOUR[own["status"]],
-                             text=[f"{fmt_number(ind, value)}%  {status_label(own['status'], lang)}"],
-                             textposition="inside", insidetextanchor="start", hoverinfo="skip", showlegend=False))
+        data = [dict(type="bar", x=[value or 0], y=[""], orientation="h", marker_color=STATUS_COLOUR[own["status"]],
+                     text=[f"{fmt_number(ind, value)}%  {status_label(own['status'], lang)}"],
+                     textposition="inside", insidetextanchor="start", hoverinfo="skip", showlegend=False)]
+        layout = _layout_dict(height=110)
         if not is_missing(target):
-            fig.add_vline(x=target, line=dict(color="#1a1a1a", width=3))
-            fig.add_annotation(x=target, y=0.5, yref="paper", text=f"{t('legend_target', lang)} {fmt_number(ind, target)}%",
-                               showarrow=False, yanchor="bottom", xanchor="right", font=dict(size=13))
-        fig.update_xaxes(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee")
-        return _layout(fig, height=110)
+            layout["shapes"] = [_vline(target, dict(color="#1a1a1a", width=3))]
+            layout["annotations"] = [dict(x=target, y=0.5, yref="paper",
+                                          text=f"{t('legend_target', lang)} {fmt_number(ind, target)}%",
+                                          showarrow=False, yanchor="bottom", xanchor="right", font=dict(size=13))]
+        layout["xaxis"] = dict(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee")
+        return go.Figure(data=data, layout=layout)
     rows = [(t("own_target", lang), own)]
     if alloc is not None:
         rows.append((t("allocation_sum", lang), alloc))
@@ -69,18 +91,23 @@ def bullet_chart(ind: Indicator, own: pd.Series, alloc: pd.Series | None, time_p
         for _, r in rows
     ]
     top = max(110.0, max(values) + 5)
-    fig.add_trace(go.Bar(x=[100] * len(rows), y=labels, orientation="h", marker_color="#EDEDED", hoverinfo="skip",
-                         showlegend=False, width=0.8))
-    fig.add_trace(go.Bar(x=values, y=labels, orientation="h", marker_color=colours, text=texts,
-                         textposition="inside", insidetextanchor="start", textfont=dict(color="white"),
-                         hoverinfo="skip", showlegend=False, width=0.45))
-    fig.add_vline(x=time_progress, line=dict(color=PACE_COLOUR, width=3, dash="dash"))
-    fig.add_annotation(x=time_progress, y=1, yref="paper", text=t("time_progress_is", lang, pct=f"{time_progress:.1f}"),
-                       showarrow=False, yanchor="bottom", font=dict(size=12, color=PACE_COLOUR))
-    fig.update_layout(barmode="overlay")
-    fig.update_xaxes(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, height=80 + 45 * len(rows))
+    data = [
+        dict(type="bar", x=[100] * len(rows), y=labels, orientation="h", marker_color="#EDEDED", hoverinfo="skip",
+             showlegend=False, width=0.8),
+        dict(type="bar", x=values, y=labels, orientation="h", marker_color=colours, text=texts,
+             textposition="inside", insidetextanchor="start", textfont=dict(color="white"),
+             hoverinfo="skip", showlegend=False, width=0.45),
+    ]
+    layout = _layout_dict(height=80 + 45 * len(rows))
+    layout.update(
+        shapes=[_vline(time_progress, dict(color=PACE_COLOUR, width=3, dash="dash"))],
+        annotations=[dict(x=time_progress, y=1, yref="paper", text=t("time_progress_is", lang, pct=f"{time_progress:.1f}"),
+                          showarrow=False, yanchor="bottom", font=dict(size=12, color=PACE_COLOUR))],
+        barmode="overlay",
+        xaxis=dict(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee"),
+        yaxis=dict(autorange="reversed"),
+    )
+    return go.Figure(data=data, layout=layout)
 
 
 def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: str, names: dict[str, str]) -> go.Figure:

@@ -18,9 +18,11 @@ from target_monitor.store import NoDataError, Store, data_version, is_demo
 
 
 class Context:
-    def __init__(self, data_dir: Path, *, require_data: bool = True, aggregates: bool | None = None):
+    def __init__(self, data_dir: Path, *, require_data: bool = True, aggregates: bool | None = None,
+                 version: str | None = None):
+        """version: the data version when the caller has just computed it (the Streamlit cache key)."""
         self.data_dir = Path(data_dir).resolve()
-        self.version = data_version(self.data_dir)
+        self.version = version or data_version(self.data_dir)
         self.store = Store(self.data_dir, aggregates=aggregates)
         if require_data and not self.store.has_data:
             raise NoDataError(str(self.data_dir))

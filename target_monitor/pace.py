@@ -17,6 +17,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 
+import numpy as np
+
 DONE = "done"
 AHEAD = "ahead"
 SLIGHTLY_BEHIND = "slightly_behind"
@@ -191,3 +193,129 @@ def rank_units(items: Iterable[tuple[str, float | None, float | None]], *, desce
             ranks[key] = pos
         prev = (ranks[key], score, actual)
     return ranks
+
+
+# --- the same rules over arrays (one value per unit), for the progress table ------------------
+#
+# `progress.progress_table` computes every shown unit of an indicator at once with these.
+# They follow the scalar functions above operation for operation (same float arithmetic in the
+# same order), so the numbers are identical; tests/test_pace.py checks each against its scalar
+# twin. Missing values (None above) are NaN here, with an explicit mask where a present NaN
+# and a missing value behave differently (a target cell left empty is NaN but present).
+
+
+def round1_array(x) -> np.ndarray:
+    """`round1` over an array (NaN stays NaN), exactly.
+
+    floor(|10x| + 0.5) agrees with the decimal rounding of repr(x) except within a few ulps of
+    a tie (x.x5); those values, and infinities, go through `round1` itself.
+    """
+    x = np.asarray(x, dtype=float)
+    y = x * 10
+    a = np.abs(y)
+    out = np.copysign(np.floor(a + 0.5), y) / 10
+    with np.errstate(invalid="ignore"):
+        near = ~np.isfinite(y) | (np.abs(a - np.floor(a) - 0.5) < 1e-9 * np.maximum(1.0, a))
+    near &= ~np.isnan(x)
+    if near.any():
+        out[near] = [round1(v) for v in x[near].tolist()]
+    return out
+
+
+def completion_pct_array(actual: np.ndarray, target: np.ndarray, has_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`completion_pct` per unit: (values, is_none). None without a target, with a target of 0, or without an actual."""
+    none = ~has_target | (target == 0) | np.isnan(actual)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = actual / target * 100
+    return np.where(none, np.nan, values), none
+
+
+def gap_pp_array(completion: np.ndarray, completion_none: np.ndarray, time_progress: float) -> np.ndarray:
+    """`gap_pp` per unit (NaN where the completion is None)."""
+    gap = round1_array(round1_array(completion) - round1(time_progress))
+    return np.where(completion_none, np.nan, gap)
+
+
+def status_cumulative_array(actual: np.ndarray, target: np.ndarray, has_target: np.ndarray, gap: np.ndarray,
+                            gap_none: np.ndarray, rules: Rules = Rules()) -> np.ndarray:
+    """`status_cumulative` per unit (object array of status names)."""
+    with np.errstate(invalid="ignore"):
+        conditions = [
+            ~has_target | (target == 0),
+            np.isnan(actual),
+            actual >= target,
+            gap_none,
+            gap >= 0,
+            gap >= -rules.slightly_behind_pp,
+        ]
+    return np.select(conditions, [NO_TARGET, NO_DATA, DONE, NO_DATA, AHEAD, SLIGHTLY_BEHIND],
+                     default=FAR_BEHIND).astype(object)
+
+
+def rate_gap_pp_array(kind: str, rate: np.ndarray, target: np.ndarray, has_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`rate_gap_pp` per unit: (values, is_none). None without a rate or without a target."""
+    if kind == "floor_rate":
+        gap = round1_array(round1_array(rate) - round1_array(target))
+    elif kind == "ceiling_rate":
+        gap = round1_array(round1_array(target) - round1_array(rate))
+    else:
+        raise ValueError(f"{kind!r} is not a rate kind")
+    none = np.isnan(rate) | ~has_target
+    return np.where(none, np.nan, gap), none
+
+
+def status_rate_array(kind: str, rate: np.ndarray, target: np.ndarray, has_target: np.ndarray) -> np.ndarray:
+    """`status_rate` per unit (object array of status names)."""
+    gap, gap_none = rate_gap_pp_array(kind, rate, target, has_target)
+    with np.errstate(invalid="ignore"):
+        met = ~gap_none & (gap >= 0)
+    return np.select([~has_target, np.isnan(rate), met], [NO_TARGET, NO_DATA, MET], default=NOT_MET).astype(object)
+
+
+def _sequential_sum(columns: np.ndarray) -> np.ndarray:
+    """Row sums added left to right, as Python's `sum` over a list does (numpy's sum is pairwise)."""
+    total = np.zeros(columns.shape[0])
+    for j in range(columns.shape[1]):
+        total = total + columns[:, j]
+    return total
+
+
+def expected_share_array(as_of: date, profiles: np.ndarray, has_profile: np.ndarray) -> np.ndarray:
+    """`expected_share` per unit from an (n × 12) array of monthly values; NaN where it is None."""
+    profiles = np.asarray(profiles, dtype=float).reshape(-1, 12)
+    total = _sequential_sum(profiles)
+    m = as_of.month - 1
+    done = _sequential_sum(profiles[:, :m]) + profiles[:, m] * as_of.day / _days_in_month(as_of)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = done / total
+        ok = has_profile & (total > 0) & (share > 0)
+    return np.where(ok, share, np.nan)
+
+
+def project_year_end_array(actual: np.ndarray, as_of: date, unit_share: np.ndarray, parent_share: np.ndarray,
+                           method: str = "month") -> tuple[np.ndarray, np.ndarray]:
+    """`project_year_end` per unit, given each unit's expected share from its own profile and its
+    parent's (`expected_share_array`; NaN where there is none): (values, method names or None)."""
+    linear = time_progress_pct(as_of, method) / 100
+    use_unit = ~np.isnan(unit_share)
+    use_parent = ~use_unit & ~np.isnan(parent_share)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(use_unit, actual / unit_share,
+                          np.where(use_parent, actual / parent_share, actual / linear if linear > 0 else np.nan))
+    names = np.select([use_unit, use_parent], [PROFILE_UNIT, PROFILE_PARENT], default=PROFILE_LINEAR).astype(object)
+    missing = np.isnan(actual)
+    names[missing] = None
+    return np.where(missing, np.nan, values), names
+
+
+def required_monthly_array(target: np.ndarray, has_target: np.ndarray, actual: np.ndarray,
+                           as_of: date) -> tuple[np.ndarray, np.ndarray]:
+    """`required_monthly` per unit: (values, is_none)."""
+    left = months_remaining(as_of)
+    none = ~has_target | (target == 0) | np.isnan(actual)
+    with np.errstate(invalid="ignore"):
+        reached = actual >= target
+    if left <= 0:
+        none = none | ~reached
+    values = np.where(reached, 0.0, (target - actual) / left if left > 0 else np.nan)
+    return np.where(none, np.nan, values), none

@@ -14,10 +14,10 @@ Invariants:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from target_monitor import pace
@@ -48,65 +48,93 @@ def same_day_last_year(d: date) -> date:
         return d.replace(year=d.year - 1, day=28)
 
 
-@dataclass
-class _Agg:
-    num: float = 0.0
-    den: float = 0.0
-    last_on: date | None = None
-
-
-def _aggregate(actuals: pd.DataFrame, owner: dict[str, str]) -> dict[tuple[str, str], _Agg]:
-    """Sum the query's per-unit rows onto the unit shown (a child, or the parent for itself)."""
-    out: dict[tuple[str, str], _Agg] = {}
-    for row in actuals.itertuples(index=False):
-        shown = owner.get(row.unit_code)
-        if shown is None:
-            continue  # records of units outside the subtree viewed
-        agg = out.setdefault((shown, row.indicator), _Agg())
-        agg.num += float(row.numerator)
-        agg.den += float(row.denominator)
-        last = row.last_event_on.date() if hasattr(row.last_event_on, "date") else row.last_event_on
-        agg.last_on = max(agg.last_on, last) if agg.last_on else last
-    return out
-
-
-def _profiles(monthly: pd.DataFrame, owner: dict[str, str]) -> dict[tuple[str, str], list[float]]:
-    out: dict[tuple[str, str], list[float]] = {}
-    for row in monthly.itertuples(index=False):
-        shown = owner.get(row.unit_code)
-        if shown is None:
-            continue
-        prof = out.setdefault((shown, row.indicator), [0.0] * 12)
-        prof[int(row.month) - 1] += float(row.numerator)
-    return out
-
-
-def _value(ind: Indicator, agg: _Agg | None) -> float | None:
-    if ind.is_rate:
-        if agg is None or agg.den <= 0:
-            return None
-        return agg.num / agg.den * 100
-    return agg.num if agg else 0.0
-
-
-def _round_value(ind: Indicator, x: float | None) -> float | None:
-    """Round a value as it is shown: whole people, 万元 to two decimals, rates to one decimal."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return None
+def _round_value(ind: Indicator, x: np.ndarray) -> np.ndarray:
+    """Round values as they are shown (NaN where there is none): whole people, 万元 to two
+    decimals, rates to one decimal."""
     if ind.is_rate or ind.format in ("pct1", "float1"):
-        return pace.round1(x)
+        return pace.round1_array(x)
     if ind.format == "int":
-        return float(math.floor(x + 0.5))
-    return round(x, 2)
+        return np.floor(x + 0.5) + 0.0  # + 0.0: never a negative zero
+    return np.array([round(v, 2) for v in x.tolist()])  # Python's round: exact on the decimal value
 
 
-def _round_up(ind: Indicator, x: float | None) -> float | None:
+def _round_up(ind: Indicator, x: np.ndarray) -> np.ndarray:
     """Required pace is rounded up: 245.3 people a month means 246 are needed."""
-    if x is None:
-        return None
     if ind.format == "int":
-        return float(math.ceil(x - 1e-9))
-    return math.ceil(x * 100 - 1e-9) / 100
+        return np.ceil(x - 1e-9) + 0.0
+    return np.ceil(x * 100 - 1e-9) / 100 + 0.0
+
+
+def _listed(values: np.ndarray, none: np.ndarray | None = None) -> list:
+    """A column as a list, None where the value is missing (NaN, or flagged in `none`)."""
+    none = np.isnan(values) if none is None else none
+    return [None if n else v for v, n in zip(values.tolist(), none.tolist())]
+
+
+def _dates(values) -> list:
+    return [None if pd.isna(v) else (v.date() if hasattr(v, "date") else v) for v in values]
+
+
+class _Sums:
+    """A query's rows (one per shown unit and indicator) as plain arrays, found by (unit, indicator)."""
+
+    def __init__(self, df: pd.DataFrame):
+        codes, indicators = df["unit_code"].tolist(), df["indicator"].tolist()
+        self.row = {key: i for i, key in enumerate(zip(codes, indicators))}
+        self.rows_of: dict[str, list[int]] = {}
+        for i, name in enumerate(indicators):
+            self.rows_of.setdefault(name, []).append(i)
+        self.num = df["numerator"].to_numpy(dtype=float)
+        self.den = df["denominator"].to_numpy(dtype=float)
+        self.last = _dates(df["last_event_on"]) if "last_event_on" in df else None
+
+    def units(self, codes: list[str], indicator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+        """For each unit: (has a row, numerator, denominator, last day); 0.0 and None without a row."""
+        rows = [self.row.get((code, indicator)) for code in codes]
+        has = np.array([r is not None for r in rows], dtype=bool)
+        take = np.array([0 if r is None else r for r in rows], dtype=int)
+        if not len(self.num):
+            return has, np.zeros(len(codes)), np.zeros(len(codes)), [None] * len(codes)
+        last = [self.last[r] if r is not None else None for r in rows] if self.last is not None else None
+        return has, np.where(has, 0.0 + self.num[take], 0.0), np.where(has, 0.0 + self.den[take], 0.0), last
+
+    def total(self, indicator: str) -> tuple[bool, float, float, object]:
+        """Over every row of the indicator (the whole subtree), added in the query's row order as
+        the parent's total always was: (any row, numerator, denominator, latest day)."""
+        rows = self.rows_of.get(indicator, [])
+        if not rows:
+            return False, 0.0, 0.0, None
+        last = max(filter(None, (self.last[r] for r in rows)), default=None) if self.last is not None else None
+        return True, float(np.cumsum(self.num[rows])[-1]), float(np.cumsum(self.den[rows])[-1]), last
+
+
+class _Profiles:
+    """Last year's monthly values per shown unit and indicator (12 per unit), from `monthly_by_unit`."""
+
+    def __init__(self, df: pd.DataFrame):
+        codes, indicators = df["unit_code"].tolist(), df["indicator"].tolist()
+        self.index: dict[str, dict[str, int]] = {}  # indicator -> unit -> row, in the query's order
+        rows = [self.index.setdefault(name, {}).setdefault(code, len(self.index[name]))
+                for code, name in zip(codes, indicators)]
+        self.of = {name: np.zeros((len(units), 12)) for name, units in self.index.items()}
+        months = df["month"].to_numpy(dtype=int) - 1
+        values = df["numerator"].to_numpy(dtype=float)
+        for i, name in enumerate(indicators):
+            self.of[name][rows[i], months[i]] = 0.0 + values[i]
+
+    def parent(self, indicator: str) -> np.ndarray | None:
+        """The parent's profile: every shown unit's added up, in the query's order (None without rows)."""
+        matrix = self.of.get(indicator)
+        return None if matrix is None else np.cumsum(matrix, axis=0)[-1]
+
+    def units(self, codes: list[str], indicator: str) -> tuple[np.ndarray, np.ndarray]:
+        """(has a profile, n × 12 profiles) for each unit."""
+        index, matrix = self.index.get(indicator, {}), self.of.get(indicator)
+        rows = [index.get(code) for code in codes]
+        has = np.array([r is not None for r in rows], dtype=bool)
+        if matrix is None:
+            return has, np.zeros((len(codes), 12))
+        return has, matrix[[0 if r is None else r for r in rows]].reshape(len(codes), 12)
 
 
 def progress_table(
@@ -117,7 +145,10 @@ def progress_table(
     parent_code: str | None = None,
     registry: Registry | None = None,
 ) -> pd.DataFrame:
-    """One row per child unit × indicator, plus the parent's rows (own target, allocation sum)."""
+    """One row per child unit × indicator, plus the parent's rows (own target, allocation sum).
+
+    Computed per indicator over all shown units at once (numpy, `pace.*_array`), never row by row.
+    """
     if as_of.year != year:
         raise ValueError(f"as-of date {as_of} is outside {year}")
     registry = registry or store.registry
@@ -125,160 +156,163 @@ def progress_table(
     parent = units[parent_code] if parent_code else units.root()
     children = units.children(parent.code)
 
-    owner: dict[str, str] = {parent.code: parent.code}
-    for child in children:
-        for code in units.subtree(child.code):
-            owner[code] = child.code
-
-    rollup = {"unit_codes": list(owner), "shown_codes": list(owner.values())}
-    now = _aggregate(store.query("actuals_as_of", year=year, as_of=as_of, **rollup), owner)
-    ly_as_of = same_day_last_year(as_of)
-    before = _aggregate(store.query("actuals_as_of", year=year - 1, as_of=ly_as_of, **rollup), owner)
-    monthly_ly = store.query("monthly_by_unit", first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31),
-                             **rollup)
-    profiles = _profiles(monthly_ly, owner)
-    parent_profiles: dict[str, list[float]] = {}
-    for (_, ind_name), prof in profiles.items():
-        total = parent_profiles.setdefault(ind_name, [0.0] * 12)
-        for m in range(12):
-            total[m] += prof[m]
+    unit_codes, shown_codes = units.rollup(parent.code)  # rolled up in SQL to the children
+    rollup = {"unit_codes": unit_codes, "shown_codes": shown_codes}
+    now, before, monthly_ly = store.query_many([
+        ("actuals_as_of", dict(year=year, as_of=as_of, **rollup)),
+        ("actuals_as_of", dict(year=year - 1, as_of=same_day_last_year(as_of), **rollup)),
+        ("monthly_by_unit", dict(first_year=year - 1, last_year=year - 1, as_of=date(year - 1, 12, 31), **rollup)),
+    ])
+    now, before, profiles = _Sums(now), _Sums(before), _Profiles(monthly_ly)
 
     shown = {parent.code, *(u.code for u in children)}
     in_view = ref.targets[ref.targets["unit_code"].isin(shown)]  # a national table has targets at every node
-    targets = targets_in_force(in_view, year, as_of)
-    target_of = {(r.unit_code, r.indicator): r for r in targets.itertuples(index=False)}
+    in_force = targets_in_force(in_view, year, as_of)
+    targets = {
+        (code, name): (float(value), comparator, note or None, label or None)
+        for code, name, value, comparator, note, label in zip(
+            in_force["unit_code"].tolist(), in_force["indicator"].tolist(), in_force["value"].tolist(),
+            in_force["comparator"].tolist(), in_force["note"].tolist(), in_force["published_label"].tolist())
+    }
 
-    tp = pace.time_progress_pct(as_of, rules.time_progress)
-    tp_shown = pace.round1(tp)
-    left = pace.months_remaining(as_of)
-    rows: list[dict] = []
-
+    calendar = _Calendar(as_of, pace.time_progress_pct(as_of, rules.time_progress), pace.months_remaining(as_of), rules)
+    columns: dict[str, list] = {}
     for ind in registry.indicators:
-        ind_rows: list[dict] = []
-        for unit in children:
-            ind_rows.append(
-                _row(ind, unit.code, unit.name, unit.unit_type, unit.sort_order, "child", BASIS_OWN,
-                     target_of.get((unit.code, ind.name)), now, before, as_of, tp, left, rules,
-                     profiles.get((unit.code, ind.name)), parent_profiles.get(ind.name))
-            )
-        ranks = pace.rank_units(
-            ((r["unit_code"], r["_score"], r["actual"]) for r in ind_rows if r["target"] is not None),
-            descending=ind.kind != "ceiling_rate",
-        )
-        ranked = len(ranks)
-        for r in ind_rows:
-            r["rank"] = ranks.get(r["unit_code"])
-            r["rank_of"] = ranked if r["unit_code"] in ranks else None
-        # the parent: actual over the whole subtree, own target
-        total_key = "__subtree__"
-        subtree = {k: v for k, v in now.items() if k[1] == ind.name}
-        agg_total = _Agg()
-        for agg in subtree.values():
-            agg_total.num += agg.num
-            agg_total.den += agg.den
-            agg_total.last_on = max(filter(None, [agg_total.last_on, agg.last_on]), default=None)
-        before_total = _Agg()
-        for (code, name), agg in before.items():
-            if name == ind.name:
-                before_total.num += agg.num
-                before_total.den += agg.den
-        parent_now = {(total_key, ind.name): agg_total}
-        parent_before = {(total_key, ind.name): before_total} if any(k[1] == ind.name for k in before) else {}
-        own = target_of.get((parent.code, ind.name))
-        parent_rows = [
-            _row(ind, parent.code, parent.name, parent.unit_type, parent.sort_order, "parent", BASIS_OWN,
-                 own, parent_now, parent_before, as_of, tp, left, rules,
-                 parent_profiles.get(ind.name), None, key=total_key)
-        ]
-        allocated = [target_of[(u.code, ind.name)] for u in children if (u.code, ind.name) in target_of]
-        if allocated and not ind.is_rate:
-            alloc = _AllocTarget(
-                value=sum(t.value for t in allocated),
-                comparator=">=",
-                note="",
-                published_label="",
-            )
-            parent_rows.append(
-                _row(ind, parent.code, parent.name, parent.unit_type, parent.sort_order, "parent",
-                     BASIS_ALLOCATION, alloc, parent_now, parent_before, as_of, tp, left, rules,
-                     parent_profiles.get(ind.name), None, key=total_key)
-            )
-        for r in parent_rows:
-            r["rank"] = None
-            r["rank_of"] = None
-        rows.extend(parent_rows)
-        rows.extend(ind_rows)
+        for name, values in _indicator_rows(ind, parent, children, calendar, now, before, profiles, targets).items():
+            columns.setdefault(name, []).extend(values)
 
-    df = pd.DataFrame(rows)
-    df["time_progress_pct"] = tp_shown
-    df = df.drop(columns=["_score"])
+    df = pd.DataFrame(columns)
+    df["time_progress_pct"] = pace.round1(calendar.time_progress)
     df["rank"] = df["rank"].astype("Int64")
     df["rank_of"] = df["rank_of"].astype("Int64")
     return df[COLUMNS].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
-class _AllocTarget:
-    value: float
-    comparator: str
-    note: str
-    published_label: str
+class _Calendar:
+    as_of: date
+    time_progress: float  # unrounded
+    months_left: float
+    rules: pace.Rules
 
 
-def _row(ind, code, name, unit_type, sort_order, level, basis, target_row, now, before, as_of, tp, left,
-         rules, profile, parent_profile, key=None) -> dict:
-    key = key or code
-    agg = now.get((key, ind.name))
-    actual = _value(ind, agg)
-    target = float(target_row.value) if target_row is not None else None
-    ly = before.get((key, ind.name))
-    last_year = _value(ind, ly) if ly is not None else None
+_NO_TARGET = (np.nan, None, None, None)
 
+
+def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums, before: _Sums,
+                    profiles: _Profiles, targets: dict) -> dict[str, list]:
+    """The rows of one indicator as columns: the parent's (own target; the allocation sum unless
+    a rate), then each child's."""
+    child_codes = [u.code for u in children]
+    n_children = len(children)
+
+    # actuals: the parent's over its whole subtree (every row of the query), each child's own row
+    c_has, c_num, c_den, c_last = now.units(child_codes, ind.name)
+    _, p_num, p_den, p_last = now.total(ind.name)
+    ly_has, ly_num, ly_den, _ = before.units(child_codes, ind.name)
+    p_ly_has, p_ly_num, p_ly_den, _ = before.total(ind.name)
+
+    # targets: the parent's own, the sum of what it allocated, each child's
+    own = targets.get((parent.code, ind.name))
+    c_targets = [targets.get((code, ind.name)) for code in child_codes]
+    allocated = [t[0] for t in c_targets if t is not None]
+    parent_targets = [own if own is not None else _NO_TARGET]
+    if allocated and not ind.is_rate:
+        parent_targets.append((sum(allocated), ">=", None, None))
+    n_parent = len(parent_targets)
+    n = n_parent + n_children
+    all_targets = parent_targets + [t if t is not None else _NO_TARGET for t in c_targets]
+    has_target = np.array([own is not None] + [True] * (n_parent - 1) + [t is not None for t in c_targets], dtype=bool)
+    target = np.array([t[0] for t in all_targets], dtype=float)
+
+    has_agg = np.concatenate([np.ones(n_parent, dtype=bool), c_has])  # the parent always has its total
+    num = np.concatenate([[p_num] * n_parent, c_num])
+    den = np.concatenate([[p_den] * n_parent, c_den])
+    ly_present = np.concatenate([[p_ly_has] * n_parent, ly_has]).astype(bool)
+    ly_n = np.concatenate([[p_ly_num] * n_parent, ly_num])
+    ly_d = np.concatenate([[p_ly_den] * n_parent, ly_den])
+
+    def value(present, numerator, denominator):
+        if ind.is_rate:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(present & (denominator > 0), numerator / denominator * 100, np.nan)
+        return np.where(present, numerator, 0.0)
+
+    actual = value(has_agg, num, den)
+    last_year = np.where(ly_present, value(ly_present, ly_n, ly_d), np.nan)
+    every = np.ones(n, dtype=bool)
     if ind.is_rate:
-        completion = None
-        gap = pace.rate_gap_pp(ind.kind, actual, target)
-        status = pace.status_rate(ind.kind, actual, target)
-        projected, method, required = None, None, None
+        completion, completion_none = np.full(n, np.nan), every
+        gap, gap_none = pace.rate_gap_pp_array(ind.kind, actual, target, has_target)
+        status = pace.status_rate_array(ind.kind, actual, target, has_target)
+        projected, method = np.full(n, np.nan), np.full(n, None, dtype=object)
+        required, required_none = np.full(n, np.nan), every
         score = actual
-        yoy = pace.round1(actual - last_year) if actual is not None and last_year is not None else None
+        yoy_none = np.isnan(actual) | np.isnan(last_year)
+        yoy = pace.round1_array(actual - last_year)
     else:
-        completion = pace.completion_pct(actual, target)
-        gap = pace.gap_pp(completion, tp)
-        status = pace.status_cumulative(actual, target, gap, rules)
-        projected, method = pace.project_year_end(actual, as_of, profile, parent_profile, rules.time_progress)
-        required = pace.required_monthly(target, actual, as_of)
-        score = completion
-        yoy = pace.round1((actual / last_year - 1) * 100) if last_year else None
+        completion, completion_none = pace.completion_pct_array(actual, target, has_target)
+        gap, gap_none = pace.gap_pp_array(completion, completion_none, cal.time_progress), completion_none
+        status = pace.status_cumulative_array(actual, target, has_target, gap, gap_none, cal.rules)
+        # year-end projection: the parent's rows from its own profile; a child's from its own, then the parent's
+        p_profile = profiles.parent(ind.name)
+        c_has_profile, c_profiles = profiles.units(child_codes, ind.name)
+        unit_profiles = np.vstack([np.tile(np.zeros(12) if p_profile is None else p_profile, (n_parent, 1)),
+                                   c_profiles])
+        has_profile = np.concatenate([[p_profile is not None] * n_parent, c_has_profile]).astype(bool)
+        unit_share = pace.expected_share_array(cal.as_of, unit_profiles, has_profile)
+        parent_share = pace.expected_share(cal.as_of, None if p_profile is None else p_profile.tolist())
+        parent_shares = np.array([np.nan] * n_parent + [np.nan if parent_share is None else parent_share] * n_children)
+        projected, method = pace.project_year_end_array(actual, cal.as_of, unit_share, parent_shares,
+                                                        cal.rules.time_progress)
+        required, required_none = pace.required_monthly_array(target, has_target, actual, cal.as_of)
+        score = np.where(completion_none, np.nan, completion)
+        yoy_none = np.isnan(last_year) | (last_year == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yoy = pace.round1_array((actual / last_year - 1) * 100)
 
+    actual_shown = _round_value(ind, actual)
+    ranks, rank_of = _ranks(ind, child_codes, has_target[n_parent:], score[n_parent:], actual_shown[n_parent:])
     return {
-        "unit_code": code,
-        "unit_name": name,
-        "indicator": ind.name,
-        "target": target,
-        "actual": _round_value(ind, actual),
-        "completion_pct": pace.round1(completion),
-        "gap_pp": gap,
-        "status": status,
-        "projected_year_end": _round_value(ind, projected),
-        "required_monthly": _round_up(ind, required),
-        "target_basis": basis,
-        "level": level,
-        "unit_type": unit_type,
-        "sort_order": sort_order,
-        "indicator_order": ind.order,
-        "kind": ind.kind,
-        "comparator": target_row.comparator if target_row is not None else None,
-        "target_note": (target_row.note or None) if target_row is not None else None,
-        "published_label": (target_row.published_label or None) if target_row is not None else None,
-        "numerator": agg.num if agg else 0.0,
-        "denominator": agg.den if agg else 0.0,
-        "projection_method": method,
-        "months_remaining": round(left, 2),
-        "last_year_actual": _round_value(ind, last_year),
-        "yoy_change": yoy,
-        "last_event_on": agg.last_on if agg else None,
-        "_score": score,
+        "unit_code": [parent.code] * n_parent + child_codes,
+        "unit_name": [parent.name] * n_parent + [u.name for u in children],
+        "indicator": [ind.name] * n,
+        "target": _listed(target, ~has_target),
+        "actual": _listed(actual_shown),
+        "completion_pct": _listed(pace.round1_array(completion), completion_none),
+        "gap_pp": _listed(gap, gap_none),
+        "status": status.tolist(),
+        "rank": [None] * n_parent + ranks,
+        "projected_year_end": _listed(_round_value(ind, projected)),
+        "required_monthly": _listed(_round_up(ind, required), required_none | np.isnan(required)),
+        "target_basis": [BASIS_OWN, BASIS_ALLOCATION][:n_parent] + [BASIS_OWN] * n_children,
+        "level": ["parent"] * n_parent + ["child"] * n_children,
+        "unit_type": [parent.unit_type] * n_parent + [u.unit_type for u in children],
+        "sort_order": [parent.sort_order] * n_parent + [u.sort_order for u in children],
+        "indicator_order": [ind.order] * n,
+        "kind": [ind.kind] * n,
+        "comparator": [t[1] for t in all_targets],
+        "target_note": [t[2] for t in all_targets],
+        "published_label": [t[3] for t in all_targets],
+        "numerator": num.tolist(),
+        "denominator": den.tolist(),
+        "rank_of": [None] * n_parent + rank_of,
+        "projection_method": method.tolist(),
+        "months_remaining": [round(cal.months_left, 2)] * n,
+        "last_year_actual": _listed(_round_value(ind, last_year)),
+        "yoy_change": _listed(yoy, yoy_none),
+        "last_event_on": [p_last] * n_parent + c_last,
     }
+
+
+def _ranks(ind: Indicator, codes: list[str], has_target: np.ndarray, score: np.ndarray,
+           actual_shown: np.ndarray) -> tuple[list, list]:
+    """Each child's rank among the children with a target (`pace.rank_units`), and how many were ranked."""
+    items = [(code, None if np.isnan(s) else s, None if np.isnan(a) else a)
+             for code, has, s, a in zip(codes, has_target.tolist(), score.tolist(), actual_shown.tolist()) if has]
+    ranks = pace.rank_units(items, descending=ind.kind != "ceiling_rate")
+    ranked = len(ranks)
+    return [ranks.get(c) for c in codes], [ranked if c in ranks else None for c in codes]
 
 
 def monthly_series(store: Store, ref: Reference, year: int, as_of: date, unit_codes: list[str] | None = None,
@@ -290,13 +324,10 @@ def monthly_series(store: Store, ref: Reference, year: int, as_of: date, unit_co
     """
     units = ref.units
     parent = units[parent_code] if parent_code else units.root()
-    owner = {parent.code: parent.code}
-    for child in units.children(parent.code):
-        for code in units.subtree(child.code):
-            owner[code] = child.code
+    all_codes, shown_codes = units.rollup(parent.code)
     # rolled up in SQL to the children (and the parent's own records under the parent's code)
     per_child = store.query("monthly_by_unit", first_year=year - 1, last_year=year, as_of=as_of,
-                            unit_codes=list(owner), shown_codes=list(owner.values()))
+                            unit_codes=all_codes, shown_codes=shown_codes)
     total = per_child.groupby(["indicator", "year", "month"], as_index=False)[["numerator", "denominator"]].sum()
     total["unit_code"] = parent.code
     both = pd.concat([per_child[per_child["unit_code"] != parent.code], total], ignore_index=True)
@@ -325,7 +356,11 @@ def monthly_series(store: Store, ref: Reference, year: int, as_of: date, unit_co
 
 def parent_rows(progress: pd.DataFrame, indicator: str) -> tuple[pd.Series, pd.Series | None]:
     """The parent's two rows for an indicator: (own target, allocation sum or None)."""
-    rows = progress[(progress["level"] == "parent") & (progress["indicator"] == indicator)]
-    own = rows[rows["target_basis"] == BASIS_OWN].iloc[0]
-    alloc = rows[rows["target_basis"] == BASIS_ALLOCATION]
-    return own, (alloc.iloc[0] if len(alloc) else None)
+    # numpy over the columns: pandas' comparisons on its string columns cost ~1 ms each, and the
+    # overview asks for every indicator's rows several times per rerun
+    col = lambda name: progress[name].to_numpy(dtype=object)  # noqa: E731
+    mine = (col("level") == "parent") & (col("indicator") == indicator)
+    basis = col("target_basis")
+    own = np.flatnonzero(mine & (basis == BASIS_OWN))
+    alloc = np.flatnonzero(mine & (basis == BASIS_ALLOCATION))
+    return progress.iloc[own[0]], (progress.iloc[alloc[0]] if len(alloc) else None)

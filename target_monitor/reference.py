@@ -62,6 +62,9 @@ class Units:
         for u in self._sorted:
             if u.parent_code:
                 self._children.setdefault(u.parent_code, []).append(u)
+        self._roots = [u for u in self._sorted if not u.parent_code]
+        self._rollups: dict[str, tuple[list[str], list[str]]] = {}
+        self._branches: list[tuple[str, int]] | None = None
         self._alias: dict[str, str] = {}
         for u in units:
             for name in (u.name, *u.aliases):
@@ -78,7 +81,7 @@ class Units:
         return self.by_code[code]
 
     def roots(self) -> list[Unit]:
-        return [u for u in self if not u.parent_code]
+        return list(self._roots)
 
     def root(self) -> Unit:
         roots = self.roots()
@@ -96,6 +99,31 @@ class Units:
             out.append(node)
             stack.extend(reversed([c.code for c in self._children.get(node, ())]))
         return out
+
+    def rollup(self, code: str) -> tuple[list[str], list[str]]:
+        """(unit_codes, shown_codes): every unit under `code` (itself included) and, for each, the
+        unit it is shown under: the child of `code` whose subtree holds it, or `code` itself.
+
+        The queries' rollup parameters. Computed once per node (a national root covers ~7,000
+        units): the tree never changes after loading. Treat the lists as read-only.
+        """
+        cached = self._rollups.get(code)
+        if cached is None:
+            unit_codes, shown_codes = [code], [code]
+            for child in self._children.get(code, ()):
+                sub = self.subtree(child.code)
+                unit_codes.extend(sub)
+                shown_codes.extend([child.code] * len(sub))
+            cached = self._rollups[code] = (unit_codes, shown_codes)
+        return cached
+
+    def branches(self) -> list[tuple[str, int]]:
+        """(code, depth) of every unit that has children, in tree order (each under its parent);
+        computed once (the sidebar's node picker asks on every rerun)."""
+        if self._branches is None:
+            self._branches = [(code, self.depth(code)) for code in self.subtree(self.root().code)
+                              if code in self._children]
+        return list(self._branches)
 
     def depth(self, code: str) -> int:
         n, node = 0, self.by_code[code]
@@ -179,11 +207,18 @@ def targets_in_force(targets: pd.DataFrame, year: int, as_of: date) -> pd.DataFr
     if rows.empty:
         return rows
     rows = rows.sort_values("effective_from")
-    in_force = rows[rows["effective_from"] <= as_of].groupby(["unit_code", "indicator"]).tail(1)
-    later_only = rows.groupby(["unit_code", "indicator"]).head(1)
-    keys = set(zip(in_force["unit_code"], in_force["indicator"]))
-    fallback = later_only[[(u, i) not in keys for u, i in zip(later_only["unit_code"], later_only["indicator"])]]
-    return pd.concat([in_force, fallback]).reset_index(drop=True)
+    # one pass in plain Python (a pandas groupby per call cost more than the whole progress logic):
+    # per (unit, indicator) the last version in force and the first version, as positions in `rows`
+    latest: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], int] = {}
+    keys = zip(rows["unit_code"].tolist(), rows["indicator"].tolist())
+    for pos, (key, starts) in enumerate(zip(keys, rows["effective_from"].tolist())):
+        first.setdefault(key, pos)
+        if starts <= as_of:
+            latest[key] = pos
+    in_force = sorted(latest.values())
+    fallback = sorted(pos for key, pos in first.items() if key not in latest)
+    return rows.iloc[in_force + fallback].reset_index(drop=True)
 
 
 def load_rules(ref_dir: Path) -> Rules:

@@ -11,6 +11,14 @@ Header (aiosql style), before the SQL:
 Parameters are written `$name` in the SQL and always bound, never formatted in. The loader
 rejects a parameter used but not declared, or declared but not used, and a file whose name
 does not match its header, so a query and its contract cannot drift apart.
+
+An optional header line says when a query needs the records at all:
+
+    -- records: open month of $as_of
+
+"this query reads the records (`indicator_events`) only for the month in progress at `$as_of`,
+and the monthly aggregates for every closed month". When `$as_of` is a month's last day that
+month is closed too, so the store answers from the aggregates alone (see `store.py`).
 """
 
 from __future__ import annotations
@@ -35,9 +43,11 @@ class QueryFile:
     params: dict[str, str]  # name -> "TYPE description"
     sql: str
     path: Path
+    records_month_of: str | None = None  # `-- records: open month of $as_of` -> "as_of"
 
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_RECORDS_RE = re.compile(r"open month of \$([A-Za-z_][A-Za-z0-9_]*)")
 _STRING_RE = re.compile(r"'(?:[^']|'')*'")
 _COMMENT_RE = re.compile(r"--[^\n]*")
 
@@ -58,7 +68,7 @@ def parse_query_file(path: Path, text: str) -> QueryFile:
         if in_header and stripped.startswith("--"):
             content = stripped[2:].strip()
             key, sep, value = content.partition(":")
-            if sep and key.strip() in ("name", "description", "grain"):
+            if sep and key.strip() in ("name", "description", "grain", "records"):
                 header[key.strip()] = value.strip()
             elif sep and key.strip() == "param":
                 pname, _, pdesc = value.strip().partition(" ")
@@ -77,6 +87,14 @@ def parse_query_file(path: Path, text: str) -> QueryFile:
     sql = "\n".join(body_lines).strip()
     if not sql:
         raise QueryFileError(f"{path.name}: no SQL after the header")
+    records_month_of = None
+    if "records" in header:
+        match = _RECORDS_RE.fullmatch(header["records"])
+        if not match:
+            raise QueryFileError(f"{path.name}: '-- records:' must read 'open month of $<date param>'")
+        records_month_of = match.group(1)
+        if records_month_of not in params:
+            raise QueryFileError(f"{path.name}: '-- records:' names ${records_month_of}, which is not a declared param")
     used = params_used(sql)
     undeclared = sorted(used - set(params))
     unused = sorted(set(params) - used)
@@ -84,7 +102,7 @@ def parse_query_file(path: Path, text: str) -> QueryFile:
         raise QueryFileError(f"{path.name}: parameter(s) used but not declared: {', '.join(undeclared)}")
     if unused:
         raise QueryFileError(f"{path.name}: parameter(s) declared but not used: {', '.join(unused)}")
-    return QueryFile(header["name"], header["description"], header["grain"], params, sql, path)
+    return QueryFile(header["name"], header["description"], header["grain"], params, sql, path, records_month_of)
 
 
 @lru_cache(maxsize=8)

@@ -3,8 +3,8 @@
 Invariants (why the numbers can be trusted):
 - The app never opens a DuckDB *file*: the database is in memory and holds only views, so
   ingest can always write the Parquet underneath without a lock conflict.
-- Views read `<abs path>/**/*.parquet`. Writers create files under a dot-name ending `.tmp`
-  and rename them, so a glob never sees half a file.
+- Views read `<abs path>/**/*.parquet` (the aggregates: the files their manifest lists). Writers
+  create files under a dot-name ending `.tmp` and rename them, so a glob never sees half a file.
 - Every query runs on its own cursor: one DuckDB connection used by several Streamlit threads
   at once gives wrong answers silently.
 - The only SQL built here is the DDL compiled from the registry (identifiers validated against
@@ -17,6 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -39,16 +43,47 @@ def quote_literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _parquet_entries(root: Path) -> list[os.DirEntry]:
+    """Every visible Parquet file under `root` as directory entries, folders sorted and walked
+    depth-first (os.scandir: no Path object per file, the sidebar asks on every rerun)."""
+    found: list[os.DirEntry] = []
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        subdirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue  # dot-files and dot-folders are writes in progress
+            if e.is_dir():
+                if not e.is_symlink():  # as os.walk: a linked folder is not walked into
+                    subdirs.append(e.path)
+            elif e.name.endswith(".parquet"):
+                found.append(e)
+        stack.extend(reversed(subdirs))
+    return found
+
+
 def parquet_files(data_dir: Path) -> list[Path]:
     """Every visible Parquet file under extracts/ (dot-files are writes in progress)."""
     root = extracts_dir(data_dir)
     if not root.is_dir():
         return []
-    found = []
+    return [Path(e.path) for e in _parquet_entries(root)]
+
+
+def has_extracts(data_dir: Path) -> bool:
+    """Whether extracts/ holds any visible Parquet file (stops at the first)."""
+    root = extracts_dir(data_dir)
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".parquet") and not f.startswith("."))
-    return found
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(f.endswith(".parquet") and not f.startswith(".") for f in filenames):
+            return True
+    return False
 
 
 def data_version(data_dir: Path) -> str:
@@ -60,8 +95,10 @@ def data_version(data_dir: Path) -> str:
     ref = reference_dir(data_dir)
     manifest = Path(data_dir) / "aggregates" / "manifest.json"  # a refresh switches raw -> aggregates
     extra = [manifest] if manifest.exists() else []
-    for path in [*parquet_files(data_dir), *sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra]:
-        st = path.stat()
+    root = extracts_dir(data_dir)
+    entries = _parquet_entries(root) if root.is_dir() else []
+    for path, st in [*((e.path, e.stat()) for e in entries),
+                     *((str(p), p.stat()) for p in [*sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra])]:
         h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
@@ -114,115 +151,62 @@ def extract_units_sql(ext: Extract) -> str:
     return f"select count(*), list(distinct unit_code) from {quote_ident('ext_' + ext.name)}"
 
 
-def derived_views_sql(aggregates: Path | None) -> list[str]:
-    """`unit_keys` and `indicator_monthly` computed from `indicator_events` (the raw path; also
-    what a frozen snapshot uses over its facts). The live store's aggregate path is in
-    `live_views_sql`."""
+def derived_views_sql(aggregates: Path | None, files: dict[str, list[Path]] | None = None) -> list[str]:
+    """`unit_keys`, `indicator_monthly` and `year_bounds_parts`: over the aggregates' files when
+    they are fresh (`aggregates.fresh_files`), else computed from `indicator_events`, with the
+    same columns and the same numbers."""
     if aggregates is not None:
-        raise ValueError("derived_views_sql computes from indicator_events; use live_views_sql for the aggregates")
+        if not files:
+            raise ValueError("the aggregate views need the aggregates' files (aggregates.fresh_files)")
+        listed = {k: "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in v) + "]" for k, v in files.items()}
+        keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
+        return [
+            f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
+            f"from read_parquet({keys})",
+            # several source partitions can add to one event month (a rate's later successes); every
+            # query sums, so the view does not regroup (that would re-aggregate all years each time)
+            "create or replace view indicator_monthly as select indicator, unit_key, year, event_month, "
+            "num, den, first_event_on, last_event_on, event_count "
+            f"from read_parquet({listed['compact']}, hive_partitioning = false)",
+            # a few rows per compact file: its first/last day and event count per event year
+            "create or replace view year_bounds_parts as select year, first_event_on, last_event_on, event_count "
+            f"from read_parquet({listed['bounds']}, hive_partitioning = false)",
+        ]
+    # schema-qualified: a query bound with the closed-months schema first must still see the records here
     return [
         "create or replace view unit_keys as select unit_code, "
         "cast(row_number() over (order by unit_code) as integer) as unit_key "
-        "from (select distinct unit_code from indicator_events)",
+        "from (select distinct unit_code from main.indicator_events)",
         "create or replace view indicator_monthly as select e.indicator, k.unit_key, e.year, "
         "cast(date_trunc('month', e.event_on) as date) as event_month, sum(e.num) as num, sum(e.den) as den, "
         "min(e.event_on) as first_event_on, max(e.event_on) as last_event_on, count(*) as event_count "
-        "from indicator_events as e join unit_keys as k on k.unit_code = e.unit_code "
+        "from main.indicator_events as e join main.unit_keys as k on k.unit_code = e.unit_code "
         "group by e.indicator, k.unit_key, e.year, date_trunc('month', e.event_on)",
+        "create or replace view year_bounds_parts as select cast(year(event_month) as integer) as year, "
+        "first_event_on, last_event_on, event_count from main.indicator_monthly",
     ]
 
 
-def reported_figures_sql(registry: Registry, has_reports: bool) -> str:
-    """`reported_figures`: the reported extract's rows for cumulative indicators (the only ones a
-    unit can report as a number; a rate needs its register)."""
-    cols = "cast(null as varchar) as indicator, cast(null as varchar) as unit_code, " \
-           "cast(null as date) as report_month, cast(null as varchar) as basis, cast(null as double) as value"
-    ext = registry.reported_extract
-    names = [i.name for i in registry.indicators if i.kind == "cumulative"]
-    if ext is None or not has_reports or not names:
-        return f"create or replace view reported_figures as select {cols} where false"
-    return (
-        "create or replace view reported_figures as select indicator, unit_code, report_month, basis, value "
-        f"from {quote_ident('ext_' + ext.name)} where value is not null and report_month is not null "
-        f"and basis in ('当月', '累计') and indicator in ({', '.join(quote_literal(n) for n in names)})"
-    )
+# A query that names none of these reads no records; see Store.query.
+_RECORD_VIEWS = re.compile(r"\b(indicator_events|indicator_dimension_events|indicator_dimension_monthly|"
+                           r"reported_figures|reported_events|record_events|ext_[a-z0-9_]+)\b")
+CLOSED_SCHEMA = "closed_months"
+_CLOSED_SEARCH_PATH = f"set search_path = {quote_literal(CLOSED_SCHEMA + ',main')}"
 
 
-def record_monthly_from_aggregates_sql(aggregates: Path) -> list[str]:
-    """`unit_keys` and `record_monthly` over the record aggregates (what reported figures are
-    checked against; the aggregate refresh uses it to build the reported months' aggregates)."""
-    keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
-    monthly = quote_literal(str((aggregates / "indicator_monthly").resolve() / "**" / "*.parquet"))
-    return [
-        f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
-        f"from read_parquet({keys})",
-        "create or replace view record_monthly as select m.indicator, k.unit_code, m.year, m.event_month, m.num "
-        f"from read_parquet({monthly}, hive_partitioning = false) as m join unit_keys as k on k.unit_key = m.unit_key",
-    ]
+def closed_months_sql() -> list[str]:
+    """Schema `closed_months`: an empty `indicator_events` with the real one's columns.
 
-
-def live_views_sql(registry: Registry, aggregates: Path | None, has_reports: bool) -> list[str]:
-    """The views the queries read, after the `ext_<extract>` views:
-
-    record_events      every event counted from records (indicator_events_sql)
-    reported_events    what reported figures add, in unit-months without records
-                       (queries/reported_events.sql over `record_monthly` and `reported_figures`;
-                       on the aggregate path read back from `aggregates/reported_monthly/`,
-                       where the refresh stores them, since they depend on every record month)
-    indicator_events   record_events + reported_events: every counted event, one shape
-    unit_keys, indicator_monthly   over the aggregate files when fresh, else computed from
-                       indicator_events, with the same numbers
+    A query whose records part covers only a month that is already closed (and so counted in
+    the aggregates) runs with this schema first on its search path: it binds no Parquet file of
+    the records at all (binding the records' views re-reads every extract file's footer).
     """
-    ddl = [indicator_events_sql(registry, view="record_events")]
-    union = ("create or replace view indicator_events as select indicator, unit_code, year, event_on, num, den "
-             "from record_events union all select indicator, unit_code, year, event_on, num, den from reported_events")
-    if aggregates is None:
-        ddl += [
-            "create or replace view record_monthly as select indicator, unit_code, year, "
-            "cast(date_trunc('month', event_on) as date) as event_month, sum(num) as num "
-            "from record_events group by indicator, unit_code, year, date_trunc('month', event_on)",
-            reported_figures_sql(registry, has_reports),
-            "create or replace view reported_events as " + load_queries()["reported_events"].sql,
-            union,
-        ]
-        return ddl + derived_views_sql(None)
-    keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
-    globs = [aggregates / "indicator_monthly"]
-    reported = aggregates / "reported_monthly"
-    if has_reports:
-        globs.append(reported)
-    files = "[" + ", ".join(quote_literal(str(g.resolve() / "**" / "*.parquet")) for g in globs) + "]"
-    cols = "indicator, unit_key, year, event_month, num, den, first_event_on, last_event_on, event_count"
-    ddl += [
-        reported_figures_sql(registry, has_reports),  # the reported rows themselves (checks on the data page)
-        f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
-        f"from read_parquet({keys})",
-        # several source partitions can add to one event month (a rate's later successes); every
-        # query sums, so the view does not regroup (that would re-aggregate all years each time)
-        f"create or replace view indicator_monthly as select {cols} "
-        f"from read_parquet({files}, hive_partitioning = false)",
+    return [
+        f"create schema if not exists {CLOSED_SCHEMA}",
+        f"create or replace view {CLOSED_SCHEMA}.indicator_events as select cast(null as varchar) as indicator, "
+        "cast(null as varchar) as unit_code, cast(null as integer) as year, cast(null as date) as event_on, "
+        "cast(null as double) as num, cast(null as double) as den where false",
     ]
-    if has_reports:
-        ddl.append(
-            "create or replace view reported_events as select m.indicator, k.unit_code, m.year, "
-            "m.last_event_on as event_on, m.num, m.den "
-            f"from read_parquet({quote_literal(str(reported.resolve() / '**' / '*.parquet'))}, "
-            "hive_partitioning = false) as m join unit_keys as k on k.unit_key = m.unit_key"
-        )
-    else:
-        ddl.append("create or replace view reported_events as select indicator, unit_code, year, event_on, num, den "
-                   "from record_events where false")
-    return ddl + [union]
-
-
-def has_reported_files(data_dir: Path, registry: Registry) -> bool:
-    ext = registry.reported_extract
-    if ext is None:
-        return False
-    folder = extracts_dir(Path(data_dir)) / ext.name
-    return folder.is_dir() and any(
-        f.endswith(".parquet") and not f.startswith(".") for _, _, fs in os.walk(folder) for f in fs
-    )
 
 
 def _filter_sql(ind: Indicator) -> list[str]:
@@ -375,8 +359,94 @@ def dimension_views_sql(registry: Registry, aggregates: Path | None) -> list[str
                      + load_queries()["aggregate_dimension_partition"].sql)
     return views
 
+def reported_figures_sql(registry: Registry, has_reports: bool) -> str:
+    """`reported_figures`: the reported extract's rows for cumulative indicators (the only ones a
+    unit can report as a number; a rate needs its register)."""
+    cols = "cast(null as varchar) as indicator, cast(null as varchar) as unit_code, " \
+           "cast(null as date) as report_month, cast(null as varchar) as basis, cast(null as double) as value"
+    ext = registry.reported_extract
+    names = [i.name for i in registry.indicators if i.kind == "cumulative"]
+    if ext is None or not has_reports or not names:
+        return f"create or replace view reported_figures as select {cols} where false"
+    return (
+        "create or replace view reported_figures as select indicator, unit_code, report_month, basis, value "
+        f"from {quote_ident('ext_' + ext.name)} where value is not null and report_month is not null "
+        f"and basis in ('当月', '累计') and indicator in ({', '.join(quote_literal(n) for n in names)})"
+    )
+
+
+def record_views_sql(registry: Registry, aggregates: Path | None, files: dict | None, has_reports: bool) -> list[str]:
+    """The views over the records, created when a query first needs them (Store docstring):
+
+    record_events      every event counted from records (indicator_events_sql)
+    reported_figures   the rows of the reported extract for cumulative indicators
+    reported_events    what reported figures add, in unit-months without records
+                       (queries/reported_events.sql over `record_monthly`); on the aggregate path
+                       read back from the reported months' aggregate files, where the refresh
+                       stores them (they depend on every record month, so pages never recompute them)
+    indicator_events   record_events + reported_events: every counted event, one shape
+    (the `ext_<extract>` views come first, and the dimension views after: dimension_views_sql)
+    """
+    ddl = [indicator_events_sql(registry, view="record_events"), reported_figures_sql(registry, has_reports)]
+    reported = (files or {}).get("reported") or []
+    if aggregates is None:
+        ddl += [
+            "create or replace view record_monthly as select indicator, unit_code, year, "
+            "cast(date_trunc('month', event_on) as date) as event_month, sum(num) as num "
+            "from record_events group by indicator, unit_code, year, date_trunc('month', event_on)",
+            "create or replace view reported_events as " + load_queries()["reported_events"].sql,
+        ]
+    elif has_reports and reported:
+        listed = "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in reported) + "]"
+        ddl.append(
+            "create or replace view reported_events as select m.indicator, k.unit_code, m.year, "
+            "m.last_event_on as event_on, m.num, m.den "
+            f"from read_parquet({listed}, hive_partitioning = false) as m join main.unit_keys as k on k.unit_key = m.unit_key"
+        )
+    else:
+        ddl.append("create or replace view reported_events as select indicator, unit_code, year, event_on, num, den "
+                   "from record_events where false")
+    ddl.append("create or replace view indicator_events as select indicator, unit_code, year, event_on, num, den "
+               "from record_events union all select indicator, unit_code, year, event_on, num, den from reported_events")
+    return ddl
+
+
+def record_monthly_from_aggregates_sql(aggregates: Path, files: list[Path]) -> list[str]:
+    """`unit_keys` and `record_monthly` over the given record aggregates (what reported figures are
+    checked against; the aggregate refresh uses it to build the reported months' aggregates)."""
+    keys = quote_literal(str((aggregates / "unit_keys.parquet").resolve()))
+    listed = "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in files) + "]"
+    monthly = ("create or replace view record_monthly as select m.indicator, k.unit_code, m.year, m.event_month, m.num "
+               f"from read_parquet({listed}, hive_partitioning = false) as m join unit_keys as k on k.unit_key = m.unit_key"
+               if files else
+               "create or replace view record_monthly as select cast(null as varchar) as indicator, "
+               "cast(null as varchar) as unit_code, cast(null as integer) as year, cast(null as date) as event_month, "
+               "cast(null as double) as num where false")
+    return [
+        f"create or replace view unit_keys as select unit_code, cast(unit_key as integer) as unit_key "
+        f"from read_parquet({keys})",
+        monthly,
+    ]
+
+
+def has_reported_files(data_dir: Path, registry: Registry) -> bool:
+    ext = registry.reported_extract
+    if ext is None:
+        return False
+    folder = extracts_dir(Path(data_dir)) / ext.name
+    return folder.is_dir() and any(
+        f.endswith(".parquet") and not f.startswith(".") for _, _, fs in os.walk(folder) for f in fs
+    )
+
+
 class Store:
-    """Views over one data directory, and the named queries of `queries/`."""
+    """Views over one data directory, and the named queries of `queries/`.
+
+    With fresh aggregates the views over the records (`ext_<extract>`, `indicator_events`) are
+    created only when a query first needs them: creating them reads every extract file's footer
+    (a national tier: 240 files), and at a month-end as-of date the pages need none of it.
+    `store.con` hands out the connection with every view in place.
+    """
 
     def __init__(self, data_dir: Path, registry: Registry | None = None, *, threads: int = 2,
                  aggregates: bool | None = None):
@@ -385,21 +455,74 @@ class Store:
         self.registry = registry or load_registry()
         self.queries: dict[str, QueryFile] = load_queries()
         self.files = parquet_files(self.data_dir)
-        self.con = duckdb.connect(":memory:", config={"threads": threads})
-        root = extracts_dir(self.data_dir)
-        from target_monitor.aggregates import aggregates_dir, is_fresh
+        self._lock = threading.RLock()
+        self._records_ready = False
+        self._con = duckdb.connect(":memory:", config={"threads": threads})
+        from target_monitor.aggregates import aggregates_dir, fresh_files
 
-        self.uses_aggregates = aggregates is not False and bool(self.files) and is_fresh(self.data_dir, self.registry)
+        fresh = fresh_files(self.data_dir, self.registry) if aggregates is not False and self.files else None
+        self.uses_aggregates = fresh is not None
+        self._fresh = fresh
         self.has_reports = has_reported_files(self.data_dir, self.registry)
-        if self.uses_aggregates and self.has_reports and not any((aggregates_dir(self.data_dir) / "reported_monthly").rglob("*.parquet")):
-            self.uses_aggregates = False  # reports newer than the last refresh's format: count from the records
-        with self.con.cursor() as cur:
-            for ext in self.registry.extracts.values():
-                cur.execute(extract_view_sql(ext, root))
-            agg = aggregates_dir(self.data_dir) if self.uses_aggregates else None
-            for ddl in [*live_views_sql(self.registry, agg, self.has_reports),
-                        *dimension_views_sql(self.registry, agg)]:
+        with self._con.cursor() as cur:
+            for ddl in closed_months_sql():
                 cur.execute(ddl)
+            if self.uses_aggregates:
+                for ddl in derived_views_sql(aggregates_dir(self.data_dir), fresh):
+                    cur.execute(ddl)
+            else:
+                self._create_record_views(cur)
+                for ddl in [*derived_views_sql(None), *dimension_views_sql(self.registry, None)]:
+                    cur.execute(ddl)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, with every view in place (use a cursor per query)."""
+        self._ensure_records()
+        return self._con
+
+    @con.setter
+    def con(self, value: duckdb.DuckDBPyConnection) -> None:
+        # a subclass that creates every view itself (snapshots.frozen.FrozenStore)
+        self._con = value
+        self._records_ready = True
+
+    @property
+    def records_ready(self) -> bool:
+        """Whether the views over the records exist yet (see the class docstring)."""
+        return self._records_ready
+
+    def _create_record_views(self, cur, aggregates: bool | None = None) -> None:
+        from target_monitor.aggregates import aggregates_dir
+
+        agg = aggregates_dir(self.data_dir) if (self.uses_aggregates if aggregates is None else aggregates) else None
+        for ext in self.registry.extracts.values():
+            cur.execute(extract_view_sql(ext, extracts_dir(self.data_dir)))
+        for ddl in record_views_sql(self.registry, agg, self._fresh if agg else None, self.has_reports):
+            cur.execute(ddl)
+        if agg is not None:  # on the records path they need unit_keys first (see __init__)
+            for ddl in dimension_views_sql(self.registry, agg):
+                cur.execute(ddl)
+        self._records_ready = True
+
+    def _ensure_records(self) -> None:
+        if self._records_ready:
+            return
+        with self._lock:
+            if not self._records_ready:
+                with self._con.cursor() as cur:
+                    self._create_record_views(cur)
+
+    def _needs_records(self, q: QueryFile, params: dict) -> bool:
+        """Whether answering `q` with these params reads any record (else the aggregates suffice)."""
+        if not self.uses_aggregates:
+            return True  # indicator_monthly itself is counted from the records
+        if not _RECORD_VIEWS.search(q.sql):
+            return False
+        if q.records_month_of is None:
+            return True
+        day = params[q.records_month_of]
+        return (day + timedelta(days=1)).day != 1  # the month in progress is not closed yet
 
     @property
     def has_data(self) -> bool:
@@ -412,19 +535,47 @@ class Store:
         extra = set(params) - set(q.params)
         if missing or extra:
             raise TypeError(f"query {name}: missing params {sorted(missing)}, unexpected {sorted(extra)}")
+        from_aggregates = self.uses_aggregates
         try:
-            with self.con.cursor() as cur:
-                return cur.execute(q.sql, params).df()
+            return self._run(q, params)
         except duckdb.IOException:
-            if not self.uses_aggregates:
+            if not from_aggregates:
                 raise
             # the aggregate files moved under us (a full refresh or a cleanup): count from the records
-            self.uses_aggregates = False
-            with self.con.cursor() as cur:
-                for ddl in [*live_views_sql(self.registry, None, self.has_reports),
-                            *dimension_views_sql(self.registry, None)]:
+            self._fall_back_to_records()
+            return self._run(q, params)
+
+    def query_many(self, calls: list[tuple[str, dict]]) -> list[pd.DataFrame]:
+        """Several `query(name, **params)` at once, each on its own cursor; results in order.
+
+        DuckDB runs them side by side (it releases the GIL), so the parts of each that use one
+        core (binding the rollup lists, building the frame) overlap: the overview's three queries
+        take ~15% less time together than one after the other on two cores.
+        """
+        if len(calls) <= 1:
+            return [self.query(name, **params) for name, params in calls]
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = [pool.submit(self.query, name, **params) for name, params in calls]
+            return [f.result() for f in futures]
+
+    def _fall_back_to_records(self) -> None:
+        with self._lock:  # once, even when several sessions' queries fail together
+            if not self.uses_aggregates:
+                return
+            with self._con.cursor() as cur:
+                self._create_record_views(cur, aggregates=False)  # records all the way, no aggregate file
+                for ddl in [*derived_views_sql(None), *dimension_views_sql(self.registry, None)]:
                     cur.execute(ddl)
-                return cur.execute(q.sql, params).df()
+            self.uses_aggregates = False
+
+    def _run(self, q: QueryFile, params: dict) -> pd.DataFrame:
+        closed = not self._needs_records(q, params)
+        if not closed:
+            self._ensure_records()
+        with self._con.cursor() as cur:
+            if closed:  # the records' part covers no day: bind it to the empty view
+                cur.execute(_CLOSED_SEARCH_PATH)
+            return cur.execute(q.sql, params).df()
 
     def close(self) -> None:
-        self.con.close()
+        self._con.close()

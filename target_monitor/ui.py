@@ -16,7 +16,7 @@ import streamlit as st
 from target_monitor.context import Context
 from target_monitor.i18n import DEFAULT_LANG, t
 from target_monitor.paths import DEFAULT_DATA_DIR, resolve_data_dir
-from target_monitor.store import data_version, parquet_files
+from target_monitor.store import data_version, has_extracts
 
 CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show at once anyway
 
@@ -27,7 +27,7 @@ def _context(data_dir: str, version: str) -> Context:
 
     if version.startswith(VERSION_PREFIX):  # issue 5: `data_dir` is a snapshot folder
         return SnapshotContext(Path(data_dir))
-    return Context(Path(data_dir))
+    return Context(Path(data_dir), version=version)
 
 
 def context(data_dir: Path) -> Context:
@@ -47,6 +47,24 @@ def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: st
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
 def missing_months(data_dir: str, version: str, year: int, as_of: date) -> dict[str, list[int]]:
     return _context(data_dir, version).missing_months(year, as_of)
+
+
+@st.cache_resource(ttl=CACHE_TTL, max_entries=256, show_spinner=False)
+def _bullet_chart(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None, indicator: str,
+                  lang: str):
+    """One indicator's bullet chart for the overview, built once per data version and choice.
+
+    cache_resource, not cache_data: a plotly figure is rebuilt (and re-validated) when unpickled,
+    which costs as much as building it (~10 ms each). The figure is shared and never mutated:
+    st.plotly_chart reads a copy (`to_dict`).
+    """
+    from target_monitor import charts
+    from target_monitor.progress import parent_rows
+
+    table = progress(data_dir, version, year, as_of, parent_code)
+    own, alloc = parent_rows(table, indicator)
+    ind = _context(data_dir, version).registry.get(indicator)
+    return charts.bullet_chart(ind, own, alloc, float(table["time_progress_pct"].iloc[0]), lang)
 
 
 @dataclass
@@ -79,6 +97,10 @@ class Frame:
     def missing_months(self) -> dict[str, list[int]]:
         return missing_months(*self.key, self.year, self.as_of)
 
+    def bullet_chart(self, ind):
+        """The overview's bullet chart of `ind` (charts.bullet_chart over the parent's rows), cached."""
+        return _bullet_chart(*self.key, self.year, self.as_of, self.parent_code, ind.name, self.lang)
+
     def t(self, key: str, **values) -> str:
         return t(key, self.lang, **values)
 
@@ -95,7 +117,7 @@ def current_lang() -> str:
 
 def ensure_data(data_dir: Path) -> None:
     """On first start with no extracts in the repository's data folder, write the demo data."""
-    if parquet_files(data_dir):
+    if has_extracts(data_dir):
         return
     if data_dir != DEFAULT_DATA_DIR.resolve():
         return  # a chosen data directory is never filled with demo data behind the user's back
@@ -169,11 +191,11 @@ def node_picker(ctx: Context, lang: str) -> str | None:
 
     units = ctx.ref.units
     root = units.root()
-    parents = [u for u in units if units.children(u.code)]
-    if len(parents) <= 1:
+    branches = units.branches()  # tree order: each node under its parent
+    if len(branches) <= 1:
         return None
-    depth = {u.code: units.depth(u.code) for u in parents}
-    codes = [c for c in units.subtree(root.code) if c in depth]  # tree order: each node under its parent
+    depth = dict(branches)
+    codes = [code for code, _ in branches]
     wanted = st.query_params.get("node")
     index = codes.index(wanted) if wanted in codes else 0
     code = st.selectbox(t("compare_node", lang), codes, index=index, key="node",

@@ -100,6 +100,32 @@ def test_a_removed_partition_is_removed_from_the_aggregates(data):
                                   check_dtype=False)
 
 
+def test_readers_read_one_sorted_compact_file_per_source_year(data):
+    from target_monitor.aggregates import read_manifest
+
+    compact = aggregates_dir(data) / "compact"
+    assert read_manifest(data)["compact"] == ["year=2019.parquet", "year=2020.parquet"]
+    table = pq.ParquetFile(compact / "year=2020.parquet").read().to_pandas()
+    order = ["year", "event_month", "indicator", "unit_key"]
+    assert table[order].equals(table[order].sort_values(order).reset_index(drop=True))  # row groups skip by year
+    parts = pd.concat([pq.ParquetFile(p).read().to_pandas()
+                       for p in (aggregates_dir(data) / "indicator_monthly").glob("*/year=2020/*/part-0.parquet")])
+    key = ["indicator", "unit_key", "year", "event_month"]
+    assert not table.duplicated(key).any() and parts.duplicated(key).any()  # rows of one key merged
+    for col in ("num", "den", "event_count"):
+        assert float(table[col].astype(float).sum()) == pytest.approx(float(parts[col].astype(float).sum()), rel=1e-12)
+    # a compact file gone: not fresh (the store counts from the records), and a refresh puts it back
+    (compact / "year=2019.parquet").unlink()
+    assert not is_fresh(data) and not Store(data).uses_aggregates
+    assert refresh(data).rebuilt == []
+    assert is_fresh(data) and (compact / "year=2019.parquet").exists()
+    pd.testing.assert_frame_equal(_monthly(Store(data)), _raw_monthly(data), check_exact=False, rtol=1e-9,
+                                  check_dtype=False)
+    # beside each compact file, its share of data_bounds: the same bounds as from every record
+    assert (aggregates_dir(data) / "bounds" / "year=2019.parquet").exists()
+    pd.testing.assert_frame_equal(Store(data).query("data_bounds"), Store(data, aggregates=False).query("data_bounds"))
+
+
 def test_unit_keys_are_integers_and_never_renumbered(data):
     keys_before = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
     assert str(keys_before["unit_key"].dtype) == "int32"

@@ -1,7 +1,10 @@
 """Pace rules on tiny inputs: every boundary named in the foundation issue."""
 
+import math
+import random
 from datetime import date
 
+import numpy as np
 import pytest
 
 from target_monitor import pace
@@ -121,3 +124,90 @@ def test_ranking_ties_broken_by_actual_then_shared():
 def test_ranking_compares_shown_figures():
     # 59.24 and 59.21 both show as 59.2%: the tie goes to the larger actual
     assert pace.rank_units([("a", 59.24, 10), ("b", 59.21, 20)]) == {"b": 1, "a": 2}
+
+
+# --- the array versions (the progress table computes all units at once) equal the scalar rules ---
+
+
+def _same(a, b) -> bool:
+    """Equal as the table shows them: None ~ NaN, and the sign of zero counts (-0.0 prints as -0.0)."""
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return b is None or (isinstance(b, float) and math.isnan(b))
+    return a == b and math.copysign(1, a) == math.copysign(1, b)
+
+
+def _values(seed=42, n=4000) -> list[float]:
+    rng = random.Random(seed)
+    ties = [k / 100 + 0.05 for k in range(-2000, 20000, 10)] + [k / 10 + 0.05 for k in range(-500, 5000)]
+    near = [math.nextafter(v, math.inf) for v in ties] + [math.nextafter(v, -math.inf) for v in ties]
+    randoms = [rng.uniform(-200, 200) for _ in range(n)] + [rng.randint(0, 40000) / rng.choice([3, 7, 9, 100])
+                                                            for _ in range(n)]
+    return ties + near + randoms + [0.0, -0.0, -0.04, 0.04, 1e15 + 0.5, float("nan")]
+
+
+def test_round1_array_equals_round1_exactly():
+    values = _values()
+    out = pace.round1_array(np.array(values))
+    bad = [(v, pace.round1(v), o) for v, o in zip(values, out.tolist())
+           if not (math.isnan(v) and math.isnan(o)) and not _same(pace.round1(v), o)]
+    assert not bad, bad[:5]
+
+
+def test_cumulative_rules_as_arrays_equal_the_scalar_rules():
+    rng = random.Random(7)
+    targets = [None, 0.0, 100.0, 3500.0, 165.0, 41000.0]
+    rows = [(rng.choice([0.0, rng.uniform(0, 5000), rng.choice(targets[2:])]), rng.choice(targets))
+            for _ in range(3000)]
+    actual = np.array([a for a, _ in rows])
+    has_target = np.array([t is not None for _, t in rows])
+    target = np.array([np.nan if t is None else t for _, t in rows])
+    for as_of in (date(2020, 6, 30), date(2020, 6, 15), date(2020, 12, 31), date(2020, 1, 1)):
+        tp = pace.time_progress_pct(as_of)
+        comp, comp_none = pace.completion_pct_array(actual, target, has_target)
+        gap = pace.gap_pp_array(comp, comp_none, tp)
+        status = pace.status_cumulative_array(actual, target, has_target, gap, comp_none, pace.Rules(slightly_behind_pp=7))
+        required, required_none = pace.required_monthly_array(target, has_target, actual, as_of)
+        for i, (a, t) in enumerate(rows):
+            c = pace.completion_pct(a, t)
+            g = pace.gap_pp(c, tp)
+            assert (c is None) == comp_none[i] and _same(c, None if comp_none[i] else comp[i])
+            assert _same(g, gap[i])
+            assert pace.status_cumulative(a, t, g, pace.Rules(slightly_behind_pp=7)) == status[i]
+            r = pace.required_monthly(t, a, as_of)
+            assert (r is None) == required_none[i] and _same(r, None if required_none[i] else required[i])
+
+
+@pytest.mark.parametrize("kind", ["floor_rate", "ceiling_rate"])
+def test_rate_rules_as_arrays_equal_the_scalar_rules(kind):
+    rng = random.Random(3)
+    rows = [(rng.choice([None, rng.uniform(80, 100), 95.0, 94.95, 4.05]), rng.choice([None, 95.0, 4.0, 90.0]))
+            for _ in range(2000)]
+    rate = np.array([np.nan if r is None else r for r, _ in rows])
+    has_target = np.array([t is not None for _, t in rows])
+    target = np.array([np.nan if t is None else t for _, t in rows])
+    gap, gap_none = pace.rate_gap_pp_array(kind, rate, target, has_target)
+    status = pace.status_rate_array(kind, rate, target, has_target)
+    for i, (r, t) in enumerate(rows):
+        g = pace.rate_gap_pp(kind, r, t)
+        assert (g is None) == gap_none[i] and _same(g, gap[i])
+        assert pace.status_rate(kind, r, t) == status[i]
+
+
+def test_projection_as_arrays_equals_the_scalar_rule():
+    rng = random.Random(11)
+    profiles = [None, [0.0] * 12, [1.0] * 6 + [3.0] * 6, [0.0] * 11 + [80.0]]
+    profiles += [[rng.choice([0.0, rng.uniform(0, 900) / 7]) for _ in range(12)] for _ in range(200)]
+    parent = [rng.uniform(0, 900) / 3 for _ in range(12)]
+    actual = np.array([rng.uniform(0, 5000) for _ in profiles])
+    matrix = np.array([p or [0.0] * 12 for p in profiles])
+    has = np.array([p is not None for p in profiles])
+    for as_of in (date(2020, 6, 30), date(2020, 2, 29), date(2020, 1, 1), date(2019, 9, 17)):
+        for parent_profile in (parent, None, [0.0] * 12):
+            share = pace.expected_share_array(as_of, matrix, has)
+            p_share = pace.expected_share(as_of, parent_profile)
+            values, methods = pace.project_year_end_array(
+                actual, as_of, share, np.full(len(profiles), np.nan if p_share is None else p_share))
+            for i, p in enumerate(profiles):
+                assert _same(pace.expected_share(as_of, p), share[i])
+                v, m = pace.project_year_end(float(actual[i]), as_of, p, parent_profile)
+                assert m == methods[i] and _same(v, values[i])

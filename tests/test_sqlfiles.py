@@ -55,3 +55,22 @@ def test_no_sql_is_formatted_into_execute_calls():
             if re.search(r"(execute|sql|query)\(\s*f[\"']", line):
                 offenders.append(f"{path.name}:{n}")
     assert offenders == []
+
+
+def test_records_header_names_the_as_of_param():
+    with_records = GOOD.replace("-- param: year INTEGER the year\n",
+                                "-- param: year INTEGER the year\n-- param: as_of DATE the day\n"
+                                "-- records: open month of $as_of\n").replace("select $year as y",
+                                                                              "select $year, $as_of")
+    assert parse_query_file(Path("x.sql"), with_records).records_month_of == "as_of"
+    assert parse_query_file(Path("x.sql"), GOOD).records_month_of is None
+    for bad, message in [("open month of $day", "not a declared param"), ("all of them", "must read")]:
+        with pytest.raises(QueryFileError, match=message):
+            parse_query_file(Path("x.sql"), with_records.replace("open month of $as_of", bad))
+
+
+def test_the_pages_queries_declare_their_records_month():
+    queries = load_queries()
+    for name in ("actuals_as_of", "monthly_by_unit", "unit_months_reported"):
+        assert queries[name].records_month_of == "as_of", name
+    assert queries["snapshot_facts"].records_month_of is None  # it freezes every day's records

@@ -75,3 +75,30 @@ def test_a_chosen_empty_data_dir_is_not_filled_behind_the_users_back(tmp_path, m
     at.run()
     assert parquet_files(tmp_path) == []
     assert any("没有抽取数据" in e.value and "target-monitor demo" in e.value for e in at.error)
+
+
+def test_a_month_end_is_answered_from_the_aggregates_alone(tmp_path, demo_dir):
+    """At a month-end as-of date no record view is even created; mid-month the records are read."""
+    d = _copy(demo_dir, tmp_path)
+    shutil.copytree(demo_dir / "aggregates", d / "aggregates")
+    store, raw = Store(d), Store(d, aggregates=False)
+    assert store.uses_aggregates and not store.records_ready
+    codes = [u.code for u in load_units(SHIPPED_REFERENCE_DIR)]
+    per_unit = {"unit_codes": codes, "shown_codes": codes}
+    month_end = [
+        ("actuals_as_of", dict(year=2020, as_of=date(2020, 6, 30), **per_unit)),
+        ("actuals_as_of", dict(year=2020, as_of=date(2020, 2, 29), **per_unit)),
+        ("monthly_by_unit", dict(first_year=2019, last_year=2019, as_of=date(2019, 12, 31), **per_unit)),
+        ("unit_months_reported", dict(year=2020, as_of=date(2020, 5, 31))),
+        ("data_bounds", {}),
+    ]
+    for name, params in month_end:
+        pd.testing.assert_frame_equal(store.query(name, **params), raw.query(name, **params),
+                                      check_exact=False, rtol=1e-12, check_dtype=False)
+    assert not store.records_ready
+    mid = dict(year=2020, as_of=date(2020, 6, 15), **per_unit)
+    pd.testing.assert_frame_equal(store.query("actuals_as_of", **mid), raw.query("actuals_as_of", **mid),
+                                  check_exact=False, rtol=1e-12, check_dtype=False)
+    assert store.records_ready
+    with store.con.cursor() as cur:  # the connection handed out has every view
+        assert cur.execute("select count(*) from ext_loans").fetchone()[0] > 0
