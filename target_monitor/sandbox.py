@@ -44,7 +44,7 @@ from target_monitor.masking import mask_sql
 from target_monitor.paths import extracts_dir
 from target_monitor.registry import REGISTRY_PATH, Registry
 from target_monitor.sqlfiles import load_queries
-from target_monitor.store import extract_view_sql, live_views_sql, quote_ident
+from target_monitor.store import derived_views_sql, extract_view_sql, quote_ident, record_views_sql
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class Sandbox:
             con.execute("alter table " + quote_ident("_" + view) + " rename to " + quote_ident(view))
         # indicator_events = record events + what reported figures add (its helper views stay
         # queryable but are not in the catalogue: the documented shape is indicator_events)
-        for ddl in live_views_sql(self.registry, None, has_reports=True):
+        for ddl in [*record_views_sql(self.registry, None, None, has_reports=True), *derived_views_sql(None)]:
             con.execute(ddl)
         con.execute("create view monthly as " + load_queries()["console_monthly"].sql)
 

@@ -338,7 +338,7 @@ def dimension_views_sql(registry: Registry, aggregates: Path | None) -> list[str
     """`indicator_dimension_events` (always from the records) and `indicator_dimension_monthly`:
     over the aggregate files when they are fresh, else the same sums computed from the events by
     the query the refresh writes them with (`queries/aggregate_dimension_partition.sql`), so the
-    numbers never depend on whether a refresh ran. Needs `unit_keys` (see live_views_sql)."""
+    numbers never depend on whether a refresh ran. Needs `unit_keys` (Store creates them after it)."""
     views = [indicator_dimension_events_sql(registry)]
     parts = []
     if aggregates is not None:
