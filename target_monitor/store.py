@@ -550,9 +550,11 @@ class Store:
 
         DuckDB runs them side by side (it releases the GIL), so the parts of each that use one
         core (binding the rollup lists, building the frame) overlap: the overview's three queries
-        take ~15% less time together than one after the other on two cores.
+        take ~15% less time together than one after the other on two cores. Only when the
+        aggregates answer all of them: queries over the records run one after the other.
         """
-        if len(calls) <= 1:
+        if len(calls) <= 1 or any(self._needs_records(self.queries[name], params) for name, params in calls):
+            # queries over the records are heavy (seconds, GBs): side by side they only compete
             return [self.query(name, **params) for name, params in calls]
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
             futures = [pool.submit(self.query, name, **params) for name, params in calls]
