@@ -1,5 +1,5 @@
 -- name: aggregate_dimension_partition
--- description: Monthly sums of every indicator by each of its declared dimensions and each pair of them (and by none), from `indicator_dimension_events`; written per source partition to aggregates/indicator_dimension_monthly by target_monitor/aggregates.py, and the `indicator_dimension_monthly` view itself when the aggregates are stale (store.py).
+-- description: Monthly sums of every indicator by each of its declared dimensions and each pair of them (and by none), from `indicator_dimension_month_events` (the records already summed per unit, month and value of every dimension, then repeated per dimension set); written per source partition to aggregates/indicator_dimension_monthly by target_monitor/aggregates.py, and the `indicator_dimension_monthly` view itself when the aggregates are stale (store.py).
 -- grain: one row per indicator per dimension set per dimension value(s) per unit per year per event month per record month
 with events as (
     select
@@ -12,12 +12,12 @@ with events as (
         e.year,
         -- the month the event counts in (the as-of cut) and the month its record is dated in
         -- (the explorer's month: a rate's registration month); equal for cumulative indicators
-        cast(date_trunc('month', e.event_on) as date) as event_month,
-        cast(date_trunc('month', e.record_on) as date) as record_month,
+        e.event_month,
+        e.record_month,
         e.num,
         e.den,
         e.records,
-    from indicator_dimension_events as e
+    from indicator_dimension_month_events as e
     join unit_keys as k on k.unit_code = e.unit_code
 ),
 

@@ -317,7 +317,7 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
                         continue
                     cur.execute(extract_files_view_sql(ext, files))
                 cur.execute(indicator_events_sql(registry))
-                cur.execute(indicator_dimension_events_sql(registry))
+                cur.execute(indicator_dimension_events_sql(registry, "month"))
                 # new unit codes get the next keys; existing keys never change
                 rows, codes = cur.execute(extract_units_sql(registry.extracts[extract])).fetchall()[0]
                 last = max(keys.values(), default=0)  # once, not per new code (6,000 new codes: 0.15 s)
