@@ -282,11 +282,65 @@ def _refresh_reported(data_dir: Path, registry: Registry, agg: Path, sources: di
     return rows
 
 
-def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshReport:
-    """Rebuild the aggregates of every source partition that changed (all of them with full=True)."""
-    from target_monitor.store import (_empty_view_sql, extract_files_view_sql, extract_units_sql,
-                                      indicator_dimension_events_sql, indicator_events_sql)
+def _keys_table(keys: dict[str, int]) -> pa.Table:
+    return pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())})
 
+
+def _build_partition(con: duckdb.DuckDBPyConnection, registry: Registry, extract: str,
+                     source: list[Path] | pa.Table, keys: dict[str, int]) -> tuple[int, pa.Table, pa.Table]:
+    """One source partition's (rows, indicator_monthly rows, indicator_dimension_monthly rows),
+    from its files or from the Arrow table being written as them. New unit codes get the next
+    keys in `keys` (updated in place); existing keys never change."""
+    from target_monitor.store import (_empty_view_sql, extract_files_view_sql, extract_units_sql,
+                                      extract_view_over_sql, indicator_dimension_events_sql, indicator_events_sql)
+
+    queries = load_queries()
+    with con.cursor() as cur:
+        for ext in registry.extracts.values():
+            if ext.name != extract:
+                cur.execute(_empty_view_sql("ext_" + ext.name, ext))
+            elif isinstance(source, pa.Table):
+                cur.register("partition_rows", source)
+                cur.execute(extract_view_over_sql(ext, "partition_rows"))
+            else:
+                cur.execute(extract_files_view_sql(ext, source))
+        cur.execute(indicator_events_sql(registry))
+        cur.execute(indicator_dimension_events_sql(registry, "month"))
+        rows, codes = cur.execute(extract_units_sql(registry.extracts[extract])).fetchall()[0]
+        last = max(keys.values(), default=0)  # once, not per new code (6,000 new codes: 0.15 s)
+        for code in sorted(c for c in codes if c is not None):
+            if code not in keys:
+                last += 1
+                keys[code] = last
+        cur.register("unit_keys", _keys_table(keys))
+        table = cur.sql(queries["aggregate_partition"].sql).to_arrow_table()
+        dim_table = cur.sql(queries["aggregate_dimension_partition"].sql).to_arrow_table()
+        cur.unregister("unit_keys")
+        if isinstance(source, pa.Table):
+            cur.unregister("partition_rows")
+    return rows, table, dim_table
+
+
+def precompute(data_dir: Path, extract: str, tables: dict[str, pa.Table], *, threads: int = 2) -> dict:
+    """The aggregates of source partitions about to be written, from their Arrow tables (ingest
+    computes them while the Parquet files are being written: on two cores the two overlap).
+    Pass the result to `refresh(precomputed=...)` once the files are in place: it writes these
+    instead of reading the files back. `tables`: `<extract>/year=YYYY/month=MM` -> the partition's
+    whole new content (exactly what its file will hold)."""
+    registry = load_registry()
+    keys = _load_keys(aggregates_dir(Path(data_dir)))
+    con = duckdb.connect(":memory:", config={"threads": threads})
+    try:
+        parts = {part: _build_partition(con, registry, extract, table, keys) for part, table in sorted(tables.items())}
+    finally:
+        con.close()
+    return {"keys": keys, "parts": parts}
+
+
+def refresh(data_dir: Path, *, full: bool = False, threads: int = 2, precomputed: dict | None = None) -> RefreshReport:
+    """Rebuild the aggregates of every source partition that changed (all of them with full=True).
+
+    precomputed: `precompute`'s result for partitions whose new files are now in place (ingest)."""
     t0 = time.perf_counter()
     data_dir = Path(data_dir).resolve()
     registry = load_registry()
@@ -299,9 +353,12 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
     sources = source_partitions(data_dir, registry)
     report = RefreshReport()
     keys = _load_keys(agg)
-    sql = load_queries()["aggregate_partition"].sql
-    dim_sql = load_queries()["aggregate_dimension_partition"].sql
 
+    pre = precomputed or {}
+    if pre.get("keys") and all(keys.get(c) == k for c, k in pre["keys"].items() if c in keys):
+        keys.update(pre["keys"])  # the keys it assigned (the same numbering: a superset of the file's)
+    else:
+        pre = {}
     con = duckdb.connect(":memory:", config={"threads": threads})
     try:
         for part, files in sorted(sources.items()):
@@ -309,30 +366,12 @@ def refresh(data_dir: Path, *, full: bool = False, threads: int = 2) -> RefreshR
             if old.get(part) == sig and (agg / MONTHLY / part / "part-0.parquet").exists():
                 report.unchanged += 1
                 continue
-            extract = part.split("/", 1)[0]
-            with con.cursor() as cur:
-                for ext in registry.extracts.values():
-                    if ext.name != extract:
-                        cur.execute(_empty_view_sql("ext_" + ext.name, ext))
-                        continue
-                    cur.execute(extract_files_view_sql(ext, files))
-                cur.execute(indicator_events_sql(registry))
-                cur.execute(indicator_dimension_events_sql(registry, "month"))
-                # new unit codes get the next keys; existing keys never change
-                rows, codes = cur.execute(extract_units_sql(registry.extracts[extract])).fetchall()[0]
-                last = max(keys.values(), default=0)  # once, not per new code (6,000 new codes: 0.15 s)
-                for code in sorted(c for c in codes if c is not None):
-                    if code not in keys:
-                        last += 1
-                        keys[code] = last
-                report.source_rows += rows
-                key_table = pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())})
-                cur.register("unit_keys", key_table)
-                table = cur.sql(sql).to_arrow_table()
-                dim_table = cur.sql(dim_sql).to_arrow_table()
-                cur.unregister("unit_keys")
-            _write_atomic(pa.table({"unit_code": list(keys), "unit_key": pa.array(list(keys.values()), pa.int32())}),
-                          agg / UNIT_KEYS)
+            if part in pre.get("parts", {}):
+                rows, table, dim_table = pre["parts"][part]
+            else:
+                rows, table, dim_table = _build_partition(con, registry, part.split("/", 1)[0], files, keys)
+            report.source_rows += rows
+            _write_atomic(_keys_table(keys), agg / UNIT_KEYS)
             _write_atomic(table, agg / MONTHLY / part / "part-0.parquet")
             _write_atomic(dim_table, agg / DIM_MONTHLY / part / "part-0.parquet")
             report.rebuilt.append(part)

@@ -254,7 +254,7 @@ def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_s
 
 
 def cmd_ingest(args) -> int:
-    from target_monitor.ingest import ingest
+    from target_monitor.ingest import ingest_many
     from target_monitor.ingest.pipeline import parse_period
     from target_monitor.ingest.storage import recover
     from target_monitor.registry import load_registry
@@ -278,9 +278,9 @@ def cmd_ingest(args) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     recover(data_dir)
     reports = []
-    for path in files:
-        report = ingest(path.read_bytes(), path.name, data_dir=data_dir, extract=args.extract,
-                        period=args.period, sheet=args.sheet, basis=args.basis)
+    # in order; the next file is parsed while one is stored (ingest_many)
+    for report in ingest_many([(p.name, p.read_bytes) for p in files], data_dir=data_dir, extract=args.extract,
+                              period=args.period, sheet=args.sheet, basis=args.basis):
         reports.append(report)
         _print_report(report, lang, args.json)
     if args.json:

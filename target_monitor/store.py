@@ -141,9 +141,14 @@ def extract_view_sql(ext: Extract, root: Path) -> str:
 def extract_files_view_sql(ext: Extract, files: list[Path]) -> str:
     """`ext_<name>` over an explicit list of files (one source partition, for the aggregates)."""
     file_list = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    return extract_view_over_sql(ext, f"read_parquet({file_list}, union_by_name = true)")
+
+
+def extract_view_over_sql(ext: Extract, relation: str) -> str:
+    """`ext_<name>`: the extract's columns, typed, from `relation` (a table function or a
+    registered Arrow table's name)."""
     cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
-    return (f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} "
-            f"from read_parquet({file_list}, union_by_name = true)")
+    return f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} from {relation}"
 
 
 def extract_units_sql(ext: Extract) -> str:

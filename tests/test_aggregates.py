@@ -303,3 +303,78 @@ def test_aggregates_of_an_older_format_are_not_used(data):
     report = refresh(data)
     assert report.unchanged == 0 and is_fresh(data) and Store(data).uses_aggregates
     assert (aggregates_dir(data) / "indicator_dimension_monthly" / "loans" / "year=2020" / "month=03").is_dir()
+
+
+# --- aggregates computed while ingest writes the partition ----------------------------------------
+
+
+def _aggregate_files(data) -> dict:
+    root = aggregates_dir(data)
+    out = {}
+    for kind in ("indicator_monthly", "indicator_dimension_monthly"):
+        for path in sorted((root / kind).glob("*/*/*/part-0.parquet")):
+            df = pq.ParquetFile(path).read().to_pandas()
+            out[f"{kind}/{path.parent.relative_to(root / kind).as_posix()}"] = \
+                df.sort_values(list(df.columns)).reset_index(drop=True)
+    return out
+
+
+def _corrected_loans(data) -> bytes:
+    """A corrected March file for 华岩镇: its loans with the amount doubled and one more loan, from
+    a bank the unit had none from (the other units' March loans stay)."""
+    from make_fixtures import HEADERS, csv_bytes
+
+    rows = pq.ParquetFile(data / "extracts" / "loans" / "year=2020" / "month=03" / "part-0.parquet").read().to_pandas()
+    mine = rows[rows["unit_code"] == "500107-10"]
+    assert len(mine) >= 1 and rows["unit_code"].nunique() > 1
+    body = [HEADERS["loans"]]
+    for r in mine.itertuples():
+        body.append([r.loan_id, "华岩镇", r.borrower_type, str(r.disbursed_on), str(2 * r.amount_yuan), r.bank])
+    body.append(["LN-NEW-1", "华岩镇", "个人", "2020-03-31", "80000", "重庆农村商业银行"])
+    return csv_bytes(body)
+
+
+def test_aggregates_computed_from_the_written_table_equal_a_full_refresh(data, monkeypatch):
+    """Ingest computes a partition's aggregates from the table it writes (on a thread, while the
+    file is written) instead of reading the file back: the files must be exactly what a full
+    refresh from the Parquet files writes."""
+    import target_monitor.aggregates as aggregates
+    from target_monitor.ingest import ingest
+
+    sources = []
+    real = aggregates._build_partition
+
+    def spy(con, registry, extract, source, keys):
+        sources.append((extract, type(source).__name__))
+        return real(con, registry, extract, source, keys)
+
+    monkeypatch.setattr(aggregates, "_build_partition", spy)
+    report = ingest(_corrected_loans(data), "loans_fix.csv", data_dir=data, extract="loans", period="2020-03",
+                    isolated=False)
+    assert report.status == "taken" and report.revisions
+    assert sources == [("loans", "Table")]  # from the table, and the files were not read back
+    assert is_fresh(data)
+    after_ingest = _aggregate_files(data)
+    refresh(data, full=True)
+    full = _aggregate_files(data)
+    assert after_ingest.keys() == full.keys()
+    for name in full:
+        pd.testing.assert_frame_equal(after_ingest[name], full[name], check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(_monthly(Store(data)), _raw_monthly(data), check_exact=False, rtol=1e-9,
+                                  check_dtype=False)
+
+
+def test_when_the_aggregates_ahead_fail_the_refresh_reads_the_files(data, monkeypatch):
+    import target_monitor.aggregates as aggregates
+    from target_monitor.ingest import ingest
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the aggregates ahead")
+
+    monkeypatch.setattr(aggregates, "precompute", broken)
+    report = ingest(_corrected_loans(data), "loans_fix.csv", data_dir=data, extract="loans", period="2020-03",
+                    isolated=False)
+    assert report.status == "taken"
+    assert is_fresh(data)
+    pd.testing.assert_frame_equal(_monthly(Store(data)), _raw_monthly(data), check_exact=False, rtol=1e-9,
+                                  check_dtype=False)

@@ -254,3 +254,39 @@ def test_another_districts_table_imports_by_header_names(tmp_path):
     assert len(t) == 3 * 5 and set(t["effective_from"].astype(str)) == {"2021-01-01"}
     assert set(t["source"]) == {"渝中就组发〔2021〕1号"}
     assert not result.report.warnings  # the 合计 row agrees with the units
+
+
+BAD = b"foo,bar\n1,2\n"  # no column of the loans extract: rejected
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_ingest_many_gives_what_one_by_one_gives_in_order(tmp_path, isolated):
+    """The CLI's batch: the next file is parsed while one is stored; the reports, their order and
+    what is stored are those of `ingest` called file by file (a duplicate is still a no-op, a
+    rejected file still rejected, a correction still replaces its unit-month)."""
+    from target_monitor.ingest import ingest_many
+
+    batch = [("v1.csv", V1), ("v1_again.csv", V1), ("bad.csv", BAD), ("v2.csv", V2)]
+    one, many = tmp_path / "one", tmp_path / "many"
+    singles = [ingest(data, name, data_dir=one, extract="loans", isolated=False) for name, data in batch]
+    reports = list(ingest_many([(name, lambda data=data: data) for name, data in batch], data_dir=many,
+                               extract="loans", isolated=isolated))
+    assert [r.file for r in reports] == [name for name, _ in batch]
+    assert [r.status for r in reports] == [r.status for r in singles] == ["taken", "noop", "rejected", "taken"]
+    assert [(r.accepted, r.quarantined, r.revisions) for r in reports] == \
+        [(r.accepted, r.quarantined, r.revisions) for r in singles]
+    pd.testing.assert_frame_equal(_loans(many), _loans(one))
+    assert [h["status"] for h in storage.history(many)] == ["taken", "rejected", "noop", "taken"]
+
+
+def test_cli_ingest_of_several_files_reports_each_in_order(tmp_path):
+    d = tmp_path / "data"
+    paths = []
+    for name, data in [("a.csv", V1), ("b.csv", V1), ("c.csv", V2)]:
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    r = cli("ingest", "--extract", "loans", "--data-dir", d, "--json", *paths)
+    assert r.returncode == 0, r.stderr
+    payload = json.loads(r.stdout[r.stdout.index("["):])
+    assert [(p["file"], p["status"]) for p in payload] == [("a.csv", "taken"), ("b.csv", "noop"), ("c.csv", "taken")]
+    assert list(_loans(d)["loan_id"]) == ["LN-R1", "LN-R3", "LN-R4"]

@@ -263,16 +263,20 @@ def _canonical(accepted, schema: pa.Schema) -> pa.Table:
     return accepted.select(schema.names).cast(schema)
 
 
-def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFrame) -> tuple[list, list, list]:
+def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFrame,
+                    before_write=None) -> tuple[list, list, list]:
     """Write every new partition under a temporary name. Returns (renames, deletes, revisions).
 
     `accepted` is Arrow (or a DataFrame) with the extract's columns; other columns (`_row`) are
     dropped. Within a partition, the units in the file replace their old rows; old rows of other
-    units are kept first, in their order, then the file's rows in file order."""
+    units are kept first, in their order, then the file's rows in file order.
+
+    before_write: called with {`<extract>/year=YYYY/month=MM`: the partition's whole new content}
+    before any file is written (ingest starts computing their aggregates from it meanwhile)."""
     schema = schema_for(ext)
     # record ids and person keys are unique per row: a dictionary and min/max statistics are work for nothing
     encoded = [c.name for c in ext.columns if c.name != ext.key and not c.mask]
-    renames, deletes, revisions = [], [], []
+    renames, deletes, revisions, planned = [], [], [], []
     new = _canonical(accepted, schema)
     days = new.column(ext.partition_date)
     ym = pc.fill_null(pc.add(pc.multiply(pc.year(days), 100), pc.month(days)), -1).to_numpy()
@@ -299,6 +303,11 @@ def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFr
                                       "new_rows": n_rows, "old_total": o_total, "new_total": n_total})
             if kept.num_rows:
                 combined = pa.concat_tables([kept, part])
+        planned.append((folder, combined, old_files))
+    if before_write is not None and planned:
+        before_write({folder.relative_to(extracts_dir(data_dir)).as_posix(): combined
+                      for folder, combined, _ in planned})
+    for folder, combined, old_files in planned:
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / PART
         tmp = folder / f".{PART}.{os.getpid()}.tmp"
@@ -317,36 +326,74 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
     data_dir = Path(data_dir)
     now = now or datetime.now()
     report = parsed.report
+    ahead = _Ahead(data_dir, ext)
     with locked(data_dir):
-        _roll_forward(data_dir)
-        _sweep_tmp(data_dir)
-        report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type)
-        report.quarantine_file = write_quarantine(data_dir, parsed, report.sha256)
-        renames, deletes, revisions = ([], [], [])
-        accepted = parsed.accepted_table(ext)
-        if accepted is not None and accepted.num_rows:
-            renames, deletes, revisions = plan_partitions(data_dir, ext, accepted)
-        report.revisions = revisions
-        report.status = "taken"
-        rec = record(data_dir, report, who=who, declared_period=declared_period, now=now)
-        plan = {"renames": renames, "deletes": deletes, "history_path": _history_name(now, report.sha256),
-                "history": rec}
-        write_atomic(data_dir / JOURNAL, json.dumps(plan, ensure_ascii=False).encode("utf-8"))  # commit point
-        _roll_forward(data_dir)
-        _refresh_aggregates(data_dir)
+        try:
+            _roll_forward(data_dir)
+            _sweep_tmp(data_dir)
+            report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type)
+            report.quarantine_file = write_quarantine(data_dir, parsed, report.sha256)
+            renames, deletes, revisions = ([], [], [])
+            accepted = parsed.accepted_table(ext)
+            if accepted is not None and accepted.num_rows:
+                renames, deletes, revisions = plan_partitions(data_dir, ext, accepted, before_write=ahead.start)
+            report.revisions = revisions
+            report.status = "taken"
+            rec = record(data_dir, report, who=who, declared_period=declared_period, now=now)
+            plan = {"renames": renames, "deletes": deletes, "history_path": _history_name(now, report.sha256),
+                    "history": rec}
+            write_atomic(data_dir / JOURNAL, json.dumps(plan, ensure_ascii=False).encode("utf-8"))  # commit point
+            _roll_forward(data_dir)
+        finally:
+            precomputed = ahead.result()
+        _refresh_aggregates(data_dir, precomputed)
     return report
 
 
-def _refresh_aggregates(data_dir: Path) -> None:
+class _Ahead:
+    """The new partitions' aggregates, computed on a thread while their Parquet files are written
+    (DuckDB and the Parquet writer both release the GIL; on two cores they overlap). Any failure
+    here only means the refresh reads the files back instead: never a wrong number."""
+
+    def __init__(self, data_dir: Path, ext: Extract):
+        self.data_dir, self.ext, self.thread, self.out = data_dir, ext, None, None
+
+    def start(self, tables: dict[str, pa.Table]) -> None:
+        if self.ext.is_reported:  # few rows; what they add is rebuilt from all of them anyway
+            return
+        import threading
+
+        def work() -> None:
+            from target_monitor.aggregates import precompute
+
+            try:
+                self.out = precompute(self.data_dir, self.ext.name, tables)
+            except Exception:  # noqa: BLE001 - the refresh computes them from the files instead
+                import logging
+
+                logging.getLogger(__name__).warning("aggregates ahead of the write failed", exc_info=True)
+                self.out = None
+
+        self.thread = threading.Thread(target=work, name="aggregates-ahead", daemon=True)
+        self.thread.start()
+
+    def result(self) -> dict | None:
+        if self.thread is not None:
+            self.thread.join()
+        return self.out
+
+
+def _refresh_aggregates(data_dir: Path, precomputed: dict | None = None) -> None:
     """Issue 7: rebuild the monthly aggregates of the partitions this commit touched.
 
     Incremental (only partitions whose files changed) and outside the commit point: if it is
     killed, the aggregates' manifest no longer matches the extracts and readers count from the
-    records until the next refresh, so the numbers are right either way.
+    records until the next refresh, so the numbers are right either way. `precomputed`: the new
+    partitions' aggregates from their tables (`_Ahead`), written instead of reading the files back.
     """
     from target_monitor.aggregates import refresh
 
-    refresh(data_dir)
+    refresh(data_dir, precomputed=precomputed)
 
 
 def record_only(data_dir: Path, report: Report, data: bytes, *, who: str, declared_period: str | None,
