@@ -96,40 +96,102 @@ def pandas_actuals(data_dir: Path, year: int, as_of: date) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def ingest_rate(data_dir: Path, max_rows: int = 200_000, runs: int = 5) -> dict:
-    """Rows/s of `ingest` (parse in a child process, validate, store, refresh aggregates) for one
-    month of new employment from the tier, re-sent as a Parquet file into a scratch data dir.
+def ingest_rate(data_dir: Path, max_rows: int = 200_000, runs: int = 5, batch_months: int = 4) -> dict:
+    """Rows/s of `ingest` (parse in a child process, validate, store, refresh aggregates) of new
+    employment from the tier, re-sent as Parquet files:
+
+    - `slice`: the first `max_rows` rows of one month (March of the last year), one file, into a
+      fresh scratch data dir each run (the first round's measure);
+    - `month`: that whole month as one file, into a fresh scratch data dir;
+    - `batch`: months 1..`batch_months` of that year, one file each, through `ingest_many` (what
+      `target-monitor ingest a.parquet b.parquet …` does: the next file is parsed while one is
+      stored), into a fresh scratch data dir;
+    - `unit_fix`: one unit's corrected March (its rows, one fewer) into a copy of the whole tier
+      (hard links: nothing is written in place), so the partition it lands in is full: the
+      latency of a township's upload in a deployment of this size.
 
     The first ingest of a process also starts the sandbox's zygote (interpreter and imports,
-    once per server): it is reported on its own (`cold_*`). Then `runs` ingests, each into a
-    fresh scratch data dir: their median is `seconds` / `rows_per_second`."""
+    once per server): it is reported on its own (`cold_*`). Medians of `runs` after it."""
     import shutil
+    import subprocess
     import tempfile
 
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from target_monitor.ingest import ingest
+    from target_monitor.ingest import ingest, ingest_many
 
-    month = sorted((data_dir / "extracts" / "new_employment").glob("year=*/month=03/*.parquet"))[-1]
-    table = pq.read_table(month)
-    table = table.slice(0, min(max_rows, table.num_rows))
-    period = f"{month.parent.parent.name[5:]}-03"
-    samples = []
+    root = data_dir / "extracts" / "new_employment"
+    month = sorted(root.glob("year=*/month=03/*.parquet"))[-1]
+    year = month.parent.parent.name[5:]
+    period = f"{year}-03"
+    out: dict = {"runs": runs}
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "upload.parquet"
-        pq.write_table(table, src)
-        data = src.read_bytes()
-        for i in range(runs + 1):
-            scratch = Path(tmp) / f"data{i}"
-            shutil.copytree(data_dir / "reference", scratch / "reference")
+        tmp = Path(tmp)
+
+        def upload(table, name: str) -> Path:
+            path = tmp / name
+            pq.write_table(table, path)
+            return path
+
+        march = pq.ParquetFile(month).read()
+        files = {"slice": [upload(march.slice(0, min(max_rows, march.num_rows)), "slice.parquet")],
+                 "month": [upload(march, "month.parquet")],
+                 "batch": [upload(pq.ParquetFile(p).read(), f"batch-{p.parent.name}.parquet")
+                           for p in sorted(root.glob(f"year={year}/month=*/*.parquet"))[:batch_months]]}
+
+        def scratch(i: int) -> Path:
+            d = tmp / f"data{i}"
+            shutil.copytree(data_dir / "reference", d / "reference")
+            return d
+
+        def once(kind: str, d: Path) -> tuple[float, int, str]:
             t0 = time.perf_counter()
-            report = ingest(data, src.name, data_dir=scratch, extract="new_employment", period=period)
+            if kind == "batch":
+                reports = list(ingest_many([(p.name, p.read_bytes) for p in files[kind]], data_dir=d,
+                                           extract="new_employment"))
+            else:
+                reports = [ingest(files[kind][0].read_bytes(), files[kind][0].name, data_dir=d,
+                                  extract="new_employment", period=period)]
+            seconds = time.perf_counter() - t0
+            status = ",".join(sorted({r.status for r in reports}))
+            return seconds, (sum(r.rows_read for r in reports), sum(r.accepted for r in reports)), status
+
+        i = 0
+        for kind in ("slice", "month", "batch"):
+            samples = []
+            for run_no in range(runs + (1 if kind == "slice" else 0)):
+                i += 1
+                d = scratch(i)
+                seconds, (rows, accepted), status = once(kind, d)
+                shutil.rmtree(d)
+                samples.append(seconds)
+            if kind == "slice":
+                out["cold_seconds"] = round(samples[0], 2)
+                out["cold_rows_per_second"] = round(rows / samples[0])
+                samples = samples[1:]
+            warm = statistics.median(samples)
+            out[kind] = {"rows": rows, "accepted": accepted, "files": len(files[kind]), "status": status,
+                         "seconds": round(warm, 3),
+                         "rows_per_second": round(rows / warm)}
+
+        # one unit's corrected month into a full copy of the tier
+        codes = pc.cast(march.column("unit_code"), "string")
+        counts = pc.value_counts(codes)
+        unit = counts.field("values")[pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()].as_py()
+        mine = march.filter(pc.equal(codes, unit))
+        fix = upload(mine.slice(1), "unit_fix.parquet")
+        samples = []
+        for run_no in range(max(1, min(runs, 3))):
+            d = tmp / f"full{run_no}"
+            subprocess.run(["cp", "-al", str(data_dir), str(d)], check=True)  # hard links: new files only
+            t0 = time.perf_counter()
+            report = ingest(fix.read_bytes(), fix.name, data_dir=d, extract="new_employment", period=period)
             samples.append(time.perf_counter() - t0)
-            shutil.rmtree(scratch)
-    cold, warm = samples[0], statistics.median(samples[1:])
-    return {"rows": report.rows_read, "accepted": report.accepted, "status": report.status,
-            "runs": runs, "seconds": round(warm, 3), "rows_per_second": round(report.rows_read / warm),
-            "cold_seconds": round(cold, 2), "cold_rows_per_second": round(report.rows_read / cold)}
+            shutil.rmtree(d)
+        out["unit_fix"] = {"unit": unit, "rows": report.rows_read, "accepted": report.accepted, "status": report.status,
+                           "partition_rows": march.num_rows, "seconds": round(statistics.median(samples), 3)}
+    return out
 
 
 def explorer_times(data_dir: Path, ctx: Context, raw_ctx: Context, year: int, runs: int) -> tuple[dict, bool]:
@@ -318,11 +380,24 @@ def to_markdown(r: dict) -> str:
                   f"({r['component_scan_ms']:.1f} ms per new AppTest; a server does it once at start)."]
     ing = r.get("ingest")
     if ing:
-        lines += ["", f"Ingest of one month of new employment as Parquet ({ing['rows']:,} rows, {ing['status']}): "
-                  f"{ing['seconds']} s, {ing['rows_per_second']:,} rows/s, median of {ing['runs']} (child-process "
-                  f"parse, columnar validation, atomic store, aggregate refresh); the first ingest of the process, "
-                  f"which also starts the sandbox's zygote: {ing['cold_seconds']} s, "
-                  f"{ing['cold_rows_per_second']:,} rows/s."]
+        lines += ["", f"Ingest of new employment as Parquet (child-process parse, columnar validation, atomic store, "
+                  f"aggregate refresh), medians of {ing['runs']}:", "",
+                  "| what | files | rows | status | seconds | rows/s |", "|---|---:|---:|---|---:|---:|"]
+        labels = {"slice": "one file: the first rows of a month, into an empty data dir",
+                  "month": "one file: a whole month, into an empty data dir",
+                  "batch": "several months, one file each, `ingest_many` (the CLI), into an empty data dir"}
+        for kind, label in labels.items():
+            if kind in ing:
+                m = ing[kind]
+                lines.append(f"| {label} | {m['files']} | {m['rows']:,} | {m['status']} | {m['seconds']} | "
+                             f"{m['rows_per_second']:,} |")
+        if "unit_fix" in ing:
+            u = ing["unit_fix"]
+            lines += ["", f"One unit's corrected month ({u['unit']}, {u['rows']:,} rows, {u['status']}) into a full "
+                      f"copy of the tier, its partition holding {u['partition_rows']:,} rows: {u['seconds']} s "
+                      f"(the partition is rewritten and its aggregates rebuilt)."]
+        lines += ["", f"The first ingest of the process, which also starts the sandbox's zygote: "
+                  f"{ing['cold_seconds']} s ({ing['cold_rows_per_second']:,} rows/s)."]
     lines += ["", f"pandas baseline for `actuals_as_of`: {r['pandas_actuals_ms']:.1f} ms "
               f"(same numbers: {r['pandas_agrees']}); pandas ÷ DuckDB warm = "
               f"{r['ratio_pandas_over_duckdb_warm']:.1f}× (pandas ÷ the whole warm progress table: "

@@ -33,6 +33,11 @@ they add depends on every record month of their units: `_refresh_reported` rebui
 (few rows) from the record aggregates whenever a refresh changed anything, as the part-0 files of
 the reported extract's partitions (so they are compacted like the others).
 
+Ingest does not read a partition it has just written back: `storage.commit` calls `precompute`
+with the partitions' new Arrow tables on a thread while their Parquet files are written, and
+passes the result to `refresh(precomputed=...)`, which writes those rows (and the unit keys they
+were given) for exactly those partitions; anything else stale is built from its files as always.
+
 Readers never open the per-partition files: a national deployment has 240 of them and opening
 that many files cost more than summing their rows. They read `compact/`, one file per source
 year (all extracts), rows sorted by year, event month, indicator and unit so a query for one

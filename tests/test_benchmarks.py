@@ -31,9 +31,17 @@ def test_ingest_rate_is_measured_on_a_real_upload(tmp_path):
     from benchmarks.run import ingest_rate
 
     generate("district", tmp_path / "d")
-    r = ingest_rate(tmp_path / "d", max_rows=2_000)
+    r = ingest_rate(tmp_path / "d", max_rows=2_000, runs=1, batch_months=3)
     # the tier's codes and dictionary-encoded text columns are taken as they are
-    assert r["status"] == "taken" and r["rows"] == r["accepted"] == 2_000 and r["rows_per_second"] > 0
+    assert r["slice"]["status"] == "taken" and r["slice"]["rows"] == r["slice"]["accepted"] == 2_000
+    assert r["month"]["status"] == "taken" and r["month"]["rows"] == r["month"]["accepted"] > 2_000
+    assert r["batch"]["files"] == 3 and r["batch"]["status"] == "taken"
+    assert r["batch"]["rows"] == r["batch"]["accepted"] > r["month"]["rows"]
+    assert all(r[k]["rows_per_second"] > 0 for k in ("slice", "month", "batch"))
+    # a unit's corrected month into the full tier: its rows, one fewer, replace its month
+    fix = r["unit_fix"]
+    assert fix["status"] == "taken" and fix["accepted"] == fix["rows"] > 0 and fix["partition_rows"] > fix["rows"]
+    assert fix["seconds"] > 0
 
 
 def test_district_tier_measures_the_explorer_on_every_path(tmp_path):
