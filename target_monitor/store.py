@@ -222,6 +222,35 @@ def _filter_sql(ind: Indicator) -> list[str]:
     ]
 
 
+def _event_branches(ind: Indicator) -> list[dict[str, str]]:
+    """The events one indicator counts, as SQL expressions over `ext_<extract>`, one dict per
+    branch: year, event_on, record_on (the day the record is dated), num, den, records (1 per
+    record) and where. The one place the registry's kinds become events: `indicator_events_sql`
+    and `indicator_dimension_events_sql` both select from these."""
+    where = _filter_sql(ind)
+    if ind.kind == "cumulative":
+        day = quote_ident(ind.date_column)
+        value = "1.0" if ind.measure == "count" else f"cast({quote_ident(ind.column)} as double)"
+        if ind.scale != 1.0:
+            value = f"{value} * {float(ind.scale)!r}"
+        return [dict(year=f"cast(year({day}) as integer)", event_on=f"cast({day} as date)",
+                     record_on=f"cast({day} as date)", num=value, den="0.0", records="1",
+                     where=" and ".join([f"{day} is not null", *where]))]
+    cohort = quote_ident(ind.year_column)
+    reg = quote_ident(ind.denominator_date_column)
+    ok = quote_ident(ind.numerator_date_column)
+    base = [f"{reg} is not null", *where]
+    return [
+        # one registration: den = 1 on the registration day
+        dict(year=f"cast({cohort} as integer)", event_on=f"cast({reg} as date)", record_on=f"cast({reg} as date)",
+             num="0.0", den="1.0", records="1", where=" and ".join(base)),
+        # one success: num = 1 once both have happened (the record is still dated at registration)
+        dict(year=f"cast({cohort} as integer)", event_on=f"cast(greatest({reg}, {ok}) as date)",
+             record_on=f"cast({reg} as date)", num="1.0", den="0.0", records="0",
+             where=" and ".join([*base, f"{ok} is not null"])),
+    ]
+
+
 def indicator_events_sql(registry: Registry, view: str = "indicator_events") -> str:
     """`indicator_events` (or `view`): one row per event counted from *records*, for every
     indicator, in one shape (the live store names it `record_events` and adds reported figures).
@@ -235,30 +264,10 @@ def indicator_events_sql(registry: Registry, view: str = "indicator_events") -> 
     for ind in registry.indicators:
         src = quote_ident("ext_" + ind.extract)
         name = quote_literal(ind.name)
-        where = _filter_sql(ind)
-        if ind.kind == "cumulative":
-            day = quote_ident(ind.date_column)
-            value = "1.0" if ind.measure == "count" else f"cast({quote_ident(ind.column)} as double)"
-            if ind.scale != 1.0:
-                value = f"{value} * {float(ind.scale)!r}"
-            cond = " and ".join([f"{day} is not null", *where])
+        for b in _event_branches(ind):
             parts.append(
-                f"select {name} as indicator, unit_code, cast(year({day}) as integer) as year, "
-                f"cast({day} as date) as event_on, {value} as num, 0.0 as den from {src} where {cond}"
-            )
-        else:
-            cohort = quote_ident(ind.year_column)
-            reg = quote_ident(ind.denominator_date_column)
-            ok = quote_ident(ind.numerator_date_column)
-            base = [f"{reg} is not null", *where]
-            parts.append(
-                f"select {name} as indicator, unit_code, cast({cohort} as integer) as year, "
-                f"cast({reg} as date) as event_on, 0.0 as num, 1.0 as den from {src} where {' and '.join(base)}"
-            )
-            parts.append(
-                f"select {name} as indicator, unit_code, cast({cohort} as integer) as year, "
-                f"cast(greatest({reg}, {ok}) as date) as event_on, 1.0 as num, 0.0 as den from {src} "
-                f"where {' and '.join([*base, f'{ok} is not null'])}"
+                f"select {name} as indicator, unit_code, {b['year']} as year, {b['event_on']} as event_on, "
+                f"{b['num']} as num, {b['den']} as den from {src} where {b['where']}"
             )
     return f"create or replace view {quote_ident(view)} as\n" + "\nunion all\n".join(parts)
 
@@ -294,44 +303,20 @@ def indicator_dimension_events_sql(registry: Registry, grain: str = "day") -> st
     record_month (first days) in place of event_on and record_on, the records summed per unit,
     months and values of *every* dimension before they are repeated per dimension set: a
     month's records of one unit take a few hundred value combinations, so the sets multiply
-    those rows instead of every record (the refresh of a national month: 0.72 s -> see
-    benchmarks/RESULTS.md). Nothing but sums is lost: aggregate_dimension_partition.sql sums
-    these rows again per set.
+    those rows instead of every record (a national month's dimension aggregates: 0.72 s -> 0.28 s).
+    Nothing but sums is lost: aggregate_dimension_partition.sql sums these rows again per set.
     """
     monthly = grain == "month"
     parts = []
     for ind in registry.indicators:
         src = quote_ident("ext_" + ind.extract)
-        where = _filter_sql(ind)
         dims = list(ind.dimensions)
         dim_cols = "".join(f", cast({quote_ident(d)} as varchar) as dim_{i}" for i, d in enumerate(dims))
-        branches = []
-        if ind.kind == "cumulative":
-            day = quote_ident(ind.date_column)
-            value = "1.0" if ind.measure == "count" else f"cast({quote_ident(ind.column)} as double)"
-            if ind.scale != 1.0:
-                value = f"{value} * {float(ind.scale)!r}"
-            branches.append(
-                f"select unit_code, cast(year({day}) as integer) as year, cast({day} as date) as event_on, "
-                f"cast({day} as date) as record_on, {value} as num, 0.0 as den, 1 as records{dim_cols} "
-                f"from {src} where {' and '.join([f'{day} is not null', *where])}"
-            )
-        else:
-            cohort = quote_ident(ind.year_column)
-            reg = quote_ident(ind.denominator_date_column)
-            ok = quote_ident(ind.numerator_date_column)
-            base = [f"{reg} is not null", *where]
-            branches.append(
-                f"select unit_code, cast({cohort} as integer) as year, cast({reg} as date) as event_on, "
-                f"cast({reg} as date) as record_on, 0.0 as num, 1.0 as den, 1 as records{dim_cols} "
-                f"from {src} where {' and '.join(base)}"
-            )
-            branches.append(
-                f"select unit_code, cast({cohort} as integer) as year, "
-                f"cast(greatest({reg}, {ok}) as date) as event_on, "
-                f"cast({reg} as date) as record_on, 1.0 as num, 0.0 as den, 0 as records{dim_cols} "
-                f"from {src} where {' and '.join([*base, f'{ok} is not null'])}"
-            )
+        branches = [
+            f"select unit_code, {b['year']} as year, {b['event_on']} as event_on, {b['record_on']} as record_on, "
+            f"{b['num']} as num, {b['den']} as den, {b['records']} as records{dim_cols} from {src} where {b['where']}"
+            for b in _event_branches(ind)
+        ]
         events = " union all ".join(branches)
         if monthly:
             dim_names = "".join(f", dim_{i}" for i in range(len(dims)))
