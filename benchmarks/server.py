@@ -162,11 +162,12 @@ def _visit(page, url: str, name: str, timeout_s: float) -> dict:
     return _wait(page, name, since, timeout_s)
 
 
-def one_start(page, data_dir: Path, pages: list[str], port: int, *, env: dict, timeout_s: float = 300) -> dict:
+def one_start(page, data_dir: Path, pages: list[str], port: int, *, env: dict, timeout_s: float = 300,
+              log_dir: Path | None = None) -> dict:
     """Start a fresh server on `port`, open the overview ("/") as soon as it is healthy, then
     every other page of `pages` (first visits) and every page again (second visits)."""
     url = f"http://127.0.0.1:{port}"
-    log = Path(tempfile.mkstemp(prefix="bench_server_", suffix=".log")[1])
+    log = Path(tempfile.mkstemp(prefix="bench_server_", suffix=".log", dir=log_dir)[1])
     r: dict = {"load_before": os.getloadavg()[0]}
     page.goto("about:blank")
     with open(log, "w") as out:
@@ -213,9 +214,10 @@ def one_start(page, data_dir: Path, pages: list[str], port: int, *, env: dict, t
 
 
 def server_times(data_dir: Path, starts: int = 1, pages: list[str] | None = None, *, bytecode: Path | None = None,
-                 restart: bool = True, timeout_s: float = 300, say=None) -> dict:
+                 restart: bool = True, timeout_s: float = 300, log_dir: Path | None = None, say=None) -> dict:
     """`starts` × (a fresh browser profile, a fresh server, every page twice; then, with `restart`,
-    the server restarted and the overview opened again in the same browser).
+    the server restarted and the overview opened again in the same browser). The server's log
+    goes to a temporary file in `log_dir` (default: the system's), kept when a start fails.
 
     Times in the result are medians over the starts (pages in ms), memory the maximum; the
     first page's samples are kept (`*_all`)."""
@@ -242,12 +244,13 @@ def server_times(data_dir: Path, starts: int = 1, pages: list[str] | None = None
                     port = free_port()
                     if say:
                         say(f"server: fresh start {i + 1} of {starts}")
-                    runs.append(one_start(page, Path(data_dir), pages, port, env=env, timeout_s=timeout_s))
+                    runs.append(one_start(page, Path(data_dir), pages, port, env=env, timeout_s=timeout_s,
+                                          log_dir=log_dir))
                     if restart:
                         if say:
                             say(f"server: restart {i + 1} of {starts} (browser cache warm)")
                         restarts.append(one_start(page, Path(data_dir), pages[:1], port, env=env,
-                                                  timeout_s=timeout_s))
+                                                  timeout_s=timeout_s, log_dir=log_dir))
                 finally:
                     browser.close()
 

@@ -94,4 +94,4 @@ def test_a_page_that_does_not_render_fails_the_measurement(tmp_path):
     _need_chromium()
     (tmp_path / "empty").mkdir()
     with pytest.raises(PageFailed, match="overview.py"):
-        server_times(tmp_path / "empty", 1, restart=False, timeout_s=8)
+        server_times(tmp_path / "empty", 1, restart=False, timeout_s=8, log_dir=tmp_path)
