@@ -11,7 +11,11 @@ Reports medians of ≥5 runs after a warm-up (speed is measured, never asserted)
   per-dimension aggregates (cache-cold and warm), from the raw-path views, and counted from the
   records the way the explorer did before the aggregates (`records_pivot_sql`), and whether the
   aggregate and record numbers agree;
-- peak resident memory of this process.
+- peak resident memory of this process;
+- with --server (or only that: --server-only), a real `streamlit run app.py` over the data, its
+  pages opened in headless Chromium: time to healthy and to the overview shown after a fresh
+  start, each page's time in the browser, the server process's peak resident memory
+  (benchmarks/server.py).
 Results go to stdout and, with --out, are appended to a Markdown file with the machine.
 """
 
@@ -22,6 +26,7 @@ import os
 import platform
 import resource
 import statistics
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -272,7 +277,8 @@ def component_scan_ms(runs: int) -> float:
     return median_ms(lambda: BidiComponentManager().discover_and_register_components(start_file_watching=False), runs)
 
 
-def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = True) -> dict:
+def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = True, server: bool = False,
+        starts: int = 3, bytecode: Path | None = None) -> dict:
     data_dir = data_dir or (REPO_ROOT / "benchmarks" / "data" / tier)
     gen = None
     if not (data_dir / "extracts").is_dir():
@@ -343,6 +349,35 @@ def run(tier: str, runs: int = 5, data_dir: Path | None = None, pages: bool = Tr
         results["pages_ms"] = page_times(data_dir, runs)
         results["component_scan_ms"] = component_scan_ms(runs)
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if server:
+        say("a real server, pages in Chromium")
+        from benchmarks.server import server_times
+
+        results["server"] = server_times(data_dir, starts, bytecode=bytecode, say=say)
+    return results
+
+
+def run_server(tier: str, data_dir: Path | None = None, starts: int = 3, bytecode: Path | None = None,
+               restart: bool = True) -> dict:
+    """Only the real server (benchmarks/server.py): no refresh unless the aggregates are stale, no
+    harness measurements, so the data is only read (a national tier's harness run peaks at 6 GB)."""
+    from benchmarks.server import server_times
+    from target_monitor.aggregates import is_fresh, refresh
+
+    data_dir = data_dir or (REPO_ROOT / "benchmarks" / "data" / tier)
+    gen = None
+    if not (data_dir / "extracts").is_dir():
+        gen = generate(tier, data_dir)
+    if not is_fresh(data_dir):  # the server would count from the records: not what is measured here
+        say("the aggregates are stale: refreshing them")
+        refresh(data_dir, full=True)
+    ctx = Context(data_dir)
+    year = ctx.default_year()
+    results: dict = {"tier": tier, "data_dir": str(data_dir), "as_of": ctx.latest_day(year).isoformat(),
+                     "generated": gen}
+    del ctx
+    say("a real server, pages in Chromium")
+    results["server"] = server_times(data_dir, starts, bytecode=bytecode, restart=restart, say=say)
     return results
 
 
@@ -354,6 +389,10 @@ def to_markdown(r: dict) -> str:
         g = r["generated"]
         lines += [f"Generated {sum(g['rows'].values()):,} rows ({g['rows']}) for {g['leaves']} leaf units "
                   f"in {g['seconds']} s.", ""]
+    if "refresh_full" not in r:  # --server-only
+        from benchmarks.server import to_markdown as server_markdown
+
+        return "\n".join(lines + server_markdown(r["server"]) + [""])
     f = r["refresh_full"]
     lines += [f"Full aggregate refresh: {f['source_rows']:,} rows in {f['wall_seconds']} s "
               f"({f['rows_per_second'] or 0:,} rows/s), {f['aggregate_rows']:,} aggregate rows, "
@@ -403,6 +442,10 @@ def to_markdown(r: dict) -> str:
               f"{r['ratio_pandas_over_duckdb_warm']:.1f}× (pandas ÷ the whole warm progress table: "
               f"{r['ratio_pandas_over_progress_warm']:.1f}×).", "",
               f"Peak resident memory of the harness process: {r['peak_rss_mb']:.0f} MB.", ""]
+    if r.get("server"):
+        from benchmarks.server import to_markdown as server_markdown
+
+        lines += server_markdown(r["server"]) + [""]
     return "\n".join(lines)
 
 
@@ -412,9 +455,21 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--no-pages", action="store_true")
+    p.add_argument("--server", action="store_true",
+                   help="also measure a real `streamlit run app.py` in headless Chromium (benchmarks/server.py)")
+    p.add_argument("--server-only", action="store_true",
+                   help="only the real server: no refresh (unless stale), no harness measurements")
+    p.add_argument("--starts", type=int, default=3, help="fresh server starts to take the medians of (default 3)")
+    p.add_argument("--bytecode", type=Path, nargs="?", const=Path(tempfile.gettempdir()) / "target_monitor_pycache",
+                   help="run the server with compiled bytecode kept in this folder (PYTHONPYCACHEPREFIX), "
+                        "compiled first; default folder: $TMPDIR/target_monitor_pycache")
     p.add_argument("--out", type=Path, help="append the Markdown report here (e.g. benchmarks/RESULTS.md)")
     args = p.parse_args(argv)
-    r = run(args.tier, args.runs, args.data_dir, pages=not args.no_pages)
+    if args.server_only:
+        r = run_server(args.tier, args.data_dir, args.starts, args.bytecode)
+    else:
+        r = run(args.tier, args.runs, args.data_dir, pages=not args.no_pages, server=args.server,
+                starts=args.starts, bytecode=args.bytecode)
     md = to_markdown(r)
     print(md)
     if args.out:

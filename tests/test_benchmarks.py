@@ -1,5 +1,7 @@
 """Smoke test of the benchmark harness on the district tier (no timing thresholds)."""
 
+import pytest
+
 from benchmarks.generate import TIERS, generate, unit_tree
 from benchmarks.run import run, to_markdown
 
@@ -56,3 +58,48 @@ def test_district_tier_measures_the_explorer_on_every_path(tmp_path):
     times, agrees = explorer_times(tmp_path / "d", ctx, raw, ctx.default_year(), runs=1)
     assert agrees
     assert len(times) == 2 * len(EXPLORER_PIVOTS) and all(min(t) > 0 for t in times.values())
+
+
+def _need_chromium():
+    import os
+    from pathlib import Path
+
+    from serve import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (.ci/run does)")
+        pytest.skip("Debian chromium is not installed")
+
+
+@pytest.mark.browser
+def test_district_tier_real_server_in_a_browser(tmp_path):
+    """--server-only on the district tier: a real `streamlit run`, every page shown in Chromium."""
+    from benchmarks.run import run_server
+    from benchmarks.server import PAGE_PATHS
+
+    _need_chromium()
+    r = run_server("district", data_dir=tmp_path / "d", starts=1)
+    s = r["server"]
+    # the overview's headline and chart were found (else PageFailed): the times say when
+    assert 0 < s["health_s"] < s["first_page_text_s"] <= s["first_page_s"]
+    assert 0 < s["restart_health_s"] < s["restart_first_page_s"]
+    assert set(s["pages_ms"]) == set(PAGE_PATHS) and all(min(t) > 0 for t in s["pages_ms"].values())
+    assert s["visits"] == 2 * len(PAGE_PATHS)
+    # the streamlit process's own memory: more than an interpreter with streamlit, pandas and DuckDB loaded
+    assert 100 < s["peak_rss_mb_after_first_page"] <= s["peak_rss_mb"] and 0 < s["rss_mb"] <= s["peak_rss_mb"]
+    assert s["children"] == []  # pages start no process
+    md = to_markdown(r)
+    assert "Server (`streamlit run app.py`, fresh start" in md and "peak resident memory" in md
+    assert "| `explore.py` |" in md
+
+
+@pytest.mark.browser
+def test_a_page_that_does_not_render_fails_the_measurement(tmp_path):
+    """No number for a page that shows no content: a data directory without extracts shows an error."""
+    from benchmarks.server import PageFailed, server_times
+
+    _need_chromium()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PageFailed, match="overview.py"):
+        server_times(tmp_path / "empty", 1, restart=False, timeout_s=8, log_dir=tmp_path)
