@@ -53,3 +53,6 @@ table = explore.pivot_grid(long, reg, spec, names, lang, order)
 st.dataframe(table, hide_index=True, width="stretch", height=min(len(table) + 1, 30) * 35 + 3)
 ui.download_buttons(table, f"pivot_{ind.name}_{f.as_of}", lang, key="explore_dl")
 st.plotly_chart(explore.pivot_chart(table, reg, spec, lang), key="explore_chart", config={"displayModeBar": False})
+cells = len(table) - 1  # the total row
+if rows is not None and cells > explore.CHART_GROUPS:
+    st.caption(f.t("explore_chart_top", shown=explore.CHART_GROUPS, total=cells))

@@ -275,14 +275,31 @@ def pivot_grid(long: pd.DataFrame, registry: Registry, spec: PivotSpec, names: d
     return wide.reset_index(names=row_name)
 
 
+CHART_GROUPS = 30  # bar groups a chart shows at most: a national tree has 6,000 units (36,000 bars)
+
+
+def chart_rows(table: pd.DataFrame, lang: str, limit: int = CHART_GROUPS) -> pd.DataFrame:
+    """The table's cell rows (its total row left out) the chart shows: every one, or the `limit`
+    with the largest totals (in the table's order) when there are more. The table and the
+    downloads keep every row."""
+    total = t("explore_total", lang)
+    body = table[table.iloc[:, 0] != total]
+    if len(body) <= limit:
+        return body
+    size = body[total] if total in body.columns else body.iloc[:, 1]
+    keep = pd.to_numeric(size, errors="coerce").fillna(0).nlargest(limit).index
+    return body.loc[sorted(keep, key=body.index.get_loc)]
+
+
 def pivot_chart(table: pd.DataFrame, registry: Registry, spec: PivotSpec, lang: str) -> go.Figure:
-    """Grouped bars of the cells (totals left out): one bar group per row value, one colour per column value."""
+    """Grouped bars of the cells (totals left out): one bar group per row value, one colour per
+    column value; at most CHART_GROUPS groups, the largest (`chart_rows`)."""
     ind = registry.get(spec.indicator)
     total = t("explore_total", lang)
     fig = go.Figure()
     if table.empty or spec.rows is None:
         return fig
-    body = table[table.iloc[:, 0] != total]
+    body = chart_rows(table, lang)
     x = body.iloc[:, 0].astype(str).tolist()
     series = [c for c in table.columns[1:] if c != total] or list(table.columns[1:])
     palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

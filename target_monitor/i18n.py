@@ -396,6 +396,8 @@ TEXT.update({
     "explore_total": ("合计", "Total"),
     "explore_measure": ("度量：{label}（{unit}），{period}", "Measure: {label} ({unit}), {period}"),
     "explore_period": ("{year}年1月1日至{as_of}", "1 Jan {year} to {as_of}"),
+    "explore_chart_top": ("图中为合计最大的{shown}个（共{total}个）；全部见上表和下载。",
+                          "The chart shows the {shown} largest by total (of {total}); the table and downloads have all."),
     "explore_empty": ("所选条件下没有记录。请放宽筛选条件。", "No records match these filters. Widen the filters."),
     "explore_same_dim": ("行维度和列维度不能相同，请换一个列维度。", "Rows and columns must differ: choose another column dimension."),
     "dim_unit_code": ("单位", "Unit"),

@@ -220,3 +220,25 @@ def test_a_pivot_across_three_declared_dimensions_is_counted_from_the_records(de
     assert pivot_params(registry, two) is not None and pivot_params(registry, three) is None
     long = pivot_long(demo_ctx.store, registry, three)
     assert long[long["total_r"] & long["total_c"]]["value"].iloc[0] == raw["person_key"].isin(keys).sum()
+
+
+def test_chart_shows_the_largest_row_groups_in_table_order_and_the_table_keeps_all(demo_ctx):
+    """A national tree has 6,000 units: the chart draws the 30 with the largest totals (in the
+    table's order), the table and the downloads keep every row."""
+    from target_monitor.explore import CHART_GROUPS, chart_rows, pivot_chart
+
+    n = CHART_GROUPS + 10
+    totals = [(i * 37) % n for i in range(n)]  # a permutation of 0..n-1
+    table = pd.DataFrame({"单位": [f"U{i:02d}" for i in range(n)] + ["合计"],
+                          "甲": [v // 2 for v in totals] + [0], "乙": [v - v // 2 for v in totals] + [0],
+                          "合计": totals + [sum(totals)]})
+    shown = chart_rows(table, "zh")
+    assert len(shown) == CHART_GROUPS
+    assert list(shown["单位"]) == [f"U{i:02d}" for i in range(n) if totals[i] >= n - CHART_GROUPS]
+    assert "合计" not in set(shown["单位"])
+    small = table.iloc[list(range(5)) + [n]]
+    assert list(chart_rows(small, "zh")["单位"]) == ["U00", "U01", "U02", "U03", "U04"]
+    spec = PivotSpec("urban_new_employment", 2020, date(2020, 6, 30), "unit_code", "group", (), ())
+    fig = pivot_chart(table, demo_ctx.registry, spec, "zh")
+    assert [tr.name for tr in fig.data] == ["甲", "乙"]
+    assert all(len(tr.x) == CHART_GROUPS for tr in fig.data)
