@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.serve import CHROMIUM, CHROMIUM_ARGS, REPO, free_port, healthy
+from tests.serve import CHROMIUM, CHROMIUM_ARGS, REPO, free_port, healthy, streamlit_argv
 
 # page file -> URL path (app.py's st.Page url_path); the first page after start is "/", the overview
 PAGE_PATHS = {
@@ -172,11 +172,8 @@ def one_start(page, data_dir: Path, pages: list[str], port: int, *, env: dict, t
     page.goto("about:blank")
     with open(log, "w") as out:
         t0 = time.time()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env={**env, "TARGET_MONITOR_DATA": str(data_dir)}, stdout=out, stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(streamlit_argv(port), cwd=REPO, env={**env, "TARGET_MONITOR_DATA": str(data_dir)},
+                                stdout=out, stderr=subprocess.STDOUT)
         try:
             while not healthy(url):
                 if time.time() - t0 > timeout_s or proc.poll() is not None:

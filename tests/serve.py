@@ -36,17 +36,19 @@ def healthy(url: str) -> bool:
         return False
 
 
+def streamlit_argv(port: int) -> list[str]:
+    """`streamlit run app.py` headless on 127.0.0.1:`port` (browser tests and benchmarks/server.py)."""
+    return [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+
+
 @contextmanager
 def streamlit_server(data_dir: Path, *, log: Path | None = None, start_timeout: float = 60) -> Iterator[str]:
     """Serve app.py over `data_dir`; yields the base URL once /_stcore/health answers."""
     port = free_port()
     env = {**os.environ, "TARGET_MONITOR_DATA": str(data_dir)}
     out = open(log, "w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-    )
+    proc = subprocess.Popen(streamlit_argv(port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + start_timeout
