@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.serve import CHROMIUM, CHROMIUM_ARGS, REPO, free_port, healthy, streamlit_argv
+from tests.serve import CHROMIUM, CHROMIUM_ARGS, REPO, free_port, healthy, stop, streamlit_argv
 
 # page file -> URL path (app.py's st.Page url_path); the first page after start is "/", the overview
 PAGE_PATHS = {
@@ -200,12 +200,7 @@ def one_start(page, data_dir: Path, pages: list[str], port: int, *, env: dict, t
             out.flush()
             raise PageFailed(f"{exc}\n--- server log ({log}) ---\n{log.read_text(errors='replace')[-3000:]}") from exc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     log.unlink()  # kept when something failed (the error names it)
     return r
 

@@ -42,6 +42,16 @@ def streamlit_argv(port: int) -> list[str]:
             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server: SIGTERM, and SIGKILL if it is still there after 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def streamlit_server(data_dir: Path, *, log: Path | None = None, start_timeout: float = 60) -> Iterator[str]:
     """Serve app.py over `data_dir`; yields the base URL once /_stcore/health answers."""
@@ -58,10 +68,6 @@ def streamlit_server(data_dir: Path, *, log: Path | None = None, start_timeout: 
             time.sleep(0.25)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         if log:
             out.close()
