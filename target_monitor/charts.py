@@ -21,6 +21,8 @@ STATUS_COLOUR = {
     "far_behind": "#D55E00",
     "met": "#009E73",
     "not_met": "#D55E00",
+    "year_end_check": "#6C6C9E",
+    "not_done": "#D55E00",
     "no_target": "#999999",
     "no_data": "#BBBBBB",
 }

@@ -114,6 +114,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_not_met": ("未达标", "Not met"),
     "status_no_target": ("无目标", "No target"),
     "status_no_data": ("暂无数据", "No data"),
+    "status_year_end_check": ("年底考核", "Judged at year end"),
+    "status_not_done": ("未完成", "Not completed"),
     # projection methods
     "method_unit_profile": ("按本单位上年月度进度推算", "From the unit's monthly profile last year"),
     "method_parent_profile": ("按全区上年月度进度推算", "From the district's monthly profile last year"),
@@ -140,6 +142,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "rate_above": ("高于目标（{op}{target}%）{gap}个百分点", "{gap} pp above the target ({op}{target}%)"),
     "rate_below": ("低于目标（{op}{target}%）{gap}个百分点", "{gap} pp short of the target ({op}{target}%)"),
     "rate_equal": ("达到目标（{op}{target}%）", "meeting the target ({op}{target}%)"),
+    "rate_year_end_short": ("年底考核目标为{op}{target}%，目前尚差{gap}个百分点",
+                            "judged at the year end against {op}{target}%, {gap} pp still needed"),
+    "rate_year_end_above": ("年底考核目标为{op}{target}%，目前高于目标{gap}个百分点",
+                            "judged at the year end against {op}{target}%, now {gap} pp above it"),
+    "rate_year_end_equal": ("年底考核目标为{op}{target}%，目前与目标持平",
+                            "judged at the year end against {op}{target}%, now level with it"),
     "scope_district": ("全区", "the district's"),
     "scope_unit": ("{unit}", "{unit}'s"),
     # CLI messages
@@ -169,6 +177,8 @@ STATUS_SYMBOL = {
     "far_behind": "✖",
     "met": "✔",
     "not_met": "✖",
+    "year_end_check": "◷",
+    "not_done": "✖",
     "no_target": "–",
     "no_data": "?",
 }

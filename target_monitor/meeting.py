@@ -44,6 +44,8 @@ PALETTE = {
     "slightly_behind": ("#F2B200", "#000000"),
     "far_behind": ("#A31F00", "#FFFFFF"),
     "not_met": ("#A31F00", "#FFFFFF"),
+    "year_end_check": ("#4B4B7A", "#FFFFFF"),
+    "not_done": ("#A31F00", "#FFFFFF"),
     "no_target": ("#DDDDDD", "#000000"),
     "no_data": ("#DDDDDD", "#000000"),
 }

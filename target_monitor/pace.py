@@ -27,7 +27,11 @@ MET = "met"
 NOT_MET = "not_met"
 NO_TARGET = "no_target"
 NO_DATA = "no_data"
-STATUSES = (DONE, AHEAD, SLIGHTLY_BEHIND, FAR_BEHIND, MET, NOT_MET, NO_TARGET, NO_DATA)
+# a year-end target (registry `judge_from_month`) before it is judged: neutral, never 达标/未达标
+YEAR_END_CHECK = "year_end_check"
+# a count or amount short of its target once the year is over (31 December): 未完成, not "behind pace"
+NOT_DONE = "not_done"
+STATUSES = (DONE, AHEAD, SLIGHTLY_BEHIND, FAR_BEHIND, MET, NOT_MET, NO_TARGET, NO_DATA, YEAR_END_CHECK, NOT_DONE)
 
 PROFILE_UNIT = "unit_profile"
 PROFILE_PARENT = "parent_profile"
@@ -40,6 +44,12 @@ class Rules:
 
     time_progress: str = "month"  # "month": end of June = 50.0%; "day": day of year / days in year
     slightly_behind_pp: float = 10.0  # behind by at most this many pp = 略慢于序时; more = 明显滞后
+    # unit types ranked among their siblings (ranking, flags, charts titled 街镇); a department
+    # such as 区就业局 keeps its row in the table but is not compared with the 街镇
+    unranked_unit_types: tuple[str, ...] = ("department",)
+
+    def is_ranked(self, unit_type: str) -> bool:
+        return unit_type not in self.unranked_unit_types
 
 
 def round1(x: float | None) -> float | None:
@@ -250,6 +260,22 @@ def status_cumulative_array(actual: np.ndarray, target: np.ndarray, has_target: 
         ]
     return np.select(conditions, [NO_TARGET, NO_DATA, DONE, NO_DATA, AHEAD, SLIGHTLY_BEHIND],
                      default=FAR_BEHIND).astype(object)
+
+
+def year_end_statuses(status: np.ndarray, as_of: date, *, is_rate: bool, judged: bool) -> np.ndarray:
+    """The statuses as a reader should see them at `as_of`.
+
+    - A year-end rate not yet judged (before its `judge_from_month`): 达标/未达标 become the neutral
+      年底考核 (the value and the margin still needed stay in the row).
+    - On 31 December a count or amount short of its target is 未完成: the year is over, so
+      "behind pace" (略慢于序时 / 明显滞后 / 快于序时) no longer means anything.
+    """
+    status = status.copy()
+    if is_rate and not judged:
+        status[np.isin(status, (MET, NOT_MET))] = YEAR_END_CHECK
+    if not is_rate and (as_of.month, as_of.day) == (12, 31):
+        status[np.isin(status, (AHEAD, SLIGHTLY_BEHIND, FAR_BEHIND))] = NOT_DONE
+    return status
 
 
 def rate_gap_pp_array(kind: str, rate: np.ndarray, target: np.ndarray, has_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

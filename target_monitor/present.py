@@ -132,7 +132,11 @@ def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None =
         op = "≥" if row["comparator"] in (">=", None) else "≤"
         gap = row["gap_pp"]
         target_text = fmt_number(ind, row["target"], trim=True)
-        if gap > 0:
+        if row["status"] == "year_end_check":
+            # judged at the year end: the margin is what is still needed, never 达标/未达标 mid-year
+            key = "rate_year_end_above" if gap > 0 else ("rate_year_end_short" if gap < 0 else "rate_year_end_equal")
+            cmp = t(key, lang, op=op, target=target_text, gap=f"{abs(gap):.1f}")
+        elif gap > 0:
             cmp = t("rate_above" if row["kind"] == "floor_rate" else "rate_below", lang, op=op, target=target_text, gap=f"{gap:.1f}")
         elif gap < 0:
             cmp = t("rate_below" if row["kind"] == "floor_rate" else "rate_above", lang, op=op, target=target_text, gap=f"{abs(gap):.1f}")

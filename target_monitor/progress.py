@@ -34,6 +34,8 @@ EXTRA_COLUMNS = [
     "target_basis", "level", "unit_type", "sort_order", "indicator_order", "kind", "comparator",
     "target_note", "published_label", "numerator", "denominator", "rank_of", "projection_method",
     "months_remaining", "last_year_actual", "yoy_change", "last_event_on",
+    # added columns: only under `progress --all-columns`, after every earlier one
+    "target_source", "is_ranked", "judged",
 ]
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
@@ -216,6 +218,13 @@ def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums
     own = targets.get((parent.code, ind.name))
     c_targets = [targets.get((code, ind.name)) for code in child_codes]
     allocated = [t[0] for t in c_targets if t is not None]
+    own_source = "published" if own is not None else None
+    standards = {(t[0], t[1]) for t in c_targets if t is not None}
+    if ind.is_rate and own is None and len(standards) == 1:
+        # a rate is not summed: the parent's row carries the one standard every unit was given
+        # (离校未就业高校毕业生就业率 ≥95% for each 街镇), not another indicator's district target
+        value, comparator = standards.pop()
+        own, own_source = (value, comparator, None, None), "allocation_standard"
     parent_targets = [own if own is not None else _NO_TARGET]
     if allocated and not ind.is_rate:
         parent_targets.append((sum(allocated), ">=", None, None))
@@ -244,7 +253,8 @@ def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums
     if ind.is_rate:
         completion, completion_none = np.full(n, np.nan), every
         gap, gap_none = pace.rate_gap_pp_array(ind.kind, actual, target, has_target)
-        status = pace.status_rate_array(ind.kind, actual, target, has_target)
+        status = pace.year_end_statuses(pace.status_rate_array(ind.kind, actual, target, has_target), cal.as_of,
+                                        is_rate=True, judged=ind.judged_on(cal.as_of))
         projected, method = np.full(n, np.nan), np.full(n, None, dtype=object)
         required, required_none = np.full(n, np.nan), every
         score = actual
@@ -253,7 +263,9 @@ def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums
     else:
         completion, completion_none = pace.completion_pct_array(actual, target, has_target)
         gap, gap_none = pace.gap_pp_array(completion, completion_none, cal.time_progress), completion_none
-        status = pace.status_cumulative_array(actual, target, has_target, gap, gap_none, cal.rules)
+        status = pace.year_end_statuses(
+            pace.status_cumulative_array(actual, target, has_target, gap, gap_none, cal.rules), cal.as_of,
+            is_rate=False, judged=True)
         # year-end projection: the parent's rows from its own profile; a child's from its own, then the parent's
         p_profile = profiles.parent(ind.name)
         c_has_profile, c_profiles = profiles.units(child_codes, ind.name)
@@ -272,7 +284,10 @@ def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums
             yoy = pace.round1_array((actual / last_year - 1) * 100)
 
     actual_shown = _round_value(ind, actual)
-    ranks, rank_of = _ranks(ind, child_codes, has_target[n_parent:], score[n_parent:], actual_shown[n_parent:])
+    # a department (区就业局) keeps its row but is not ranked among the 街镇 (rules.yaml ranked_unit_types)
+    ranked = np.array([cal.rules.is_ranked(u.unit_type) for u in children], dtype=bool)
+    ranks, rank_of = _ranks(ind, child_codes, has_target[n_parent:] & ranked, score[n_parent:],
+                            actual_shown[n_parent:])
     return {
         "unit_code": [parent.code] * n_parent + child_codes,
         "unit_name": [parent.name] * n_parent + [u.name for u in children],
@@ -302,6 +317,11 @@ def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums
         "last_year_actual": _listed(_round_value(ind, last_year)),
         "yoy_change": _listed(yoy, yoy_none),
         "last_event_on": [p_last] * n_parent + c_last,
+        "target_source": [own_source if own_source and has_target[0] else None]
+        + (["allocation_sum"] if n_parent > 1 else [])
+        + ["published" if t is not None else None for t in c_targets],
+        "is_ranked": [False] * n_parent + ranked.tolist(),
+        "judged": [ind.judged_on(cal.as_of)] * n,
     }
 
 

@@ -221,6 +221,15 @@ def targets_in_force(targets: pd.DataFrame, year: int, as_of: date) -> pd.DataFr
     return rows.iloc[in_force + fallback].reset_index(drop=True)
 
 
+def _unit_types(raw) -> tuple[str, ...]:
+    """rules.yaml unranked_unit_types: a list of unit types (empty or absent key: the default)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ReferenceError(f"rules.yaml: unranked_unit_types must be a list of unit types, not {raw!r}")
+    return tuple(raw)
+
+
 def load_rules(ref_dir: Path) -> Rules:
     path = ref_dir / "rules.yaml"
     if not path.exists():
@@ -229,6 +238,7 @@ def load_rules(ref_dir: Path) -> Rules:
     rules = Rules(
         time_progress=str(raw.get("time_progress", "month")),
         slightly_behind_pp=float(raw.get("slightly_behind_pp", 10.0)),
+        unranked_unit_types=_unit_types(raw.get("unranked_unit_types", list(Rules().unranked_unit_types))),
     )
     if rules.time_progress not in ("month", "day"):
         raise ReferenceError(f"rules.yaml: time_progress must be month or day, not {rules.time_progress!r}")

@@ -84,10 +84,17 @@ class Indicator:
     numerator_date_column: str | None = None
     filter: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dimensions: tuple[str, ...] = ()
+    # a target judged at the year end (高校毕业生年底就业率): before this month the status is the
+    # neutral 年底考核 with the value still needed, never 达标/未达标. None: judged all year.
+    judge_from_month: int | None = None
 
     @property
     def is_rate(self) -> bool:
         return self.kind in ("floor_rate", "ceiling_rate")
+
+    def judged_on(self, as_of) -> bool:
+        """Whether the target is judged (达标/未达标) at `as_of`, or only checked at the year end."""
+        return self.judge_from_month is None or as_of.month >= self.judge_from_month
 
     def text(self, attr: str, lang: str) -> str:
         return getattr(self, attr)[lang]
@@ -231,14 +238,19 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
     known_keys = {
         "name", "label", "short_label", "description", "unit", "extract", "kind", "format", "order",
         "date_column", "measure", "column", "scale", "year_column", "denominator_date_column",
-        "numerator_date_column", "filter", "dimensions",
+        "numerator_date_column", "filter", "dimensions", "judge_from_month",
     }
     extra = set(raw) - known_keys
     if extra:
         raise RegistryError(f"indicator {name!r}: unknown field(s) {sorted(extra)}")
 
+    judge = raw.get("judge_from_month")
+    if judge is not None and (not isinstance(judge, int) or isinstance(judge, bool) or not 1 <= judge <= 12):
+        raise RegistryError(f"indicator {name!r}: judge_from_month {judge!r} must be a month number 1-12")
+
     return Indicator(
         name=name,
+        judge_from_month=judge,
         extract=extract_name,
         kind=kind,
         format=fmt,

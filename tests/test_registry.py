@@ -10,13 +10,19 @@ from target_monitor.registry import REGISTRY_PATH, RegistryError, load_registry,
 DOC = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
 
 
-def test_shipped_registry_declares_the_five_indicators():
+def test_shipped_registry_declares_the_six_indicators():
     reg = load_registry()
     assert reg.names == (
         "urban_new_employment", "guarantee_loans", "vocational_training",
-        "enterprise_skill_training", "graduate_employment_rate",
+        "enterprise_skill_training", "graduate_employment_rate", "graduate_year_end_rate",
     )
     assert reg.get("graduate_employment_rate").kind == "floor_rate"
+    # both graduate rates are year-end figures; training is counted in 人次
+    assert reg.get("graduate_employment_rate").judge_from_month == 12
+    assert reg.get("graduate_year_end_rate").judge_from_month == 12
+    assert reg.get("urban_new_employment").judge_from_month is None
+    assert reg.get("vocational_training").unit["zh"] == "人次"
+    assert reg.get("enterprise_skill_training").unit["zh"] == "人次"
     assert reg.get("enterprise_skill_training").filter == {"training_type": ("岗位技能提升培训",)}
     assert reg.get("guarantee_loans").scale == 0.0001  # yuan -> 万元
 
@@ -55,6 +61,7 @@ def _by_name(doc, name):
         (lambda d: _by_name(d, "graduate_employment_rate").update(numerator_date_column="hired"), "'graduate_employment_rate': numerator_date_column"),
         (lambda d: _by_name(d, "vocational_training").update(dimensions=["bank"]), "dimension 'bank'"),
         (lambda d: _by_name(d, "vocational_training").update(colour="red"), "unknown field(s) ['colour']"),
+        (lambda d: _by_name(d, "graduate_year_end_rate").update(judge_from_month=13), "'graduate_year_end_rate': judge_from_month 13"),
     ],
 )
 def test_bad_entries_are_rejected_naming_the_entry(mutate, message):

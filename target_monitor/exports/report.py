@@ -19,6 +19,8 @@ STATUS_FILL = {
     "slightly_behind": "#FBE3A6",
     "far_behind": "#F5B9A1",
     "not_met": "#F5B9A1",
+    "year_end_check": "#D9D9EC",
+    "not_done": "#F5B9A1",
     "no_target": "#E4E4E4",
     "no_data": "#F0F0F0",
 }
