@@ -29,6 +29,8 @@ basis = st.radio(f.t("score_basis_choice"), BASES, index=BASES.index(cfg.basis),
 cfg = dataclasses.replace(cfg, basis=basis)
 scores = score_units(f.progress(), cfg, values)
 st.caption(f.t("score_basis_" + basis))
+if cfg.local_note:  # the weights, the point split and the caps are ours, not the seed's
+    st.warning(f.t("score_local_note", note=cfg.local_note[lang]))
 
 adv = advanced_list(scores)
 if adv:

@@ -115,6 +115,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_no_target": ("无目标", "No target"),
     "status_no_data": ("暂无数据", "No data"),
     "status_year_end_check": ("年底考核", "Judged at year end"),
+    "score_local_note": ("权重、年度/专项任务分值在各指标间的分配和封顶系数为{note}。",
+                         "The weights, the split of the points over the indicators and the caps: {note}."),
     "status_not_done": ("未完成", "Not completed"),
     # projection methods
     "method_unit_profile": ("按本单位上年月度进度推算", "From the unit's monthly profile last year"),

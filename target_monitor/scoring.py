@@ -80,6 +80,9 @@ class ScoringConfig:
     work_items: tuple[WorkItem, ...]
     min_total: float = 90.0
     top_n: int = 5
+    # what the page and the workbook say about these settings ("本地设定，待领导小组确认"): the
+    # weights, the split of the seed's 50/30 points over our indicators and the caps are ours
+    local_note: dict[str, str] | None = None
 
     @property
     def total_points(self) -> float:
@@ -155,9 +158,11 @@ def parse_scoring(doc: dict, where: str = SCORING_FILE, registry: Registry | Non
     top_n = adv.get("top_n", 5)
     if not isinstance(top_n, int) or top_n < 1:
         raise ScoringConfigError(f"{where} advanced.top_n 为 {top_n!r}，应为正整数。")
+    note = doc.get("local_note")
     return ScoringConfig(basis=basis, group_labels=labels, group_points=points, tasks=tuple(tasks),
                          work_label=work_label, work_points=work_points, work_items=tuple(items),
-                         min_total=_num(adv.get("min_total", 90), f"{where} advanced", "min_total"), top_n=top_n)
+                         min_total=_num(adv.get("min_total", 90), f"{where} advanced", "min_total"), top_n=top_n,
+                         local_note=_label(note, f"{where} local_note") if note is not None else None)
 
 
 def load_scoring(ref_dir: Path, registry: Registry | None = None) -> ScoringConfig:
@@ -266,21 +271,38 @@ def work_item_score(item: WorkItem, value: float | None) -> float:
 # ------------------------------------------------------------------ task scores
 
 
+def raw_actual(row) -> float | None:
+    """The unrounded actual of a progress row: the count or amount itself, or a rate from its
+    numerator and denominator (the `actual` column is rounded as it is shown)."""
+    if "numerator" not in row or is_missing(row["numerator"]):
+        return None if is_missing(row["actual"]) else float(row["actual"])
+    if row["kind"] in ("floor_rate", "ceiling_rate"):
+        den = row["denominator"]
+        return None if is_missing(den) or not den else float(row["numerator"]) / float(den) * 100
+    return float(row["numerator"])
+
+
 def task_ratio(kind: str, actual, target, completion_pct, time_progress_pct: float, basis: str) -> float | None:
-    """Completion ratio of one task from the shown figures; None when it cannot be scored."""
+    """Completion ratio of one task from the UNROUNDED figures; None when it cannot be scored.
+
+    "完成年度任务" is actual ≥ target on the raw numbers: 3499 of 3500 is not complete although
+    it shows as 100.0%, and 94.95% is not ≥95% although it shows as 95.0%. `completion_pct` is
+    only used to tell that the table had no completion (no target or a target of 0).
+    """
     if is_missing(target) or is_missing(actual):
         return None
+    actual, target = float(actual), float(target)
     if kind == "floor_rate":
-        return 1.0 if round1(actual) >= round1(target) else round1(actual) / round1(target)
+        return 1.0 if actual >= target else (actual / target if target else None)
     if kind == "ceiling_rate":
-        return 1.0 if round1(actual) <= round1(target) else round1(target) / round1(actual)
-    if is_missing(completion_pct):
+        return 1.0 if actual <= target else target / actual
+    if not target:
         return None
-    shown = round1(completion_pct)
+    ratio = actual / target
     if basis == "time_progress":
-        tp = round1(time_progress_pct)
-        return shown / tp if tp else None
-    return shown / 100
+        tp = float(time_progress_pct) / 100
+        return ratio / tp if tp else None
+    return ratio
 
 
 def task_score(item: TaskItem, ratio: float | None) -> float | None:
@@ -317,7 +339,7 @@ def score_units(progress: pd.DataFrame, config: ScoringConfig, work_values: dict
         s = UnitScore(unit_code=code, assessed=True)
         for item in config.tasks:
             r = rows.get(item.indicator)
-            ratio = None if r is None else task_ratio(r["kind"], r["actual"], r["target"], r["completion_pct"], tp,
+            ratio = None if r is None else task_ratio(r["kind"], raw_actual(r), r["target"], r["completion_pct"], tp,
                                                       config.basis)
             s.task_ratios[item.indicator] = ratio
             s.task_scores[item.indicator] = task_score(item, ratio)
@@ -414,7 +436,10 @@ def score_table(scores: list[UnitScore], config: ScoringConfig, registry: Regist
         line[t("score_all_done", lang)] = ("✔ " + t("yes", lang)) if s.all_tasks_done else ("✖ " + t("no", lang))
         line[t("score_advanced", lang)] = t("score_advanced_n", lang, n=s.advanced_rank) if s.advanced_rank else ""
         rows.append(line)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if config.local_note:
+        table.attrs["note"] = config.local_note[lang]  # the workbook writes it under the table
+    return table
 
 
 def work_items_grid(scores: list[UnitScore], config: ScoringConfig, values: dict[tuple[str, str], float],

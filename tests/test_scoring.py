@@ -124,10 +124,11 @@ def test_top_n_limits_the_list():
 
 
 def test_time_progress_basis_scores_against_pace():
-    # 1900/3500 = 54.3% against 序时进度 50.0% -> ratio 1.086 -> 30 × 1.086 = 32.58
+    # 1900/3500 = 0.542857… against 序时进度 50.0% -> ratio 1.085714… -> 30 × 1.0857 = 32.57
+    # (from the raw figures: the shown 54.3% would give 32.58)
     s, _ = _scores(_progress({"A": {"jobs": (3500, 1900), "loans": (200, 100), "training": (1000, 500),
                                     "rate": (95, 95.0)}}), basis="time_progress")
-    assert s["A"].task_scores["jobs"] == 32.58
+    assert s["A"].task_scores["jobs"] == 32.57
     assert s["A"].task_scores["loans"] == 20.0
 
 
@@ -180,11 +181,12 @@ def test_shipped_config_loads_and_demo_scores(demo_ctx):
     assert cfg.total_points == 100
     work = scoring.load_work_items(scoring.work_items_path(demo_ctx.data_dir), cfg, 2020)
     scores = {s.unit_code: s for s in scoring.score_units(demo_ctx.progress(2020, date(2020, 6, 30)), cfg, work)}
-    # 杨家坪街道 at 30 June: jobs 57.8% × 30 = 17.34, loans 52.6% × 20 = 10.52, training 49.0% × 20 = 9.80,
-    # graduates 97.4% ≥ 95% -> 10, every work item done -> 20: total 67.66
+    # 杨家坪街道 at 30 June, from the raw figures: jobs 2022/3500 × 30 = 17.33 (the shown 57.8% would
+    # give 17.34), loans 86.8/165 × 20 = 10.52, training 441/900 × 20 = 9.80, graduates 97.4% ≥ 95% -> 10,
+    # every work item done -> 20: total 67.65
     s = scores["500107-01"]
-    assert (s.task_scores["urban_new_employment"], s.task_scores["guarantee_loans"]) == (17.34, 10.52)
-    assert s.total == 67.66
+    assert (s.task_scores["urban_new_employment"], s.task_scores["guarantee_loans"]) == (17.33, 10.52)
+    assert s.total == 67.65
     # 陶家镇 has no labour-resource ledger in the demo inputs: 3 points short
     assert scores["500107-13"].work_scores["labour_ledger"] == 0.0
     assert not scores["500107-90"].assessed
@@ -195,3 +197,30 @@ def test_work_items_saved_by_chinese_excel_are_read(tmp_path):
     path = tmp_path / "work_items.csv"
     path.write_bytes("year,unit_code,item,value,note\n2020,A,plan,是,按时上报\n2020,A,ledger,否,\n".encode("gb18030"))
     assert scoring.load_work_items(path, cfg, 2020) == {("A", "plan"): 1.0, ("A", "ledger"): 0.0}
+
+
+def test_completion_is_judged_on_the_raw_figures():
+    """3499 of 3500 shows as 100.0% but is not complete; 94.95% shows as 95.0% but is not ≥95%."""
+    units = {"A": {"jobs": (3500, 3499), "loans": (200, 200), "training": (1000, 1000), "rate": (95, 95.0)},
+             "C": {"jobs": (3500, 3500), "loans": (200, 200), "training": (1000, 1000), "rate": (95, 94.95)}}
+    progress = _progress(units)
+    # the rate's raw value comes from numerator ÷ denominator, as in the progress table
+    progress["numerator"] = progress["actual"]
+    progress["denominator"] = None
+    rate = progress["indicator"] == "rate"
+    progress.loc[rate, "numerator"] = [9500.0, 9495.0]
+    progress.loc[rate, "denominator"] = [10000.0, 10000.0]
+    progress.loc[rate & (progress["unit_code"] == "C"), "actual"] = 95.0  # as shown, rounded
+    s, _ = _scores(progress)
+    assert progress.loc[progress["unit_code"] == "A", "completion_pct"].iloc[0] == 100.0  # what the table shows
+    assert s["A"].task_ratios["jobs"] < 1 and not s["A"].all_tasks_done and s["A"].advanced_rank is None
+    assert s["C"].task_ratios["rate"] == pytest.approx(94.95 / 95) and not s["C"].all_tasks_done
+
+
+def test_scoring_settings_are_labelled_local():
+    """The weights, the split of the seed's 50/30 points and the 1.2 cap are local settings."""
+    from target_monitor.paths import SHIPPED_REFERENCE_DIR
+
+    text = (SHIPPED_REFERENCE_DIR / "scoring.yaml").read_text(encoding="utf-8")
+    assert "本地设定，待领导小组确认" in text
+    assert scoring.load_scoring(SHIPPED_REFERENCE_DIR).local_note["zh"] == "本地设定，待领导小组确认"

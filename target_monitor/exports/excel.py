@@ -290,7 +290,9 @@ def _scores_sheet(w: _Writer, r: Report) -> None:
     if r.scores is None or r.scores.empty:
         return
     ws = w.wb.add_worksheet(t("xl_sheet_scores", r.lang))
-    _table(w, ws, r.scores, widths={1: 16})
+    end = _table(w, ws, r.scores, widths={1: 16})
+    if r.scores.attrs.get("note"):  # the weights are local settings: say so beside the scores
+        w.text(ws, end + 1, 0, r.scores.attrs["note"], w.fmt(bold=True, font_color="#A31F00"))
 
 
 def _briefing_sheet(w: _Writer, r: Report) -> None:
