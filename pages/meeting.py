@@ -21,6 +21,7 @@ st.markdown(meeting.CSS, unsafe_allow_html=True)
 views = meeting.parse_views(qp.get("views"))
 interval = meeting.parse_interval(qp.get("interval"))
 as_of = meeting.parse_as_of(qp.get("as_of"), f.year) or f.as_of
+as_of = ctx.clamp_as_of(as_of)[0]  # never a date later than the data, even from the URL
 state = st.session_state
 if state.get("mt_view") not in views:
     state["mt_view"] = qp.get("view") if qp.get("view") in views else views[0]

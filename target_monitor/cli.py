@@ -18,7 +18,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from target_monitor.i18n import t
+from target_monitor.i18n import MONTH_ABBR, t
 from target_monitor.paths import resolve_data_dir
 from target_monitor.progress import CONTRACT_COLUMNS, COLUMNS
 from target_monitor.store import NoDataError
@@ -54,6 +54,14 @@ def _open_context(args):
         raise UsageError(t("cli_no_data", args.lang, path=data_dir)) from None
 
 
+def refuse_past_data(ctx, as_of: date, lang: str) -> None:
+    """No figure is stated as of a day later than the data: exit 2 naming the data's own date."""
+    through = ctx.data_through()
+    if through is not None and as_of > through:
+        raise UsageError(t("cli_as_of_past_data", lang, m=through.month, d=through.day, through=through,
+                           as_of=as_of, mon=MONTH_ABBR[through.month - 1]))
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="target-monitor", description="就业目标任务监测 / employment-target monitor")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="message language (default zh)")
@@ -66,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("progress", help="progress of every unit and indicator as of a date")
     pr.add_argument("--year", type=int, help="target year (default: the latest year with data)")
-    pr.add_argument("--as-of", help="YYYY-MM-DD (default: the latest date with data in the year)")
+    pr.add_argument("--as-of", help="YYYY-MM-DD, not after the data (default: the latest month end every unit "
+                    "has reported)")
     pr.add_argument("--format", choices=["csv", "json", "table"], default="table")
     pr.add_argument("--indicator", action="append", help="only this indicator (repeatable)")
     pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
@@ -170,10 +179,13 @@ def cmd_progress(args) -> int:
     for name in args.indicator or []:
         if name not in known:
             raise UsageError(t("cli_bad_indicator", lang, name=name, known=", ".join(known)))
+    if args.year is not None and not 2 <= args.year <= 9998:  # date() cannot hold it (or the year before): exit 2
+        raise UsageError(t("cli_bad_year", lang, value=args.year))
     year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
-    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
+    as_of = _date(args.as_of, lang) if args.as_of else ctx.default_as_of(year)
     if as_of.year != year:
         raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
+    refuse_past_data(ctx, as_of, lang)
     df = ctx.progress(year, as_of)
     if args.indicator:
         df = df[df["indicator"].isin(args.indicator)]

@@ -6,7 +6,7 @@ latest date with data) and compute progress the same way.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +50,57 @@ class Context:
             return date(year, 12, 31)
         last = row["last_event_on"].iloc[0]
         return last.date() if hasattr(last, "date") else last
+
+    def data_through(self) -> date | None:
+        """The data's own date: the latest day with a record in any year (None without data).
+        No figure may be stated as of a later day (`clamp_as_of`)."""
+        if self.bounds().empty:
+            return None
+        last = self.bounds()["last_event_on"].max()
+        return last.date() if hasattr(last, "date") else last
+
+    def clamp_as_of(self, as_of: date) -> tuple[date, bool]:
+        """(as-of date no later than the data, whether it was moved back)."""
+        through = self.data_through()
+        if through is not None and as_of > through:
+            return through, True
+        return as_of, False
+
+    def last_reported(self, year: int) -> dict[str, int]:
+        """Per unit that has targets in `year` (or, without targets, has any record): the last
+        month with records, 0 for none. The district itself is not a reporting unit."""
+        through = self.latest_day(year)
+        reported = self.store.query("unit_months_reported", year=year, as_of=through)
+        last: dict[str, int] = {}
+        for code, month in zip(reported["unit_code"].tolist(), reported["month"].tolist()):
+            last[code] = max(last.get(code, 0), int(month))
+        root = self.ref.units.root().code
+        targets = self.ref.targets
+        expected = set(targets.loc[targets["year"] == year, "unit_code"]) or set(last)
+        return {code: last.get(code, 0) for code in sorted(expected - {root})}
+
+    def default_as_of(self, year: int) -> date:
+        """The default as-of date: the latest month end by which every unit (or the share set in
+        rules.yaml `reported_share`) has sent a month of records, never later than the data.
+
+        Four July rows from one unit do not move everyone to 11 July: the month is not reported
+        until the units have reported it. Without any reporting unit: the latest day with data.
+        """
+        import calendar
+        import math
+
+        through = self.latest_day(year)
+        months = sorted(self.last_reported(year).values(), reverse=True)
+        if not months:
+            return through
+        share = self.ref.rules.reported_share
+        month = months[max(0, math.ceil(share * len(months)) - 1)]
+        if month == 0:
+            return through
+        end = date(year, month, calendar.monthrange(year, month)[1])
+        if end > through:  # the month is still open in the data: the month before is the last complete one
+            end = date(year, month, 1) - timedelta(days=1) if month > 1 else through
+        return min(end, through) if end.year == year else through
 
     def default_year(self) -> int:
         years = self.years()

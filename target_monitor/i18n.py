@@ -169,6 +169,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "cli_bad_data_dir": ("数据目录不存在：{path}", "Data directory does not exist: {path}"),
     "cli_demo_done": ("演示数据已生成：{path}（{rows}行，截至{through}）", "Demo data written to {path} ({rows} rows, through {through})"),
+    "as_of_clamped": ("数据只到{m}月{d}日，所选日期{asked}晚于数据，各页按{through}统计。",
+                      "The data only runs to {d} {mon}: {asked} is later, so every page shows {through}."),
+    "cli_bad_year": ("年份 {value} 无效，请给出如 2020 的年份。", "Year {value} is not valid; give a year such as 2020."),
+    "cli_as_of_past_data": ("数据只到{m}月{d}日（{through}），不能统计截至{as_of}的数字。请用 --as-of {through} 或更早的日期，或先导入更新的数据。",
+                            "The data only runs to {d} {mon} ({through}): no figures can be stated as of {as_of}. Use --as-of {through} or earlier, or import newer data first."),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
 }
 
@@ -656,6 +661,10 @@ TEXT.update({
     "ingest_fix_enum": ("请改为允许的取值之一。", "Use one of the allowed values."),
     "ingest_q_future": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的日期“{raw}”晚于今天（{today}）。", "{file} sheet {sheet} row {row}: date '{raw}' in '{column}' is after today ({today})."),
     "ingest_fix_future": ("请核对日期。", "Check the date."),
+    "ingest_q_too_early": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的日期“{raw}”早于 {earliest}，不可能是本单位树的记录。",
+                           "{file} sheet {sheet} row {row}: date '{raw}' in '{column}' is before {earliest}; it cannot be a record of these units."),
+    "ingest_fix_too_early": ("请核对日期（常见原因：年份录错、空日期被导出为1900或0001年）。",
+                             "Check the date (often a mistyped year, or an empty date exported as 1900 or 0001)."),
     "ingest_q_bad_date": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的“{raw}”不是可识别的日期。", "{file} sheet {sheet} row {row}: '{raw}' in '{column}' is not a date we can read."),
     "ingest_fix_bad_date": ("请写成 2020-03-05 或 2020年3月5日。", "Write it as 2020-03-05 or 2020年3月5日."),
     "ingest_q_date_no_day": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的“{raw}”只有年月，缺少日。", "{file} sheet {sheet} row {row}: '{raw}' in '{column}' has a month but no day."),

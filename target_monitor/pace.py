@@ -47,6 +47,8 @@ class Rules:
     # unit types ranked among their siblings (ranking, flags, charts titled 街镇); a department
     # such as 区就业局 keeps its row in the table but is not compared with the 街镇
     unranked_unit_types: tuple[str, ...] = ("department",)
+    # the share of reporting units that must have sent a month before it is the default as-of month
+    reported_share: float = 1.0
 
     def is_ranked(self, unit_type: str) -> bool:
         return unit_type not in self.unranked_unit_types

@@ -239,7 +239,10 @@ def load_rules(ref_dir: Path) -> Rules:
         time_progress=str(raw.get("time_progress", "month")),
         slightly_behind_pp=float(raw.get("slightly_behind_pp", 10.0)),
         unranked_unit_types=_unit_types(raw.get("unranked_unit_types", list(Rules().unranked_unit_types))),
+        reported_share=float(raw.get("reported_share", 1.0)),
     )
+    if not 0 < rules.reported_share <= 1:
+        raise ReferenceError(f"rules.yaml: reported_share must be above 0 and at most 1, not {rules.reported_share!r}")
     if rules.time_progress not in ("month", "day"):
         raise ReferenceError(f"rules.yaml: time_progress must be month or day, not {rules.time_progress!r}")
     return rules

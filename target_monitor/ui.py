@@ -161,9 +161,10 @@ def build_frame() -> Frame:
         else:
             year = st.selectbox(t("year", lang), years, index=len(years) - 1, key="year")
             as_of = st.date_input(
-                t("as_of", lang), value=ctx.latest_day(year), min_value=_date(year, 1, 1),
+                t("as_of", lang), value=ctx.clamp_as_of(ctx.default_as_of(year))[0], min_value=_date(year, 1, 1),
                 max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
             )
+            as_of = clamp_with_notice(ctx, as_of, lang)
         parent_code = node_picker(ctx, lang)  # issue 7: only when the tree has more than two levels
         if ctx.is_demo:
             st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
@@ -179,6 +180,18 @@ def build_frame() -> Frame:
     f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap, parent_code=parent_code)
     st.session_state["_frame"] = f
     return f
+
+
+def clamp_with_notice(ctx: Context, as_of, lang: str):
+    """An as-of date later than the data is moved back to the data's own date, and the sidebar
+    says so: no page states a figure as of a day the data does not reach."""
+    from target_monitor.i18n import MONTH_ABBR
+
+    clamped, moved = ctx.clamp_as_of(as_of)
+    if moved:
+        st.warning(t("as_of_clamped", lang, m=clamped.month, d=clamped.day, mon=MONTH_ABBR[clamped.month - 1],
+                     through=clamped.isoformat(), asked=as_of.isoformat()))
+    return clamped
 
 
 def node_picker(ctx: Context, lang: str) -> str | None:

@@ -404,6 +404,8 @@ def _date_column(name: str, arr: pa.Array, rule: ColumnRule, today: date) -> Col
         raise Fallback
     missing = ~valid
     future = valid & (days > (today - EPOCH).days)
+    if rule.earliest is not None:  # before the first year of the unit tree: quarantined as the row path does
+        future |= valid & (days < (rule.earliest - EPOCH).days)
     problem = future | (missing & rule.required)
     values = pa.array(days.astype(np.int32), pa.int32(), mask=~valid | problem).cast(pa.date32())
     return Column(name, rule.kind, values, missing, problem)

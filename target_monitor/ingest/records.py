@@ -33,6 +33,9 @@ class ColumnRule:
     required: bool
     min: float | None = None
     max: float | None = None
+    # dates: the first day that can be one of ours (ingest_rules.yaml first_year); 1900-06-10 and
+    # 0001-01-01 are typing or export errors, never a record of the unit tree
+    earliest: date | None = None
 
 
 @dataclass(frozen=True)
@@ -123,13 +126,17 @@ def load_rules(ref_dir: Path, shipped: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+DEFAULT_FIRST_YEAR = 2000
+
+
 def column_rules(rules: dict, ext: Extract) -> dict[str, ColumnRule]:
     raw = (rules.get("extracts") or {}).get(ext.name) or {}
     out = {}
     for col in ext.columns:
         r = raw.get(col.name) or {}
         kind = r.get("kind") or ("date" if col.type == "DATE" else "text")
-        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"))
+        earliest = date(int(rules.get("first_year", DEFAULT_FIRST_YEAR)), 1, 1) if kind == "date" else None
+        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"), earliest)
     return out
 
 
@@ -254,6 +261,8 @@ class Converter:
                 self.note(column, "date_form", raw, value.isoformat())
             if value > self.today:
                 raise nz.ValueProblem("future", today=self.today.isoformat())
+            if rule.earliest is not None and value < rule.earliest:
+                raise nz.ValueProblem("too_early", earliest=rule.earliest.isoformat())
             return value
         if kind == "money":
             value = nz.parse_money(raw, value_unit or "元")
