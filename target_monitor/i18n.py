@@ -122,6 +122,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "method_unit_profile": ("按本单位上年月度进度推算", "From the unit's monthly profile last year"),
     "method_parent_profile": ("按全区上年月度进度推算", "From the district's monthly profile last year"),
     "method_linear": ("按时间线性推算", "Linear in time"),
+    "method_blended": ("本单位与全区上年月度进度各半加权推算", "From the unit's and the district's monthly profiles last year, half each"),
+    "method_parent_profile_lumpy": ("本单位上年单月占全年比重过大（超过40%），按全区上年月度进度推算",
+                                    "From the district's monthly profile last year: one month held over 40% of the unit's year"),
     # headline sentences (official phrasing)
     "date_md": ("{m}月{d}日", "{d} {mon}"),
     "headline_cumulative": (

@@ -275,8 +275,12 @@ def _indicator_rows(ind: Indicator, parent, children, cal: _Calendar, now: _Sums
         unit_share = pace.expected_share_array(cal.as_of, unit_profiles, has_profile)
         parent_share = pace.expected_share(cal.as_of, None if p_profile is None else p_profile.tolist())
         parent_shares = np.array([np.nan] * n_parent + [np.nan if parent_share is None else parent_share] * n_children)
+        unit_share, parent_shares, blend = pace.blend_shares(unit_share, parent_shares, unit_profiles, has_profile,
+                                                             cal.rules)
         projected, method = pace.project_year_end_array(actual, cal.as_of, unit_share, parent_shares,
                                                         cal.rules.time_progress)
+        named = (blend != "") & (method != None)  # noqa: E711 (object array: no projection without an actual)
+        method[named] = blend[named]
         required, required_none = pace.required_monthly_array(target, has_target, actual, cal.as_of)
         score = np.where(completion_none, np.nan, completion)
         yoy_none = np.isnan(last_year) | (last_year == 0)

@@ -240,6 +240,8 @@ def load_rules(ref_dir: Path) -> Rules:
         slightly_behind_pp=float(raw.get("slightly_behind_pp", 10.0)),
         unranked_unit_types=_unit_types(raw.get("unranked_unit_types", list(Rules().unranked_unit_types))),
         reported_share=float(raw.get("reported_share", 1.0)),
+        unit_profile_weight=float(raw.get("unit_profile_weight", 0.5)),
+        lumpy_month_share=float(raw.get("lumpy_month_share", 0.4)),
     )
     if not 0 < rules.reported_share <= 1:
         raise ReferenceError(f"rules.yaml: reported_share must be above 0 and at most 1, not {rules.reported_share!r}")

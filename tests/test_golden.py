@@ -36,3 +36,16 @@ def test_golden_tells_the_demo_story():
     assert alloc.loc["urban_new_employment", "target"] == 41000
     assert alloc.loc["guarantee_loans", "target"] == 2000
     assert alloc.loc["vocational_training", "target"] == 15000
+    # the two graduate indicators: the breakdown table's ≥95% for every unit and the district,
+    # the work plan's ≥90% year-end rate for the district; both judged only in December
+    gr = g[g["indicator"] == "graduate_employment_rate"].set_index("unit_name")
+    assert gr.loc["九龙坡区", "target"] == 95 and gr.loc["铜罐驿镇", "target"] == 95
+    ye = g[g["indicator"] == "graduate_year_end_rate"].set_index("unit_name")
+    assert ye.loc["九龙坡区", "target"] == 90
+    assert set(gr["status"]) | set(ye.loc[["九龙坡区"], "status"]) <= {"year_end_check", "no_target"}
+    # 区就业局 keeps its row but is not ranked among the 街镇
+    vt = g[(g["indicator"] == "vocational_training") & (g["target_basis"] == "own")].set_index("unit_name")
+    assert vt.loc["区就业局", "target"] == 3000 and pd.isna(vt.loc["区就业局", "rank"])
+    loans = g[(g["indicator"] == "guarantee_loans") & (g["target_basis"] == "own")].set_index("unit_name")
+    assert loans.loc["杨家坪街道", "projection_method"] == "parent_profile_lumpy"
+    assert loans.loc["杨家坪街道", "projected_year_end"] > loans.loc["杨家坪街道", "target"] * 0.8

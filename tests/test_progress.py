@@ -90,7 +90,9 @@ def test_units_ranked_with_projection_and_required_pace(tiny):
     # profile (2019: 50 in March, 80 in December -> 50/130 by end of June)
     assert a["projection_method"] == "parent_profile"
     assert a["projected_year_end"] == round(60 / (50 / 130))
-    assert b["projection_method"] == "unit_profile" and b["projected_year_end"] == 40  # all its 2019 volume by March
+    # B's 2019 was one March month (100% of its year > 40%: lumpy): the district's profile alone,
+    # not "all its volume by March, so 40 is the year" from its own
+    assert b["projection_method"] == "parent_profile_lumpy" and b["projected_year_end"] == round(40 / (50 / 130))
 
 
 def test_rates_are_pooled_and_not_prorated(tiny):
@@ -122,3 +124,22 @@ def test_yoy_change(tiny):
     df = progress_table(*tiny, 2020, date(2020, 6, 30))
     # district: 100 by 30 June 2020 vs 50 by 30 June 2019
     assert _row(df, "D", "urban_new_employment")["yoy_change"] == 100.0
+
+
+def test_projection_blends_the_unit_with_the_district_unless_lumpy():
+    import numpy as np
+
+    from target_monitor import pace
+
+    rules = pace.Rules()
+    steady = np.full(12, 10.0)  # a unit with an even year: 50% by June
+    lumpy = np.array([122.6] + [4.0] * 11)  # one January loan held 74% of the year
+    unit = pace.expected_share_array(date(2020, 6, 30), np.vstack([steady, lumpy]), np.array([True, True]))
+    parent = np.array([0.6, 0.6])
+    share, parent_share, names = pace.blend_shares(unit, parent, np.vstack([steady, lumpy]), np.array([True, True]),
+                                                   rules)
+    assert share[0] == pytest.approx(0.5 * 0.5 + 0.5 * 0.6) and names[0] == "blended"
+    assert np.isnan(share[1]) and names[1] == "parent_profile_lumpy"
+    values, methods = pace.project_year_end_array(np.array([55.0, 86.8]), date(2020, 6, 30), share, parent_share)
+    assert values[0] == pytest.approx(55 / 0.55)
+    assert values[1] == pytest.approx(86.8 / 0.6)  # ahead of pace stays ahead: 144.7, not 93.6
