@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
                           "rejects the file (default: from the header)")
     ing.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ing.add_argument("--json", action="store_true", help="print the full report as JSON")
+    ing.add_argument("--map", action="append", metavar="原列名=标准列",
+                     help="map a column the file names its own way to a column of the extract, e.g. "
+                          "--map 所在社区=unit_code (repeatable; the standard column by name or description)")
     tg = sub.add_parser("targets", help="task breakdown tables (任务分解表)")
     tg_sub = tg.add_subparsers(dest="targets_command", required=True)
     ti = tg_sub.add_parser("import", help="import a task breakdown table (xlsx, xls or csv)")
@@ -281,6 +284,7 @@ def cmd_ingest(args) -> int:
             parse_period(args.period)
         except ValueError:
             raise UsageError(t("ingest_cli_bad_period", lang, value=args.period)) from None
+    column_map = parse_column_map(args.map or [], known[args.extract], lang)
     files = []
     for raw in args.paths:
         path = Path(raw)
@@ -292,13 +296,33 @@ def cmd_ingest(args) -> int:
     reports = []
     # in order; the next file is parsed while one is stored (ingest_many)
     for report in ingest_many([(p.name, p.read_bytes) for p in files], data_dir=data_dir, extract=args.extract,
-                              period=args.period, sheet=args.sheet, basis=args.basis):
+                              period=args.period, sheet=args.sheet, basis=args.basis,
+                              column_map=column_map or None):
         reports.append(report)
         _print_report(report, lang, args.json)
     if args.json:
         payload = [r.as_json(lang) for r in reports]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=1, default=str))
     return 2 if any(r.status == "rejected" for r in reports) else 0
+
+
+def parse_column_map(pairs: list[str], ext, lang: str) -> dict[str, str]:
+    """`--map 原列名=标准列` → {原列名: canonical column}; the standard column may be named by its
+    key (unit_code) or its description (所属单位代码). Anything else is a usage error (exit 2)."""
+    by_name = {c.name.lower(): c.name for c in ext.columns}
+    for c in ext.columns:
+        for text in c.description.values():
+            by_name.setdefault(text.lower(), c.name)
+    out: dict[str, str] = {}
+    for pair in pairs:
+        raw, sep, target = pair.partition("=")
+        raw, target = raw.strip(), target.strip()
+        column = by_name.get(target.lower())
+        if not sep or not raw or column is None:
+            raise UsageError(t("ingest_cli_bad_map", lang, value=pair, extract=ext.name,
+                               columns=", ".join(ext.column_names)))
+        out[raw] = column
+    return out
 
 
 def cmd_targets_import(args) -> int:

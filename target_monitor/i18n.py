@@ -175,6 +175,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "as_of_clamped": ("数据只到{m}月{d}日，所选日期{asked}晚于数据，各页按{through}统计。",
                       "The data only runs to {d} {mon}: {asked} is later, so every page shows {through}."),
     "cli_bad_year": ("年份 {value} 无效，请给出如 2020 的年份。", "Year {value} is not valid; give a year such as 2020."),
+    "ingest_cli_bad_map": ("--map {value} 无法识别：请写成 原列名=标准列，标准列为抽取表 {extract} 的列之一：{columns}。",
+                           "--map {value} is not understood: write 原列名=标准列 (file column=standard column), the standard column one of {extract}'s: {columns}."),
     "cli_as_of_past_data": ("数据只到{m}月{d}日（{through}），不能统计截至{as_of}的数字。请用 --as-of {through} 或更早的日期，或先导入更新的数据。",
                             "The data only runs to {d} {mon} ({through}): no figures can be stated as of {as_of}. Use --as-of {through} or earlier, or import newer data first."),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),

@@ -234,3 +234,71 @@ def test_impossible_dates_in_parquet_are_quarantined_too(tmp_path):
     assert {p.code for p in report.problems} == {"too_early"}
     out = cli("progress", "--year", 1, "--data-dir", tmp_path / "d")
     assert out.returncode == 2 and "out of range" not in out.stderr
+
+
+# ------------------------------------------------------------------ files as units send them
+
+
+def _new_employment_csv(header: list[str]) -> bytes:
+    return csv_bytes([header, ["NE-1", "杨家坪街道", "500107199001011234", "2020-03-02", "其他", "单位就业"],
+                      ["NE-2", "谢家湾街道", "500107199001015678", "2020-03-05", "其他", "灵活就业"]])
+
+
+@pytest.mark.parametrize("unit_header, person_header", [
+    ("unit_name", "身份证号"), ("所在街镇", "人员编号"), ("unit_code", "公民身份号码"),
+    ("所属单位代码", "人员标识（身份证号脱敏键）"),  # the headers of the product's own 明细记录 download
+    ("Unit code", "Person key (pseudonymised ID)"),  # … and of its English download
+])
+def test_the_products_own_names_and_common_synonyms_are_taken(tmp_path, unit_header, person_header):
+    from target_monitor.ingest import ingest
+
+    header = ["记录编号", unit_header, person_header, "就业日期", "人员类别", "就业形式"]
+    report = ingest(_new_employment_csv(header), "ne.csv", data_dir=tmp_path / "d", extract="new_employment",
+                    isolated=False)
+    assert report.status == "taken" and report.accepted == 2, [p.reason("zh") for p in report.problems]
+    # (the report names the header as cleaned: full-width brackets become ASCII)
+    assert sorted(report.mapping.values()) == sorted(["record_id", "unit_code", "person_key", "employed_on",
+                                                      "group", "form"])
+
+
+def test_cli_map_names_a_column_its_own_way(tmp_path):
+    path = tmp_path / "ne.csv"
+    path.write_bytes(_new_employment_csv(["记录编号", "社区", "证件号", "就业日期", "人员类别", "就业形式"]))
+    d = tmp_path / "d"
+    refused = cli("ingest", path, "--extract", "new_employment", "--data-dir", d)
+    assert refused.returncode == 2  # 社区 and 证件号 mean nothing to the aliases
+    out = cli("ingest", path, "--extract", "new_employment", "--data-dir", d, "--json",
+              "--map", "社区=unit_code", "--map", "证件号=人员标识（身份证号脱敏键）")
+    assert out.returncode == 0, out.stderr
+    import json
+
+    report = json.loads(out.stdout)
+    assert report["accepted"] == 2 and report["mapping"]["社区"] == "unit_code"
+    bad = cli("ingest", path, "--extract", "new_employment", "--data-dir", d, "--map", "社区=街镇")
+    assert bad.returncode == 2 and "--map 社区=街镇" in bad.stderr and "unit_code" in bad.stderr
+
+
+def test_a_renamed_parquet_column_is_mapped_not_refused(tmp_path):
+    from target_monitor.ingest import ingest
+
+    table = pa.table({
+        "loan_id": ["A", "B"], "unit_name": ["杨家坪街道", "谢家湾街道"], "borrower_type": ["个人"] * 2,
+        "发放日期": pa.array([date(2020, 3, 3), date(2020, 3, 4)], pa.date32()),
+        "amount_yuan": [1000.0, 2000.0], "经办银行": ["中国建设银行"] * 2,
+    })
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    report = ingest(buf.getvalue(), "loans.parquet", data_dir=tmp_path / "d", extract="loans", isolated=False)
+    assert report.status == "taken" and report.accepted == 2, [p.reason("zh") for p in report.problems]
+    assert report.mapping["unit_name"] == "unit_code"
+    # a column nothing maps is still a schema difference, said as such
+    drift = pa.table({**{c: table.column(c) for c in table.column_names if c != "unit_name"},
+                      "社区": ["杨家坪街道", "谢家湾街道"]})
+    buf = io.BytesIO()
+    pq.write_table(drift, buf)
+    report = ingest(buf.getvalue(), "loans2.parquet", data_dir=tmp_path / "d", extract="loans", isolated=False)
+    assert report.status == "rejected" and report.problems[0].code == "schema_drift"
+    buf.seek(0)
+    report = ingest(buf.getvalue(), "loans2.parquet", data_dir=tmp_path / "d", extract="loans", isolated=False,
+                    column_map={"社区": "unit_code"})
+    assert report.status == "taken" and report.accepted == 2

@@ -33,7 +33,8 @@ def limits(data_dir: Path) -> dict:
 
 def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = None, period: str | None = None,
             sheet: str | None = None, isolated: bool = True, today: str | None = None,
-            max_bytes: int | None = None, basis: str | None = None) -> Parsed:
+            max_bytes: int | None = None, basis: str | None = None,
+            column_map: dict[str, str] | None = None) -> Parsed:
     """Parse and validate (no writes). The report says taken/rejected/noop-to-be.
 
     basis: the declared meaning of reported figures (当月 / 累计; None = from the header)."""
@@ -45,7 +46,7 @@ def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = Non
     if isolated:
         parsed = parse_isolated(data, file, extract, period, sheet, data_dir, max_bytes=lim["max_bytes"],
                                 timeout_s=lim["timeout_s"], memory_mb=lim["memory_mb"], today=today,
-                                basis=basis)
+                                basis=basis, column_map=column_map)
     else:
         from datetime import date
 
@@ -53,7 +54,7 @@ def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = Non
 
         parsed = parse_upload(data, file, extract, period, sheet, data_dir,
                               today=date.fromisoformat(today) if today else None, max_bytes=lim["max_bytes"],
-                              basis=basis)
+                              basis=basis, column_map=column_map)
     parsed.report.sha256 = digest
     parsed.report.size_bytes = len(data)
     return parsed
@@ -83,7 +84,7 @@ def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = No
 
 def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, period: str | None = None,
            sheet: str | None = None, who: str | None = None, isolated: bool = True,
-           today: str | None = None, basis: str | None = None) -> Report:
+           today: str | None = None, basis: str | None = None, column_map: dict[str, str] | None = None) -> Report:
     if extract:  # identical bytes already taken: say so without parsing them again
         digest = storage.sha256(data)
         prev = storage.previous_take(Path(data_dir), digest, extract, sheet, period, basis)
@@ -98,12 +99,13 @@ def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, perio
             storage.record_only(Path(data_dir), report, data, who=who or _user(), declared_period=period)
             return report
     parsed = analyse(data, file, data_dir=data_dir, extract=extract, period=period, sheet=sheet,
-                     isolated=isolated, today=today, basis=basis)
+                     isolated=isolated, today=today, basis=basis, column_map=column_map)
     return confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
 
 
 def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | None = None, sheet: str | None = None,
-                who: str | None = None, basis: str | None = None, isolated: bool = True):
+                who: str | None = None, basis: str | None = None, isolated: bool = True,
+                column_map: dict[str, str] | None = None):
     """`ingest` of several files, in order, yielding each Report as it is stored.
 
     `files`: (name, read) pairs, `read()` returning the bytes (read when needed, so no more than
@@ -120,7 +122,7 @@ def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | Non
     if ext is None or ext.is_reported or len(files) < 2:
         for name, read in files:
             yield ingest(read(), name, data_dir=data_dir, extract=extract, period=period, sheet=sheet, who=who,
-                         basis=basis, isolated=isolated)
+                         basis=basis, isolated=isolated, column_map=column_map)
         return
 
     def parse(name, read):
@@ -129,7 +131,7 @@ def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | Non
         if storage.previous_take(Path(data_dir), digest, extract, sheet, period, basis):
             return data, None  # identical bytes already taken: `ingest` says so without parsing
         return data, analyse(data, name, data_dir=data_dir, extract=extract, period=period, sheet=sheet, basis=basis,
-                             isolated=isolated)
+                             isolated=isolated, column_map=column_map)
 
     with ThreadPoolExecutor(1, thread_name_prefix="ingest-parse") as pool:
         ahead = pool.submit(parse, *files[0])
@@ -139,7 +141,7 @@ def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | Non
                 ahead = pool.submit(parse, *files[i + 1])
             if parsed is None:
                 yield ingest(data, name, data_dir=data_dir, extract=extract, period=period, sheet=sheet, who=who,
-                             basis=basis, isolated=isolated)
+                             basis=basis, isolated=isolated, column_map=column_map)
             else:
                 yield confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
 

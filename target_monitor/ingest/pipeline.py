@@ -13,7 +13,8 @@ from pathlib import Path
 from target_monitor.ingest import read
 from target_monitor.ingest.problems import Rejected, Report, reject
 from target_monitor.ingest.records import (Parsed, accepted_months, detect_extract, load_aliases,
-                                          load_indicator_aliases, load_rules, parse_grid, parse_parquet)
+                                          load_indicator_aliases, load_rules, parse_grid, parse_parquet,
+                                          user_aliases)
 from target_monitor.ingest.reported import looks_reported, parquet_grid, parse_reported
 from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
 from target_monitor.reference import Units, load_units
@@ -71,20 +72,21 @@ def warm_reference(data_dir: Path) -> None:
 
 def parse_upload(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
                  data_dir: Path, today: date | None = None, max_bytes: int = 50 * 2**20, *,
-                 basis: str | None = None) -> Parsed:
+                 basis: str | None = None, column_map: dict[str, str] | None = None) -> Parsed:
     """Read, map and validate. Raises nothing for a bad file: a rejection is a report with status
     'rejected' and its problems. `basis` (当月 / 累计) is the declared meaning of reported figures."""
     report = Report(file=file, size_bytes=len(data), period=period or "", basis=basis or "")
     try:
         return _parse(data, file, extract, period, sheet, Path(data_dir), today or date.today(), max_bytes, report,
-                      basis)
+                      basis, column_map)
     except Rejected as rej:
         report.status = "rejected"
         report.problems.extend(rej.problems)
         return Parsed(report=report)
 
 
-def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, report, basis=None) -> Parsed:
+def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, report, basis=None,
+           column_map=None) -> Parsed:
     if len(data) > max_bytes:
         raise reject("too_big", file=file, size_mb=round(len(data) / 2**20, 1), cap_mb=round(max_bytes / 2**20))
     try:
@@ -93,6 +95,8 @@ def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, repor
         raise reject("bad_period", file=file, raw_value=period, period=period) from None
     registry = load_registry()
     rules, aliases, units = ingest_reference(data_dir)
+    # the uploader's own mapping (`--map 原列名=标准列`, the page's mapping step) wins over the aliases
+    aliases = aliases + user_aliases(column_map)
     ref = reference_dir(data_dir)
     kind = read.sniff(data, file, max_bytes)
     report.file_type = kind
@@ -124,7 +128,7 @@ def _parse(data, file, extract, period, sheet, data_dir, today, max_bytes, repor
         parsed = parse_reported(grid, ext, registry, rules, aliases, load_indicator_aliases(ref), units, report,
                                 month, basis or None, today, data_dir)
     elif kind == "parquet":
-        parsed = parse_parquet(data, ext, rules, units, report, month, today)
+        parsed = parse_parquet(data, ext, rules, units, report, month, today, aliases=aliases)
     else:
         if grid.file_type == "csv" and len([r for r in grid.rows if any(str(c).strip() for c in r)]) <= 1:
             if not any(str(c).strip() for r in grid.rows for c in r):

@@ -159,9 +159,28 @@ def load_indicator_aliases(ref_dir: Path) -> dict[str, str]:
         return {nz.clean_header(r["alias"]).lower(): r["indicator"] for r in csv.DictReader(fh)}
 
 
+def user_aliases(column_map: dict[str, str] | None) -> list[dict]:
+    """`--map 原列名=标准列` as alias rows (for any extract): applied after column_aliases.csv, so they win."""
+    return [{"extract": "*", "column": column, "alias": raw, "value_unit": ""}
+            for raw, column in (column_map or {}).items()]
+
+
+def registry_aliases(ext: Extract) -> list[dict]:
+    """The names the product itself writes for a column: the canonical name (CSV from the SQL
+    console, Parquet) and its zh / en description (the headers of the 明细记录 downloads), so a
+    file the product wrote is taken back as it is."""
+    rows = []
+    for c in ext.columns:
+        for alias in (c.name, c.description.get("zh", ""), c.description.get("en", "")):
+            if alias:
+                rows.append({"extract": ext.name, "column": c.name, "alias": alias, "value_unit": ""})
+    return rows
+
+
 def header_map(aliases: list[dict], ext: Extract) -> dict[str, Mapped]:
     out = {}
-    for row in aliases:
+    # the product's own names first: column_aliases.csv and the uploader's mapping override them
+    for row in [*registry_aliases(ext), *aliases]:
         if row["extract"] in ("*", ext.name) and row["column"] in ext.column_names:
             out[nz.clean_header(row["alias"]).lower()] = Mapped(row["column"], (row.get("value_unit") or "").strip())
     return out
@@ -428,7 +447,7 @@ ARROW_COMPATIBLE = {
 
 
 def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: Report,
-                  period: tuple[int, int] | None, today: date) -> Parsed:
+                  period: tuple[int, int] | None, today: date, *, aliases: list[dict] | None = None) -> Parsed:
     import pyarrow.parquet as pq
 
     file = report.file
@@ -438,7 +457,13 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
     except Exception as exc:  # a bad footer, truncated file, crafted metadata
         raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
     diff = []
-    names = schema.names
+    # a renamed column (unit_name, 街镇名称, a `--map`ped name) is mapped as a CSV header is, not refused
+    rename = _parquet_renames(schema.names, ext, aliases or [])
+    names = [rename.get(n, n) for n in schema.names]
+    if len(set(names)) < len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise reject("schema_drift", file=file, diff="; ".join(f"重复列/duplicate {n}" for n in dup))
+    schema = pa.schema([schema.field(i).with_name(n) for i, n in enumerate(names)])
     for col in ext.columns:
         if col.name not in names:
             diff.append(f"缺少列/missing {col.name} ({col.type})")
@@ -458,6 +483,9 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
         table = pf.read()
     except Exception as exc:
         raise reject("corrupt", file=file, kind=f"Parquet: {type(exc).__name__}") from None
+    if rename:
+        table = table.rename_columns(names)
+        report.mapping.update({raw: canon for raw, canon in rename.items()})
     cols = list(ext.column_names)
     report.file_type = "parquet"
     from target_monitor.ingest.columnar import parse_columnar
@@ -469,6 +497,19 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
     grid = Grid(rows=[cols, *rows], numbers=list(range(1, len(rows) + 2)), file_type="parquet")
     aliases = [{"extract": ext.name, "column": c, "alias": c, "value_unit": ""} for c in cols]
     return parse_grid(grid, ext, rules, aliases, units, report, period, today)
+
+
+def _parquet_renames(names: list[str], ext: Extract, aliases: list[dict]) -> dict[str, str]:
+    """Parquet column → canonical column, for the names that are not canonical but map."""
+    mapper = make_mapper(header_map(aliases, ext))
+    out = {}
+    for name in names:
+        if name in ext.column_names:
+            continue
+        hit = mapper(HeaderCell(index=0, top=nz.clean_header(name)))
+        if hit is not None:
+            out[name] = hit.column
+    return out
 
 
 def load_units_for(ref_dir: Path) -> Units:

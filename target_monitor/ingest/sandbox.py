@@ -121,7 +121,7 @@ def write_result(folder: Path, payload: dict) -> None:
 def parse_isolated(data: bytes, file: str, extract: str | None, period: str | None, sheet: str | None,
                    data_dir: Path, *, max_bytes: int, timeout_s: float = DEFAULT_TIMEOUT_S,
                    memory_mb: int = DEFAULT_MEMORY_MB, today: str | None = None,
-                   basis: str | None = None) -> Parsed:
+                   basis: str | None = None, column_map: dict[str, str] | None = None) -> Parsed:
     report = Report(file=file, size_bytes=len(data), period=period or "", basis=basis or "")
 
     def collect(folder: Path, payload: dict) -> Parsed:
@@ -139,7 +139,8 @@ def parse_isolated(data: bytes, file: str, extract: str | None, period: str | No
         return parsed
 
     request = {"file": file, "extract": extract, "period": period, "sheet": sheet, "data_dir": str(data_dir),
-               "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today, "basis": basis}
+               "max_bytes": max_bytes, "memory_mb": memory_mb, "today": today, "basis": basis,
+               "column_map": column_map or {}}
     parsed = run_child("target_monitor.ingest.sandbox", data, request, report, timeout_s=timeout_s,
                        max_bytes=max_bytes, collect=collect, warm=str(Path(data_dir).absolute()))
     return parsed if parsed is not None else Parsed(report=report)
@@ -176,7 +177,8 @@ def _child(folder: Path) -> int:
     data = (folder / "upload.bin").read_bytes()
     today = date.fromisoformat(req["today"]) if req.get("today") else None
     parsed = parse_upload(data, req["file"], req["extract"], req["period"], req["sheet"], Path(req["data_dir"]),
-                          today=today, max_bytes=int(req["max_bytes"]), basis=req.get("basis"))
+                          today=today, max_bytes=int(req["max_bytes"]), basis=req.get("basis"),
+                          column_map=req.get("column_map") or None)
     if parsed.report.status != "rejected" and parsed.report.extract:
         table = parsed.accepted_table(load_registry().extracts[parsed.report.extract])
         if table is not None:
