@@ -4,10 +4,17 @@ Built from the progress table (`progress.progress_table`) and the months without
 (`Context.missing_months`); no SQL, no Streamlit. Sections:
   一、总体情况   the district headline per indicator (actual, completion %, comparison with 序时进度
                 in 百分点, change on the same period last year, and the allocation sum beside it);
-  二、各单位完成情况  per indicator, the units ahead of and behind 序时进度 by name (rates: met / not met);
+                a year-end rate states its margin to the standard, never 达标/未达标 mid-year;
+  二、各单位完成情况  per indicator, the 街镇 by name: done, ahead, 明显滞后 apart from 略慢于序时
+                (a year-end rate: at or above the standard now, still below it); a department such
+                as 区就业局 in its own clause, not counted among the 街镇; "5月未报" beside the figure
+                of a unit that sent no records for a month;
   三、数据报送情况  units that sent no records for a month up to the as-of date;
-  四、下一步要求    the laggards' required pace ("剩余6个月，月均需完成120人").
-Percentages to one decimal, money in 万元, exactly as `present` formats them on the screen.
+  四、下一步要求    the months left said once, then per indicator the far-behind units with their
+                gap and monthly pace, the slightly-behind ones with their pace, the units below a
+                year-end standard; at 31 December the units that did not reach the target.
+Dates in words (2020年6月30日), percentages to one decimal, money in 万元, units from the registry
+(人, 人次, 万元), exactly as `present` formats them on the screen.
 """
 
 from __future__ import annotations
@@ -20,9 +27,7 @@ import pandas as pd
 
 from target_monitor.i18n import t, unit_label
 from target_monitor.pace import months_remaining
-from target_monitor.present import (
-    _label_in_sentence, fmt_months, fmt_number, headline, is_missing, required_pace_text,
-)
+from target_monitor.present import _label_in_sentence, fmt_months, fmt_number, headline, is_missing, pace_phrase
 from target_monitor.progress import parent_rows
 from target_monitor.reference import Units
 from target_monitor.registry import Indicator, Registry
@@ -86,6 +91,19 @@ def _join(names: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(names)
 
 
+def _sep(lang: str) -> str:
+    return "；" if lang == "zh" else "; "
+
+
+def date_words(d: date, lang: str) -> str:
+    """2020年6月30日 / 30 June 2020: an official text never prints 2020-06-30."""
+    return t("brief_date", lang, y=d.year, m=d.month, d=d.day, month=_MONTHS_EN[d.month - 1])
+
+
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+
+
 def _yoy_clause(ind: Indicator, row, lang: str) -> str:
     change = row["yoy_change"]
     if is_missing(change):
@@ -105,7 +123,7 @@ def district_sentence(ind: Indicator, own, alloc, as_of: date, lang: str) -> str
         text += ("，" if lang == "zh" else ", ") + yoy
     if alloc is not None and not is_missing(alloc["target"]) and not is_missing(alloc["completion_pct"]):
         unit = ind.unit[lang]
-        text += ("；" if lang == "zh" else "; ") + t(
+        text += _sep(lang) + t(
             "headline_allocation", lang, target=fmt_number(ind, alloc["target"], sep=(lang == "en"), trim=True),
             unit=unit, completion=f"{alloc['completion_pct']:.1f}")
     return text + _end(lang)
@@ -117,42 +135,132 @@ def _children(progress: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
     return rows.sort_values(["rank", "sort_order"], na_position="last")
 
 
-def units_sentence(ind: Indicator, progress: pd.DataFrame, names: dict[str, str], lang: str) -> str | None:
-    """Who is ahead and who is behind on one indicator, by name (in rank order)."""
-    rows = _children(progress, ind)
-    if rows.empty:
-        return None
-    label = _label_in_sentence(ind, lang)
+def _ranked(rows: pd.DataFrame) -> pd.DataFrame:
+    """The units compared with one another (街镇); a department keeps its own clause."""
+    return rows[rows["is_ranked"].astype(bool)] if "is_ranked" in rows else rows
+
+
+def _departments(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[~rows["is_ranked"].astype(bool)] if "is_ranked" in rows else rows.iloc[0:0]
+
+
+def _mark(code: str, missing: dict[str, list[int]], lang: str) -> str:
+    """"5月未报" for a unit that sent no records for a month up to the as-of date, else ""."""
+    months = missing.get(code)
+    if not months:
+        return ""
+    return t("brief_not_reported_mark", lang, months=("、" if lang == "zh" else ", ").join(
+        t("month_n", lang, m=m) for m in months))
+
+
+def _figure(name: str, value: str, mark: str, lang: str) -> str:
+    """陶家镇（39.8%，5月未报） / Taojia Town (39.8%, no records for M5)."""
+    inner = value + (("，" if lang == "zh" else ", ") + mark if mark else "")
+    return f"{name}（{inner}）" if lang == "zh" else f"{name} ({inner})"
+
+
+def _names(rows: pd.DataFrame, names: dict[str, str], missing: dict[str, list[int]], lang: str) -> list[str]:
+    """Unit names; a unit with a month unreported carries the mark beside its name."""
+    out = []
+    for code in rows["unit_code"]:
+        mark = _mark(code, missing, lang)
+        out.append(_figure(names[code], mark, "", lang) if mark else names[code])
+    return out
+
+
+def _rate_sentence(ind: Indicator, rows: pd.DataFrame, names: dict[str, str], missing: dict[str, list[int]],
+                   lang: str) -> str:
+    """A rate: judged (达标/未达标) once its month has come, else at or above / still below the standard."""
+    judged = not (rows["status"] == "year_end_check").any()
     parts = []
-    if ind.is_rate:
-        met = [names[c] for c in rows.loc[rows["status"] == "met", "unit_code"]]
-        not_met = [f"{names[r.unit_code]}（{fmt_number(ind, r.actual)}%）" if lang == "zh"
-                   else f"{names[r.unit_code]} ({fmt_number(ind, r.actual)}%)"
+    if judged:
+        met = _names(rows[rows["status"] == "met"], names, missing, lang)
+        not_met = [_figure(names[r.unit_code], f"{fmt_number(ind, r.actual)}%", _mark(r.unit_code, missing, lang), lang)
                    for r in rows[rows["status"] == "not_met"].itertuples()]
         parts.append(t("brief_units_met", lang, n=len(met), names=_join(met, lang)) if met
                      else t("brief_units_met_none", lang))
         if not_met:
             parts.append(t("brief_units_not_met", lang, n=len(not_met), names=_join(not_met, lang)))
-    else:
-        done = [names[c] for c in rows.loc[rows["status"] == "done", "unit_code"]]
-        ahead = [names[c] for c in rows.loc[rows["status"] == "ahead", "unit_code"]]
-        behind_rows = rows[rows["status"].isin(BEHIND)].sort_values(["gap_pp", "sort_order"], ascending=[False, True])
-        behind = [f"{names[r.unit_code]}（{r.completion_pct:.1f}%）" if lang == "zh"
-                  else f"{names[r.unit_code]} ({r.completion_pct:.1f}%)" for r in behind_rows.itertuples()]
-        if done:
-            parts.append(t("brief_units_done", lang, n=len(done), names=_join(done, lang)))
-        if ahead:
-            parts.append(t("brief_units_ahead", lang, n=len(ahead), names=_join(ahead, lang)))
-        if behind:
-            parts.append(t("brief_units_behind", lang, n=len(behind), names=_join(behind, lang)))
-        else:
-            parts.append(t("brief_units_behind_none", lang))
-    sep = "；" if lang == "zh" else "; "
-    return t("brief_units_lead", lang, label=label) + sep.join(parts) + _end(lang)
+        return t("brief_units_lead", lang, label=_label_in_sentence(ind, lang)) + _sep(lang).join(parts) + _end(lang)
+    above = rows[rows["gap_pp"].fillna(-1) >= 0]
+    below = rows[rows["gap_pp"].notna() & (rows["gap_pp"] < 0)].sort_values(["gap_pp", "sort_order"],
+                                                                             ascending=[False, True])
+    above_names = _names(above, names, missing, lang)
+    parts.append(t("brief_rate_above", lang, n=len(above_names), names=_join(above_names, lang)) if above_names
+                 else t("brief_rate_above_none", lang))
+    if len(below):
+        items = []
+        for r in below.itertuples():
+            mark = _mark(r.unit_code, missing, lang)
+            items.append(t("brief_rate_below_item", lang, unit=names[r.unit_code], value=fmt_number(ind, r.actual),
+                           gap=f"{abs(r.gap_pp):.1f}", mark=(("，" if lang == "zh" else ", ") + mark) if mark else ""))
+        parts.append(t("brief_rate_below", lang, n=len(items), names=_join(items, lang)))
+    first = rows.iloc[0]
+    op = "≥" if first["comparator"] in (">=", None) else "≤"
+    lead = t("brief_rate_lead", lang, label=_label_in_sentence(ind, lang), op=op,
+             target=fmt_number(ind, first["target"], trim=True))
+    return lead + _sep(lang).join(parts) + _end(lang)
+
+
+def units_sentence(ind: Indicator, progress: pd.DataFrame, names: dict[str, str], lang: str,
+                   missing: dict[str, list[int]] | None = None) -> str | None:
+    """Who is ahead and who is behind on one indicator, by name (in rank order); 明显滞后 apart
+    from 略慢于序时; a department in its own clause; "5月未报" beside a unit's figure."""
+    missing = missing or {}
+    all_rows = _children(progress, ind)
+    if all_rows.empty:
+        return None
+    rows = _ranked(all_rows)
+    if ind.is_rate:
+        return _rate_sentence(ind, all_rows, names, missing, lang)
+    label = _label_in_sentence(ind, lang)
+    parts = []
+
+    def figures(sel: pd.DataFrame) -> list[str]:
+        sel = sel.sort_values(["gap_pp", "sort_order"], ascending=[False, True])
+        return [_figure(names[r.unit_code], f"{r.completion_pct:.1f}%", _mark(r.unit_code, missing, lang), lang)
+                for r in sel.itertuples()]
+
+    done = _names(rows[rows["status"] == "done"], names, missing, lang)
+    ahead = _names(rows[rows["status"] == "ahead"], names, missing, lang)
+    far = figures(rows[rows["status"] == "far_behind"])
+    slight = figures(rows[rows["status"] == "slightly_behind"])
+    not_done = figures(rows[rows["status"] == "not_done"])
+    if done:
+        parts.append(t("brief_units_done", lang, n=len(done), names=_join(done, lang)))
+    if ahead:
+        parts.append(t("brief_units_ahead", lang, n=len(ahead), names=_join(ahead, lang)))
+    if far:
+        parts.append(t("brief_units_far_behind", lang, n=len(far), names=_join(far, lang)))
+    if slight:
+        parts.append(t("brief_units_slightly_behind", lang, n=len(slight), names=_join(slight, lang)))
+    if not_done:
+        parts.append(t("brief_units_not_done", lang, n=len(not_done), names=_join(not_done, lang)))
+    if not (far or slight or not_done):
+        parts.append(t("brief_units_behind_none", lang))
+    for r in _departments(all_rows).itertuples():
+        verdict = t("brief_department_verdict", lang, completion=f"{r.completion_pct:.1f}",
+                    pace=status_phrase(r._asdict(), lang))
+        mark = _mark(r.unit_code, missing, lang)
+        parts.append(t("brief_department", lang, unit=names[r.unit_code], verdict=verdict)
+                     + ((("，" if lang == "zh" else ", ") + mark) if mark else ""))
+    return t("brief_units_lead", lang, label=label) + _sep(lang).join(parts) + _end(lang)
+
+
+def status_phrase(row, lang: str) -> str:
+    """快于序时进度1.0个百分点 / 已完成全年目标任务 / 未完成全年目标任务, for one row."""
+    if row["status"] == "done":
+        return t("already_done", lang)
+    if row["status"] == "not_done":
+        return t("status_not_done", lang)
+    return pace_phrase(row, lang)
 
 
 def reporting_sentence(missing: dict[str, list[int]], as_of: date, names: dict[str, str], lang: str) -> str:
-    """Units without records for a month up to the as-of date, or that every unit has reported."""
+    """Units without records for a month up to the as-of date, or that every unit has reported.
+
+    "其中6月未报送的有…" is added only when it says something the list does not: when some of the
+    listed units miss other months too (never "陶家镇5月，其中5月未报送的有陶家镇")."""
     if not missing:
         return t("brief_all_reported", lang, m=as_of.month)
     items = []
@@ -160,29 +268,59 @@ def reporting_sentence(missing: dict[str, list[int]], as_of: date, names: dict[s
         month_text = ("、" if lang == "zh" else ", ").join(t("month_n", lang, m=m) for m in months)
         items.append(t("brief_not_reported_item", lang, unit=names.get(code, code), months=month_text))
     this_month = [names.get(c, c) for c, months in missing.items() if as_of.month in months]
+    only_this_month = all(months == [as_of.month] for months in missing.values())
     text = t("brief_not_reported", lang, items=_join(items, lang))
-    if this_month:
+    if this_month and not only_this_month:
         text += ("，" if lang == "zh" else "; ") + t("brief_not_reported_this_month", lang, m=as_of.month,
                                                    names=_join(this_month, lang))
     return text + ("，" if lang == "zh" else ", ") + t("brief_please_report", lang) + _end(lang)
 
 
-def laggard_sentences(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str) -> list[str]:
-    """One sentence per indicator: each unit behind pace, its gap and the monthly pace it now needs."""
+def laggard_sentences(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str,
+                      as_of: date | None = None) -> list[str]:
+    """四、下一步要求: the months left once, then per indicator the far-behind units (completion,
+    gap, monthly pace), the slightly-behind ones (monthly pace), the units below a year-end
+    standard; on 31 December the units that did not reach their target."""
     out = []
     for ind in registry.indicators:
+        rows = _ranked(_children(progress, ind))
+        label = _label_in_sentence(ind, lang)
         if ind.is_rate:
+            below = rows[(rows["status"] == "year_end_check") & rows["gap_pp"].notna() & (rows["gap_pp"] < 0)]
+            if len(below):
+                below = below.sort_values(["gap_pp", "sort_order"], ascending=[False, True])
+                first = below.iloc[0]
+                op = "≥" if first["comparator"] in (">=", None) else "≤"
+                named = [_figure(names[r.unit_code], f"{fmt_number(ind, r.actual)}%", "", lang) for r in below.itertuples()]
+                out.append(t("brief_next_rate", lang, label=label, op=op, target=fmt_number(ind, first["target"], trim=True),
+                             names=_join(named, lang)) + _end(lang))
             continue
-        rows = _children(progress, ind)
-        rows = rows[rows["status"].isin(BEHIND)].sort_values(["gap_pp", "sort_order"])
-        if rows.empty:
+        not_done = rows[rows["status"] == "not_done"].sort_values(["gap_pp", "sort_order"])
+        if len(not_done):
+            named = [_figure(names[r.unit_code], f"{r.completion_pct:.1f}%", "", lang) for r in not_done.itertuples()]
+            out.append(t("brief_next_year_end", lang, label=label, names=_join(named, lang)) + _end(lang))
             continue
-        items = []
-        for _, r in rows.iterrows():
-            items.append(t("brief_laggard_item", lang, unit=names[r["unit_code"]], completion=f"{r['completion_pct']:.1f}",
-                           gap=f"{abs(r['gap_pp']):.1f}", pace=required_pace_text(ind, r, lang)))
-        sep = "；" if lang == "zh" else "; "
-        out.append(t("brief_laggard_lead", lang, label=_label_in_sentence(ind, lang)) + sep.join(items) + _end(lang))
+        unit_of = ind.unit[lang]
+        far = rows[rows["status"] == "far_behind"].sort_values(["gap_pp", "sort_order"])
+        slight = rows[rows["status"] == "slightly_behind"].sort_values(["gap_pp", "sort_order"])
+        parts = []
+
+        def pace_value(r) -> str:
+            return fmt_number(ind, r["required_monthly"], sep=(lang == "en"))
+
+        if len(far):
+            items = [t("brief_next_far_item", lang, unit=names[r["unit_code"]], completion=f"{r['completion_pct']:.1f}",
+                       gap=f"{abs(r['gap_pp']):.1f}", value=pace_value(r), unit_of=unit_of) for _, r in far.iterrows()]
+            parts.append(t("brief_next_far", lang, label=label, items=_join(items, lang)))
+        if len(slight):
+            items = [t("brief_next_slightly_item", lang, unit=names[r["unit_code"]], value=pace_value(r), unit_of=unit_of)
+                     for _, r in slight.iterrows()]
+            text = t("brief_next_slightly", lang, items=_join(items, lang))
+            parts.append(text if parts else t("brief_units_lead", lang, label=label) + text)
+        if parts:
+            out.append(_sep(lang).join(parts) + _end(lang))
+    if out and as_of is not None and months_remaining(as_of) > 0:
+        out.insert(0, t("brief_next_lead", lang, months=fmt_months(months_remaining(as_of))))
     return out
 
 
@@ -192,7 +330,7 @@ def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, mis
     names = {u.code: unit_label(u, lang) for u in units}
     tp = float(progress["time_progress_pct"].iloc[0])
     title = t("brief_title", lang, district=unit_label(district, lang), year=year)
-    subtitle = t("brief_subtitle", lang, date=as_of.isoformat(), tp=f"{tp:.1f}",
+    subtitle = t("brief_subtitle", lang, date=date_words(as_of, lang), tp=f"{tp:.1f}",
                  months=fmt_months(months_remaining(as_of)))
     if is_demo:
         subtitle += t("brief_demo_note", lang)
@@ -200,9 +338,9 @@ def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, mis
     for ind in registry.indicators:
         own, alloc = parent_rows(progress, ind.name)
         overall.append(district_sentence(ind, own, alloc, as_of, lang))
-    by_unit = [s for s in (units_sentence(ind, progress, names, lang) for ind in registry.indicators) if s]
+    by_unit = [s for s in (units_sentence(ind, progress, names, lang, missing) for ind in registry.indicators) if s]
     if progress["target"].notna().any():
-        laggards = laggard_sentences(registry, progress, names, lang) or [t("brief_no_laggards", lang)]
+        laggards = laggard_sentences(registry, progress, names, lang, as_of) or [t("brief_no_laggards", lang)]
     else:  # no task breakdown table for the year: nothing to be behind on
         laggards = []
     if not by_unit:
@@ -213,4 +351,3 @@ def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, mis
         (t("brief_h_reporting", lang), [reporting_sentence(missing, as_of, names, lang)]),
         (t("brief_h_next", lang), laggards),
     ])
-
