@@ -22,7 +22,7 @@ sort_by = st.selectbox(
     f.t("sort_by"), options, key="compare_sort",
     format_func=lambda n: f.t("sort_official") if n is None else ctx.registry.get(n).label[lang],
 )
-table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by)
+table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by, missing=f.missing_months())
 tab_table, tab_detail = st.tabs([f.t("tab_breakdown"), f.t("tab_detail")])
 with tab_table:
     # issue 6: drill-down: a click on a unit's row opens its detail

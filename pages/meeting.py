@@ -8,6 +8,7 @@ import time
 import streamlit as st
 
 from target_monitor import meeting, ui
+from target_monitor.present import names_with_not_reported
 from target_monitor.paths import reference_dir
 from target_monitor.progress import parent_rows
 from target_monitor.ranking import build_ranking, load_flag_rules, previous_month_end
@@ -32,7 +33,8 @@ state.setdefault("mt_shown_at", time.time())
 now = ui.progress(*f.key, f.year, as_of)
 prev_day = previous_month_end(as_of)
 before = ui.progress(*f.key, f.year, prev_day) if prev_day else None
-names = f.unit_names()
+# 未报 beside a unit's name where it sent no records for a month (display only)
+names = names_with_not_reported(f.unit_names(), ui.missing_months(*f.key, f.year, as_of), lang)
 tp = float(now["time_progress_pct"].iloc[0])
 try:
     ref = reference_dir(ctx.data_dir)

@@ -5,6 +5,7 @@ import streamlit as st
 from target_monitor import charts, ui
 from target_monitor.i18n import status_label, unit_label
 from target_monitor.present import scope_of, is_missing, fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
+from target_monitor.present import not_reported_text
 from target_monitor.progress import parent_rows
 
 f = ui.frame()
@@ -24,6 +25,11 @@ for ind in indicators:
     own, alloc = parents[ind.name]
     sentences.append(headline(ind, own, f.as_of, lang, scope=scope_of(f.parent, lang), allocation_row=alloc))
 st.markdown('<div class="tm-headline">' + "<br>".join(sentences) + "</div>", unsafe_allow_html=True)
+not_reported = [f"{f.unit_names()[code]}（{not_reported_text(code, f.missing_months(), lang)}）" if lang == "zh"
+                else f"{f.unit_names()[code]} ({not_reported_text(code, f.missing_months(), lang)})"
+                for code in f.missing_months() if code in f.unit_names()]
+if not_reported:  # the district's figures lack these months: say whose, beside the figures
+    st.warning(f.t("overview_not_reported", names="、".join(not_reported) if lang == "zh" else ", ".join(not_reported)))
 
 for col, ind in zip(st.columns(len(indicators)), indicators):
     own, alloc = parents[ind.name]

@@ -25,9 +25,11 @@ from datetime import date
 
 import pandas as pd
 
-from target_monitor.i18n import t, unit_label
+from target_monitor.i18n import MONTH_ABBR, t, unit_label
 from target_monitor.pace import months_remaining
-from target_monitor.present import _label_in_sentence, fmt_months, fmt_number, headline, is_missing, pace_phrase
+from target_monitor.present import (
+    _label_in_sentence, fmt_months, fmt_number, headline, is_missing, not_reported_text, pace_phrase,
+)
 from target_monitor.progress import parent_rows
 from target_monitor.reference import Units
 from target_monitor.registry import Indicator, Registry
@@ -96,12 +98,8 @@ def _sep(lang: str) -> str:
 
 
 def date_words(d: date, lang: str) -> str:
-    """2020年6月30日 / 30 June 2020: an official text never prints 2020-06-30."""
-    return t("brief_date", lang, y=d.year, m=d.month, d=d.day, month=_MONTHS_EN[d.month - 1])
-
-
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
+    """2020年6月30日 / 30 Jun 2020: an official text never prints 2020-06-30."""
+    return t("date_long", lang, y=d.year, m=d.month, d=d.day, mon=MONTH_ABBR[d.month - 1])
 
 
 def _yoy_clause(ind: Indicator, row, lang: str) -> str:
@@ -146,11 +144,7 @@ def _departments(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _mark(code: str, missing: dict[str, list[int]], lang: str) -> str:
     """"5月未报" for a unit that sent no records for a month up to the as-of date, else ""."""
-    months = missing.get(code)
-    if not months:
-        return ""
-    return t("brief_not_reported_mark", lang, months=("、" if lang == "zh" else ", ").join(
-        t("month_n", lang, m=m) for m in months))
+    return not_reported_text(code, missing, lang)
 
 
 def _figure(name: str, value: str, mark: str, lang: str) -> str:

@@ -18,7 +18,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from target_monitor.i18n import MONTH_ABBR, t
+from target_monitor.i18n import t
 from target_monitor.paths import resolve_data_dir
 from target_monitor.progress import CONTRACT_COLUMNS, COLUMNS
 from target_monitor.store import NoDataError
@@ -58,8 +58,9 @@ def refuse_past_data(ctx, as_of: date, lang: str) -> None:
     """No figure is stated as of a day later than the data: exit 2 naming the data's own date."""
     through = ctx.data_through()
     if through is not None and as_of > through:
-        raise UsageError(t("cli_as_of_past_data", lang, m=through.month, d=through.day, through=through,
-                           as_of=as_of, mon=MONTH_ABBR[through.month - 1]))
+        from target_monitor.present import fmt_date
+
+        raise UsageError(t("cli_as_of_past_data", lang, date=fmt_date(through, lang), through=through, as_of=as_of))
 
 
 def _parser() -> argparse.ArgumentParser:

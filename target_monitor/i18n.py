@@ -172,13 +172,13 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "cli_bad_data_dir": ("数据目录不存在：{path}", "Data directory does not exist: {path}"),
     "cli_demo_done": ("演示数据已生成：{path}（{rows}行，截至{through}）", "Demo data written to {path} ({rows} rows, through {through})"),
-    "as_of_clamped": ("数据只到{m}月{d}日，所选日期{asked}晚于数据，各页按{through}统计。",
-                      "The data only runs to {d} {mon}: {asked} is later, so every page shows {through}."),
+    "as_of_clamped": ("数据只到{date}，所选日期{asked}晚于数据，各页按{through}统计。",
+                      "The data only runs to {date}: {asked} is later, so every page shows {through}."),
     "cli_bad_year": ("年份 {value} 无效，请给出如 2020 的年份。", "Year {value} is not valid; give a year such as 2020."),
     "ingest_cli_bad_map": ("--map {value} 无法识别：请写成 原列名=标准列，标准列为抽取表 {extract} 的列之一：{columns}。",
                            "--map {value} is not understood: write 原列名=标准列 (file column=standard column), the standard column one of {extract}'s: {columns}."),
-    "cli_as_of_past_data": ("数据只到{m}月{d}日（{through}），不能统计截至{as_of}的数字。请用 --as-of {through} 或更早的日期，或先导入更新的数据。",
-                            "The data only runs to {d} {mon} ({through}): no figures can be stated as of {as_of}. Use --as-of {through} or earlier, or import newer data first."),
+    "cli_as_of_past_data": ("数据只到{date}（{through}），不能统计截至{as_of}的数字。请用 --as-of {through} 或更早的日期，或先导入更新的数据。",
+                            "The data only runs to {date} ({through}): no figures can be stated as of {as_of}. Use --as-of {through} or earlier, or import newer data first."),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
 }
 
@@ -252,10 +252,11 @@ TEXT.update({
                           "No unit is behind the time schedule on any task; keep up the pace."),
     # the 通报 as an official would word it: dates in words, 明显滞后 apart from 略慢, the months
     # left said once, 未报 beside a unit's figure, year-end rates as year-end checks
-    "brief_date": ("{y}年{m}月{d}日", "{d} {month} {y}"),
     "brief_units_far_behind": ("明显滞后的有{names}（{n}个）", "far behind: {names} ({n})"),
     "brief_units_slightly_behind": ("略慢于序时进度的有{names}（{n}个）", "slightly behind: {names} ({n})"),
     "brief_units_not_done": ("未完成全年目标任务的有{names}（{n}个）", "annual target not reached by {names} ({n})"),
+    "overview_not_reported": ("未报：{names}。这些月份不在上面的数字里，请相关单位尽快补报。",
+                              "Not reported: {names}. Those months are missing from the figures above."),
     "brief_not_reported_mark": ("{months}未报", "no records for {months}"),
     "brief_rate_lead": ("{label}（年底考核，标准{op}{target}%）：", "{label} (judged at the year end, standard {op}{target}%): "),
     "brief_rate_above": ("目前不低于标准的有{names}（{n}个）", "at or above the standard now: {names} ({n})"),

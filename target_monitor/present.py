@@ -168,3 +168,25 @@ def required_pace_text(ind: Indicator, row, lang: str) -> str:
         return t("already_done", lang)
     return t("remaining_pace", lang, months=fmt_months(row["months_remaining"]),
              value=fmt_number(ind, row["required_monthly"], sep=(lang == "en")), unit=ind.unit[lang])
+
+
+def not_reported_text(code: str, missing: dict[str, list[int]] | None, lang: str) -> str:
+    """"5月未报" for a unit that sent no records for a month up to the as-of date, else "".
+
+    Shown beside the unit's figure (comparison table, meeting, 通报) so a low figure is never a
+    silent lag: the reader sees that the month is missing, not that the unit did nothing."""
+    months = (missing or {}).get(code)
+    if not months:
+        return ""
+    return t("brief_not_reported_mark", lang, months=("、" if lang == "zh" else ", ").join(
+        t("month_n", lang, m=m) for m in months))
+
+
+def names_with_not_reported(names: dict[str, str], missing: dict[str, list[int]] | None, lang: str) -> dict[str, str]:
+    """Unit names with "（5月未报）" appended where a month is missing (for display only)."""
+    out = dict(names)
+    for code in (missing or {}):
+        mark = not_reported_text(code, missing, lang)
+        if code in out and mark:
+            out[code] = f"{out[code]}（{mark}）" if lang == "zh" else f"{out[code]} ({mark})"
+    return out

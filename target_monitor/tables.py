@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from target_monitor.i18n import status_label, t, unit_label
-from target_monitor.present import fmt_pct, fmt_target, is_missing
+from target_monitor.present import fmt_pct, fmt_target, is_missing, not_reported_text
 from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN
 from target_monitor.reference import Units
 from target_monitor.registry import Registry
@@ -21,7 +21,8 @@ def column_name(label: str, part: str) -> str:
 
 
 def official_table(progress: pd.DataFrame, registry: Registry, units: Units, lang: str,
-                   sort_by: str | None = None) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+                   sort_by: str | None = None, missing: dict[str, list[int]] | None = None,
+                   ) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """(table, columns): the wide table and, per indicator column, (indicator name, part)
     where part is target / actual / completion / status.
 
@@ -37,17 +38,35 @@ def official_table(progress: pd.DataFrame, registry: Registry, units: Units, lan
     status_cols: dict[str, tuple[str, str]] = {}
     for seq, code in enumerate(order, start=1):
         rows = children[children["unit_code"] == code]
+        # 未报 beside the unit's figures: a month without records is not a silent lag
+        note = "；".join(filter(None, [not_reported_text(code, missing, lang), _notes(rows, registry, lang)]))
         lines.append({t("seq_no", lang): str(seq), t("unit_name", lang): unit_label(units[code], lang),
-                      **_cells(rows, registry, lang, status_cols), t("note", lang): _notes(rows, registry, lang)})
+                      **_cells(rows, registry, lang, status_cols), t("note", lang): note})
     alloc = parent[parent["target_basis"] == BASIS_ALLOCATION]
     own = parent[parent["target_basis"] == BASIS_OWN]
     # the 合计 row: allocations summed; rates have no allocation sum, their pooled rate is shown
     total_rows = pd.concat([alloc, own[~own["indicator"].isin(alloc["indicator"])]])
     lines.append({t("seq_no", lang): t("total_row", lang), t("unit_name", lang): t("allocation_sum", lang),
                   **_cells(total_rows, registry, lang, status_cols, rate_target=False)})
+    _standard_on_total(lines[-1], own, children, registry, lang)
     lines.append({t("seq_no", lang): "", t("unit_name", lang): t("district_own_row", lang),
                   **_cells(own, registry, lang, status_cols), t("note", lang): _notes(own, registry, lang)})
     return pd.DataFrame(lines), status_cols
+
+
+def _standard_on_total(line: dict, own: pd.DataFrame, children: pd.DataFrame, registry: Registry, lang: str) -> None:
+    """The 合计 row of a rate shows the standard every unit was given (≥95%) and the pooled
+    rate's status against it, as the published table's 合计 row would carry it."""
+    for ind in registry.indicators:
+        if not ind.is_rate:
+            continue
+        rows = own[own["indicator"] == ind.name]
+        if rows.empty or "target_source" not in rows or rows.iloc[0]["target_source"] != "allocation_standard":
+            continue
+        r = rows.iloc[0]
+        label = ind.short_label[lang]
+        line[column_name(label, t("target", lang))] = fmt_target(ind, r["target"], r["comparator"], lang)
+        line[column_name(label, t("status", lang))] = status_label(r["status"], lang)
 
 
 def _notes(rows: pd.DataFrame, registry: Registry, lang: str) -> str:

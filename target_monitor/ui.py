@@ -185,12 +185,12 @@ def build_frame() -> Frame:
 def clamp_with_notice(ctx: Context, as_of, lang: str):
     """An as-of date later than the data is moved back to the data's own date, and the sidebar
     says so: no page states a figure as of a day the data does not reach."""
-    from target_monitor.i18n import MONTH_ABBR
+    from target_monitor.present import fmt_date
 
     clamped, moved = ctx.clamp_as_of(as_of)
     if moved:
-        st.warning(t("as_of_clamped", lang, m=clamped.month, d=clamped.day, mon=MONTH_ABBR[clamped.month - 1],
-                     through=clamped.isoformat(), asked=as_of.isoformat()))
+        st.warning(t("as_of_clamped", lang, date=fmt_date(clamped, lang), through=clamped.isoformat(),
+                     asked=as_of.isoformat()))
     return clamped
 
 

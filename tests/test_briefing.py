@@ -128,7 +128,7 @@ def test_english_version_and_exports(demo_ctx):
     text = b.to_text()
     assert "As of 30 Jun, the district's urban new employment: 21,083 persons, 68.0% of the annual target" in text
     assert "Tongguanyi Town (28.2%, 21.8 pp behind, 120 persons needed per month)" in text
-    assert "(Data as of 30 June 2020;" in text
+    assert "(Data as of 30 Jun 2020;" in text
     assert "Taojia Town (M5)" in text
     doc = Document(io.BytesIO(b.to_docx()))
     paragraphs = [para.text for para in doc.paragraphs]
