@@ -302,3 +302,46 @@ def test_a_renamed_parquet_column_is_mapped_not_refused(tmp_path):
     report = ingest(buf.getvalue(), "loans2.parquet", data_dir=tmp_path / "d", extract="loans", isolated=False,
                     column_map={"社区": "unit_code"})
     assert report.status == "taken" and report.accepted == 2
+
+
+# ------------------------------------------------------------------ the pages
+
+
+def test_sidebar_clamps_a_date_past_the_data_with_a_notice(demo_env):
+    from apptest_util import open_page, page_text
+    from streamlit.testing.v1 import AppTest
+
+    at = open_page("overview.py")
+    assert at.sidebar.date_input(key="as_of_2020").value == AS_OF  # the default: every unit has reported June
+    # AppTest gives app.py's widgets a new id on each run under st.navigation: choose through session state
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.session_state["as_of_2020"] = date(2020, 9, 30)
+    at.run()
+    assert not at.exception
+    notice = [w.value for w in at.sidebar.warning]
+    assert any(n.startswith("数据只到6月30日") and "2020-09-30" in n for n in notice), notice
+    text = page_text(at)
+    assert "截至6月30日，全区城镇新增就业21083人" in text and "截至9月30日" not in text
+    assert "数据截至 2020-06-30" in text
+    # 陶家镇 sent nothing for May: said beside the district's figures
+    assert "未报：陶家镇（5月未报）" in text
+
+
+def test_comparison_table_marks_the_unreported_month(demo_env):
+    from apptest_util import open_page
+
+    at = open_page("compare.py")
+    table = at.dataframe[0].value
+    notes = dict(zip(table["街镇名称"], table["备注"]))
+    assert notes["陶家镇"].startswith("5月未报") and notes["杨家坪街道"] == ""
+    total = table[table["序号"] == "合计"].iloc[0]
+    assert total["毕业生就业率·目标"] == "≥95%"  # the 合计 row carries the standard
+    assert "区就业局" in set(table["街镇名称"])  # the department keeps its row
+
+
+def test_scores_page_says_the_weights_are_local_settings(demo_env):
+    from apptest_util import open_page
+
+    at = open_page("scores.py")
+    assert any("本地设定，待领导小组确认" in w.value for w in at.warning)
