@@ -38,7 +38,7 @@ def test_overview(demo_env, lang):
         assert "41000人" in text  # the allocation sum stands beside the own target
     else:
         assert "As of 30 Jun" in text and "of the annual target" in text
-    assert len(at.get("plotly_chart")) == 5
+    assert len(at.get("plotly_chart")) == 6  # one bullet per indicator with a target (both graduate rates)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -53,7 +53,7 @@ def test_compare(demo_env, lang):
     assert len(at.get("plotly_chart")) == 1
     # the detail tab: every figure for every unit x indicator
     detail = at.dataframe[1].value
-    assert len(detail) == 14 * 5 + 5 + 3
+    assert len(detail) == 14 * 6 + 6 + 3
     needle = "剩余6个月，月均需完成247人" if lang == "zh" else "6 months left: 247 persons needed per month"
     assert needle in set(detail.iloc[:, -2])  # 杨家坪街道's required pace on new employment
     assert ("第1名（共13个）" if lang == "zh" else "No. 1 of 13") in set(detail.iloc[:, 8])
