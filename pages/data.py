@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from target_monitor import ui
+from target_monitor import column_maps_ui, ui
 from target_monitor.i18n import t
 from target_monitor.ingest import analyse, confirm, limits, views, zygote
 from target_monitor.ingest.storage import recover
@@ -50,6 +50,7 @@ with tab_upload:
             with st.spinner(t("data_checking", lang, file=up.name)):
                 parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period,
                                  sheet=sheet, basis=basis)
+                parsed = column_maps_ui.apply_remembered(parsed, data, up.name, data_dir, period, sheet, basis)
             if parsed.report.status == "rejected":  # kept as received and listed in the history right away
                 confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
             results.append((up.name, data, parsed))
@@ -64,8 +65,12 @@ with tab_upload:
         with st.container(border=True):
             if report.status == "rejected":  # say why in plain text, not only in the table below
                 st.error("\n\n".join([views.summary(report, lang), *views.rejection_lines(report, lang)]))
+                # a required column named some other way: let the uploader say which one it is
+                column_maps_ui.mapping_step(name, parsed, results, data_dir, period, sheet, basis, lang)
             else:
                 st.success(views.summary(report, lang))
+                if report.message_zh:  # e.g. checked again with the mapping remembered for this source
+                    st.info(report.message_en if lang == "en" else report.message_zh)
             if report.extract:
                 st.caption(t("data_extract_detected", lang, name=registry.extracts[report.extract].label[lang])
                            + f" · {t('col_period', lang)} {report.period or '-'} · SHA-256 {report.sha256[:16]}…")

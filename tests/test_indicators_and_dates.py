@@ -345,3 +345,54 @@ def test_scores_page_says_the_weights_are_local_settings(demo_env):
 
     at = open_page("scores.py")
     assert any("本地设定，待领导小组确认" in w.value for w in at.warning)
+
+
+def test_upload_page_mapping_step_is_remembered_per_source(demo_dir, tmp_path, monkeypatch):
+    """A file naming the unit column 社区 is rejected with a mapping step; the choice takes it and
+    is remembered: the next file from the same source (same headers) is mapped without asking."""
+    from streamlit.testing.v1 import AppTest
+
+    from target_monitor.ingest import column_maps
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    monkeypatch.setenv("TARGET_MONITOR_DATA", str(data))
+    header = ["贷款编号", "社区", "借款人类型", "发放日期", "发放金额(元)", "经办银行"]
+    june = csv_bytes([header, ["LN-M1", "杨家坪街道", "个人", "2020-06-02", "200000", "中国建设银行"]])
+
+    def open_data_page() -> AppTest:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+        at.session_state["lang"] = "zh"
+        at.run()
+        at.switch_page("pages/data.py")
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    at = open_data_page()
+    at.file_uploader(key="data_files").upload("loans_june.csv", june, "text/csv")
+    at.run()
+    at.selectbox(key="data_extract").set_value("loans")
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("已拒绝" in e.value for e in at.error)
+    at.selectbox(key="map_loans_june.csv_unit_code").set_value("社区")
+    at.run()
+    at.button(key="map_apply_loans_june.csv").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("读取 1 行 = 导入 1" in s.value for s in at.success), [s.value for s in at.success]
+    assert column_maps.remembered(data, "loans", header) == {"社区": "unit_code"}
+    # the next month from the same source: mapped without asking
+    july = csv_bytes([header, ["LN-M2", "谢家湾街道", "个人", "2020-06-05", "100000", "中国建设银行"]])
+    at = open_data_page()
+    at.file_uploader(key="data_files").upload("loans_july.csv", july, "text/csv")
+    at.run()
+    at.selectbox(key="data_extract").set_value("loans")
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("此前为同一来源指定的列对应" in i.value for i in at.info)
