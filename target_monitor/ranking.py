@@ -164,6 +164,8 @@ def overall_ranks(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFram
 def flags(progress: pd.DataFrame, rules: list[FlagRule]) -> pd.DataFrame:
     """unit_code, indicator, flag, colour: one row per flag raised."""
     cur = _children(progress)
+    if "is_ranked" in cur:  # a department (区就业局) is not flagged among the 街镇 (rules.yaml unranked_unit_types)
+        cur = cur[cur["is_ranked"].astype(bool)]
     rows = []
     for rule in rules:
         sel = cur if rule.indicator is None else cur[cur["indicator"] == rule.indicator]

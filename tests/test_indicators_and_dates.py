@@ -396,3 +396,15 @@ def test_upload_page_mapping_step_is_remembered_per_source(demo_dir, tmp_path, m
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("此前为同一来源指定的列对应" in i.value for i in at.info)
+
+
+def test_department_is_never_flagged(demo_ctx):
+    from target_monitor.ranking import FlagRule, flags
+
+    p = demo_ctx.progress(2020, AS_OF).copy()
+    bureau = (p["unit_code"] == "500107-90") & (p["indicator"] == "vocational_training")
+    p.loc[bureau, ["gap_pp", "status"]] = [-30.0, "far_behind"]  # far behind: a 街镇 would be flagged
+    rule = FlagRule(name="behind", rule="behind_pp", colour="yellow", indicator=None, pp=10.0, n=0,
+                    label={"zh": "落后", "en": "behind"})
+    raised = flags(p, [rule])
+    assert "500107-90" not in set(raised["unit_code"]) and "500107-12" in set(raised["unit_code"])
