@@ -94,7 +94,8 @@ def test_every_number_equals_cli_progress(workbook, demo_dir):
                 assert _same(cells[0], exp["target"]) and _same(cells[1], exp["actual"]), (r, ind.name, cells)
                 assert _same(cells[3], exp["gap_pp"]), (r, ind.name, cells)
                 assert isinstance(cells[2], str) and cells[2].endswith(
-                    {"met": "达标", "not_met": "未达标", "no_target": "无目标", "no_data": "暂无数据"}[exp["status"]])
+                    {"met": "达标", "not_met": "未达标", "no_target": "无目标", "no_data": "暂无数据",
+                     "year_end_check": "年底考核"}[exp["status"]])
             else:
                 for j, col in enumerate(["target", "actual", "completion_pct", "gap_pp"]):
                     assert _same(cells[j], exp[col]), (r, ind.name, col, cells[j], exp[col])
