@@ -22,6 +22,13 @@ progress = f.progress()
 missing = f.missing_months().get(code)
 if missing:
     st.warning(f.t("missing_months", months="、".join(f.t("month_n", m=m) for m in missing)))
+if f.snapshot is None:  # who has reported what: the last month with records, per extract
+    last = ctx.last_reported_by_extract(f.year, code)
+    if last:
+        sep = "、" if lang == "zh" else ", "
+        st.caption(f.t("last_reported", items=sep.join(
+            f.t("last_reported_item", extract=ctx.registry.extracts[e].label[lang], month=f.t("month_n", m=m))
+            for e, m in last.items())))
 table = unit_table(progress, code, ctx.registry, ctx.ref.units, lang)
 st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
 ui.download_buttons(table, f"unit_{code}_{f.as_of}", lang, key="unit_dl")  # issue 6

@@ -79,6 +79,22 @@ class Context:
         expected = set(targets.loc[targets["year"] == year, "unit_code"]) or set(last)
         return {code: last.get(code, 0) for code in sorted(expected - {root})}
 
+    def last_reported_by_extract(self, year: int, unit_code: str) -> dict[str, int]:
+        """For one unit (its whole subtree): per extract, the last month of `year` with records of
+        any of its indicators, up to the data's date. Extracts without a record are left out."""
+        units = self.ref.units
+        codes = units.subtree(unit_code)
+        monthly = self.store.query("monthly_by_unit", first_year=year, last_year=year, as_of=self.latest_day(year),
+                                   unit_codes=codes, shown_codes=[unit_code] * len(codes))
+        extract_of = {ind.name: ind.extract for ind in self.registry.indicators}
+        out: dict[str, int] = {}
+        has = (monthly["numerator"].fillna(0) != 0) | (monthly["denominator"].fillna(0) != 0)
+        for name, month in zip(monthly.loc[has, "indicator"].tolist(), monthly.loc[has, "month"].tolist()):
+            ext = extract_of.get(name)
+            if ext is not None:
+                out[ext] = max(out.get(ext, 0), int(month))
+        return out
+
     def default_as_of(self, year: int) -> date:
         """The default as-of date: the latest month end by which every unit (or the share set in
         rules.yaml `reported_share`) has sent a month of records, never later than the data.

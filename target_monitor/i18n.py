@@ -255,6 +255,8 @@ TEXT.update({
     "brief_units_far_behind": ("明显滞后的有{names}（{n}个）", "far behind: {names} ({n})"),
     "brief_units_slightly_behind": ("略慢于序时进度的有{names}（{n}个）", "slightly behind: {names} ({n})"),
     "brief_units_not_done": ("未完成全年目标任务的有{names}（{n}个）", "annual target not reached by {names} ({n})"),
+    "last_reported": ("最近报送：{items}", "Last month reported: {items}"),
+    "last_reported_item": ("{extract}{month}", "{extract} {month}"),
     "map_title": ("指定列对应关系", "Map the columns"),
     "map_help": ("文件中的列名与标准列对不上。请指出哪一列是下面的标准列；确认可用后，同一来源（相同列名）的文件以后会自动按此对应。",
                  "Some required columns are named differently in this file. Say which column is which; once it works, files from the same source (same headers) are mapped the same way automatically."),
