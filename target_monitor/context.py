@@ -116,7 +116,7 @@ class Context:
         end = date(year, month, calendar.monthrange(year, month)[1])
         if end > through:  # the month is still open in the data: the month before is the last complete one
             end = date(year, month, 1) - timedelta(days=1) if month > 1 else through
-        return min(end, through) if end.year == year else through
+        return end
 
     def default_year(self) -> int:
         years = self.years()

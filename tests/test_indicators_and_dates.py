@@ -411,3 +411,19 @@ def test_department_is_never_flagged(demo_ctx):
                     label={"zh": "落后", "en": "behind"})
     raised = flags(p, [rule])
     assert "500107-90" not in set(raised["unit_code"]) and "500107-12" in set(raised["unit_code"])
+
+
+def test_an_open_month_is_not_the_default_even_when_every_unit_has_started_it(demo_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs", "aggregates"))
+    folder = data / "extracts" / "new_employment" / "year=2020" / "month=07"
+    folder.mkdir(parents=True)
+    codes = [f"500107-{i:02d}" for i in range(1, 14)] + ["500107-90"]
+    pq.write_table(pa.table({
+        "record_id": [f"J{i}" for i in range(14)], "unit_code": codes, "person_key": ["p"] * 14,
+        "employed_on": [date(2020, 7, 11)] * 14, "group": ["其他"] * 14, "form": ["单位就业"] * 14,
+    }), folder / "part-0.parquet")
+    ctx = Context(data)
+    assert set(ctx.last_reported(2020).values()) == {7}
+    assert ctx.data_through() == date(2020, 7, 11)
+    assert ctx.default_as_of(2020) == AS_OF  # July runs to the 11th only: June is the last whole month
