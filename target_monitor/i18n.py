@@ -269,6 +269,12 @@ TEXT.update({
                            "District figures by month. Pace line: the annual target spread evenly by month (rates: the target)."),
     "meeting_place": ("名次", "Place"),
     "meeting_no_views": ("没有可显示的页面。", "No view to show."),
+    "meeting_page_n": ("第{i}/{n}页", "Page {i}/{n}"),
+    "meeting_rate_target": ("目标≥{target}%", "target ≥{target}%"),
+    "meeting_rate_gap": ("低于目标{gap}个百分点", "{gap} pp below target"),
+    "meeting_n_not_met": ("{n}个单位未达标", "{n} below target"),
+    "meeting_none_not_met": ("全部单位达标", "Every unit meets the target"),
+    "meeting_snapshot": ("快照 {id}", "Snapshot {id}"),
     # ranking page
     "page_ranking": ("排名与旗标", "Ranking and flags"),
     "ranking_title": ("各单位排名、名次变化与旗标", "Units ranked, change since last month end, flags"),
