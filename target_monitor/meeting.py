@@ -416,7 +416,8 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
         header = (f'<div class="mt-col-h">{_e(ind.short_label[lang])}'
                   f'<span class="mt-count">{_e(count)}</span></div>')
         items = [_behind_item(ind, r, names, lang) for _, r in behind.iterrows()]
-        columns.append((header, items, ind, ind.short_label[lang] + "MM" + count))
+        # the header's width in design px: the label at 36, a 16 gap, the count at 28
+        columns.append((header, items, ind, text_em(ind.short_label[lang]) * 36 + 16 + text_em(count) * 28))
     if not columns:
         return [f'<div class="mt-view"><div class="mt-none">✔ {_e(t("meeting_none_behind", lang))}</div></div>']
     pages = []
@@ -425,16 +426,17 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
         col_w = (STAGE_W - 28 * (n - 1)) / n
         px = BODY_PX if n <= 3 else BODY_PX - 2
         per_line = col_w / px
-        head_lines = max(1 + int(text_em(h_text) * 34 > col_w) for _, _, _, h_text in group)
+        head_lines = max(1 + int(label_w > col_w) for _, _, _, label_w in group)
         budget = STAGE_H - 36 * 1.35 * head_lines - 16
         packed = []  # per column: its items split into pages by height
         for header, items, ind, _ in group:
             col_pages, used, cur = [], 0.0, []
             for markup, first, need in items:
                 # the gap wraps as a whole: the first line holds it only when both fit
-                n_first = 1 if sum(text_em(s) for s in first) <= per_line else 2
+                # (text_em errs wide for digits, which are most of this line)
+                n_first = 1 if sum(text_em(s) for s in first) <= per_line * 1.05 else 2
                 n_need = max(1, -(-int(text_em(need) * 1.04) // int(per_line)))
-                h = (n_first + n_need) * px * 1.35 + 12
+                h = (n_first + n_need) * px * 1.35 + 10  # 8 padding, 2 border
                 if cur and used + h > budget:
                     col_pages.append(cur)
                     cur, used = [], 0.0
@@ -733,7 +735,7 @@ html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #00
 .mt-state { margin-left: auto; }
 .mt-stage { height: 800px; overflow: hidden; }
 .mt-view { font-size: 28px; line-height: 1.35; }
-.mt-chip { padding: 0 10px; border-radius: 6px; font-weight: 700; white-space: nowrap; }
+.mt-chip { display: inline-block; line-height: 1.25; padding: 0 10px; border-radius: 6px; font-weight: 700; white-space: nowrap; }
 /* one grid for all rows (subgrid): the figures' column is as wide as the widest figures */
 .mt-headline { display: grid; grid-template-columns: max-content 1fr 480px; column-gap: 28px; }
 .mt-hl-row { display: grid; grid-column: 1 / -1; grid-template-columns: subgrid; align-items: center;
