@@ -13,9 +13,18 @@ st.set_page_config(page_title="就业目标任务监测 · Employment target mon
 
 frame = ui.build_frame()
 lang = frame.lang
+
+
+def _home() -> None:
+    """The root address opens the overview at /overview, so /overview is a real page (a link
+    or bookmark to it works) rather than "Page not found"."""
+    st.switch_page("pages/overview.py", query_params=st.query_params.to_dict())
+
+
 sections = {
     t("nav_dashboard", lang): [
-        st.Page("pages/overview.py", title=t("page_overview", lang), url_path="overview", default=True),
+        st.Page(_home, title=t("page_overview", lang), url_path="home", default=True, visibility="hidden"),
+        st.Page("pages/overview.py", title=t("page_overview", lang), url_path="overview"),
         st.Page("pages/compare.py", title=t("page_compare", lang), url_path="compare"),
         st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
         st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
@@ -37,6 +46,6 @@ sections = {
     ],
 }
 try:
-    st.navigation(sections).run()
+    st.navigation(sections, expanded=True).run()  # every page listed, no "View more"
 finally:
     ui.clear_frame()

@@ -427,7 +427,12 @@ TEXT.update({
                       "{total} records, page {page} of {pages} ({size} per page). Person keys are masked."),
     "records_link": ("查看 {unit} 的明细记录", "See the records of {unit}"),
     "records_download_note": ("下载包含全部筛选结果（最多 {cap} 行）。", "The download holds every filtered record (at most {cap} rows)."),
-    "drill_hint": ("点击表格中的一行，查看该单位详情。", "Click a row to open that unit's detail."),
+    "drill_hint": ("点击单位名称（或行首的方框），查看该单位详情。", "Click a unit's name (or its row's box) to open its detail."),
+    "compare_layout": ("表格样式", "Table layout"),
+    "compare_layout_compact": ("紧凑（每项指标一列）", "Compact (one column per indicator)"),
+    "compare_layout_full": ("完整（任务分解表列序）", "Full (the breakdown table's columns)"),
+    "choose_option": ("请选择", "Choose"),
+    "choose_options": ("请选择（可多选）", "Choose one or more"),
     "cli_sql_bad_timeout": ("超时时间 {value} 秒超出范围：请用 5 到 30 秒之间的值。", "Timeout {value} s is out of range: use 5 to 30 seconds."),
     "cli_sql_truncated": ("结果超过 {cap} 行，只输出了前 {cap} 行。", "More than {cap} rows: only the first {cap} were written."),
 })

@@ -159,11 +159,16 @@ def build_frame() -> Frame:
             as_of = st.date_input(t("as_of", lang), value=snap.as_of, key=f"as_of_snap_{snap.snapshot_id}",
                                   disabled=True, help=t("snap_as_of_help", lang), format="YYYY-MM-DD")
         else:
-            year = st.selectbox(t("year", lang), years, index=len(years) - 1, key="year")
+            url_year, url_as_of = url_year_as_of(years)  # a shared link opens the same year and date
+            year = st.selectbox(t("year", lang), years, index=years.index(url_year) if url_year else len(years) - 1,
+                                key="year")
             as_of = st.date_input(
-                t("as_of", lang), value=ctx.latest_day(year), min_value=_date(year, 1, 1),
+                t("as_of", lang), value=url_as_of if url_as_of and url_as_of.year == year else ctx.latest_day(year),
+                min_value=_date(year, 1, 1),
                 max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
             )
+            st.query_params["year"] = str(year)
+            st.query_params["as_of"] = as_of.isoformat()
         parent_code = node_picker(ctx, lang)  # issue 7: only when the tree has more than two levels
         if ctx.is_demo:
             st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
@@ -179,6 +184,46 @@ def build_frame() -> Frame:
     f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap, parent_code=parent_code)
     st.session_state["_frame"] = f
     return f
+
+
+def url_year_as_of(years: list[int]) -> tuple[int | None, date | None]:
+    """?year= and ?as_of= from the address, when they name a year with data and a real day."""
+    try:
+        year = int(st.query_params.get("year", ""))
+    except ValueError:
+        year = None
+    if year not in years:
+        year = None
+    try:
+        as_of = date.fromisoformat(st.query_params.get("as_of", ""))
+    except ValueError:
+        as_of = None
+    if as_of is not None and year is not None and as_of.year != year:
+        as_of = None
+    if year is None and as_of is not None:
+        year = as_of.year if as_of.year in years else None
+        as_of = as_of if year else None
+    return year, as_of
+
+
+def url_choice(key: str, options: list, default=None):
+    """A page's choice (sort order, indicator, ...) from ?key= when it is one of `options`, so
+    a link reproduces the view; write it back with `keep_choice`."""
+    raw = st.query_params.get(key)
+    for o in options:
+        if str(o) == raw:
+            return o
+    return default
+
+
+def keep_choice(key: str, value) -> None:
+    """Put a page's choice into the address (None or '' removes it)."""
+    if value is None or value == "" or value == []:
+        st.query_params.pop(key, None)
+    elif isinstance(value, (list, tuple)):
+        st.query_params[key] = ",".join(str(v) for v in value)
+    else:
+        st.query_params[key] = str(value)
 
 
 def node_picker(ctx: Context, lang: str) -> str | None:
@@ -317,6 +362,8 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 .tm-snapshot { font-size:1.05rem; padding:8px 14px; border:2px solid #0072B2; background:#eef5fb;
                 border-radius:6px; color:#0b3a5c; font-weight:600; }
 .tm-status { display:inline-block; padding:1px 8px; border-radius:4px; color:white; font-weight:700; }
+/* wide tables need the width more than the default 5rem side margins do (1366-wide screens) */
+[data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
 </style>
 """
 
