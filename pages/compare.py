@@ -43,8 +43,8 @@ with tab_table:
         shown, notes = table, []
         styled = style_official(table, columns, ctx.registry, lang)
         config = None
-    picked = st.dataframe(styled, hide_index=True, width="stretch", column_config=config,
-                          placeholder="—", height=(len(shown) + 1) * 35 + 3,
+    picked = st.dataframe(styled, hide_index=True, placeholder="—", width="stretch", column_config=config,
+                          height=(len(shown) + 1) * 35 + 3,
                           on_select="rerun", selection_mode=["single-row", "single-cell"],
                           key=f"compare_table_{layout}")
     for note in notes:

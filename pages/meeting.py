@@ -102,7 +102,7 @@ c2.button(f.t("meeting_resume") if state["mt_paused"] else f.t("meeting_pause"),
 c3.button(f.t("meeting_next"), on_click=_go, args=(+1,), key="mt_next", width="stretch")
 with c4.popover(f.t("meeting_settings"), width="stretch"):
     chosen = st.multiselect(f.t("meeting_views_choose"), list(meeting.VIEWS), default=views, key="mt_views",
-                            format_func=lambda v: meeting.view_title(v, lang))
+                            format_func=lambda v: meeting.view_title(v, lang), placeholder=f.t("choose_options"))
     secs = st.number_input(f.t("meeting_interval"), min_value=meeting.MIN_INTERVAL, max_value=meeting.MAX_INTERVAL,
                            value=interval, step=5, key="mt_interval")
     st.caption(f.t("meeting_link_note"))

@@ -25,14 +25,15 @@ for ind in indicators:
     sentences.append(headline(ind, own, f.as_of, lang, scope=scope_of(f.parent, lang), allocation_row=alloc))
 st.markdown('<div class="tm-headline">' + "<br>".join(sentences) + "</div>", unsafe_allow_html=True)
 
+colon = "：" if lang == "zh" else ": "
 for col, ind in zip(st.columns(len(indicators)), indicators):
     own, alloc = parents[ind.name]
     lines = []
     if not is_missing(own["target"]):
-        lines.append(f'{f.t("own_target")}：{fmt_target(ind, own["target"], own["comparator"], lang)}'
+        lines.append(f'{f.t("own_target")}{colon}{fmt_target(ind, own["target"], own["comparator"], lang)}'
                      + ("" if ind.is_rate else f' · {f.t("completion")} {fmt_pct(own["completion_pct"])}'))
     if alloc is not None:
-        lines.append(f'{f.t("allocation_sum")}：{fmt_target(ind, alloc["target"], alloc["comparator"], lang)}'
+        lines.append(f'{f.t("allocation_sum")}{colon}{fmt_target(ind, alloc["target"], alloc["comparator"], lang)}'
                      f' · {f.t("completion")} {fmt_pct(alloc["completion_pct"])}')
     if not is_missing(own["yoy_change"]):
         lines.append(fmt_yoy(ind, own["yoy_change"], lang))

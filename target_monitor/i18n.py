@@ -183,6 +183,35 @@ def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
     return text.format(**values) if values else text
 
 
+# Values of the extracts' dimensions (queries/indicators.yaml declares them in Chinese, as the
+# source systems write them): what the English UI shows for each. A value not listed here is
+# shown as it is.
+DIMENSION_VALUES: dict[str, str] = {
+    "高校毕业生": "College graduates",
+    "就业困难人员": "People with employment difficulties",
+    "失业人员再就业": "Re-employed unemployed",
+    "农村劳动力": "Rural workers",
+    "退役军人": "Veterans",
+    "其他": "Other",
+    "单位就业": "Employed by an organisation",
+    "灵活就业": "Flexible employment",
+    "自主创业": "Self-employed (business start-up)",
+    "就业技能培训": "Employment skills training",
+    "岗位技能提升培训": "In-service skills upgrading",
+    "创业培训": "Entrepreneurship training",
+    "个人": "Individual",
+    "小微企业": "Small or micro enterprise",
+    "当月": "The month",
+    "累计": "Year to date",
+}
+
+
+def dimension_value(value, lang: str) -> str:
+    """A dimension value as the UI language reads it (the data keeps the source's value)."""
+    text = str(value)
+    return DIMENSION_VALUES.get(text, text) if lang == "en" else text
+
+
 def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) -> str:
     word = t("status_" + status, lang)
     return f"{STATUS_SYMBOL[status]} {word}" if symbol else word
@@ -432,6 +461,8 @@ TEXT.update({
     "compare_layout_compact": ("紧凑（每项指标一列）", "Compact (one column per indicator)"),
     "compare_layout_full": ("完整（任务分解表列序）", "Full (the breakdown table's columns)"),
     "choose_option": ("请选择", "Choose"),
+    "uploader_button": ("选择文件", "Choose files"),
+    "uploader_limit": ("每个文件不超过 {mb} MB", "Up to {mb} MB per file"),
     "choose_options": ("请选择（可多选）", "Choose one or more"),
     "cli_sql_bad_timeout": ("超时时间 {value} 秒超出范围：请用 5 到 30 秒之间的值。", "Timeout {value} s is out of range: use 5 to 30 seconds."),
     "cli_sql_truncated": ("结果超过 {cap} 行，只输出了前 {cap} 行。", "More than {cap} rows: only the first {cap} were written."),
@@ -850,7 +881,7 @@ TEXT.update({
     "ingest_fix_rp_cumulative_falls": ("请核对累计数；若前期报送有误，请重新报送前期月份（将替换该月）。",
                                        "Check the cumulative figures; if an earlier month was wrong, re-send that month (it replaces it)."),
     "norm_title_month": ("月份取自表格标题", "Month taken from the title"),
-    "rp_basis_label": ("口径（当月/累计）", "Basis (当月 / 累计)"),
+    "rp_basis_label": ("口径（当月/累计）", "Basis (the month / year to date)"),
     "rp_basis_header": ("按表头判断", "From the header"),
     "rp_basis_help": ("单位报送的月度数：“当月”为当月完成数，“累计”为本年累计数。表头写明口径时须一致，否则整表退回。",
                       "Figures reported by units: 当月 = the month's own figure, 累计 = the year to date. When the header says which, it must match, or the file is rejected."),

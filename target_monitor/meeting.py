@@ -298,6 +298,32 @@ def _sep(lang: str) -> str:
     return "：" if lang == "zh" else ": "
 
 
+def ranking_flags_short(rk: Ranking, unit_code: str | None, lang: str) -> str:
+    """A unit's flags as words, short enough for a table column: "⚑红 ⚑黄×3"."""
+    if unit_code is None:
+        return ""
+    out = []
+    for rule in rk.unit_flags(unit_code):
+        n = len(rk.flags[(rk.flags["unit_code"] == unit_code) & (rk.flags["flag"] == rule.name)])
+        out.append(f"⚑{t(f'flag_{rule.colour}', lang)}" + (f"×{n}" if n > 1 else ""))
+    return " ".join(out)
+
+
+def ranking_flags_detail(rk: Ranking, registry: Registry, names: dict[str, str], lang: str) -> list[str]:
+    """One line per flagged unit: each flag's rule and the indicators it was raised on."""
+    sep, lp, rp, comma = ("：", "（", "）", "、") if lang == "zh" else (": ", " (", ")", ", ")
+    lines = []
+    for code in dict.fromkeys(rk.flags["unit_code"]):
+        parts = []
+        for rule in rk.unit_flags(code):
+            inds = rk.flags[(rk.flags["unit_code"] == code) & (rk.flags["flag"] == rule.name)]["indicator"]
+            labels = comma.join(registry.get(i).short_label[lang] for i in inds)
+            parts.append(f"⚑{t('flag_' + rule.colour, lang)} {rule.label[lang]}{lp}{labels}{rp}")
+        if parts:
+            lines.append(f"**{names.get(code, code)}**{sep}" + ("；" if lang == "zh" else "; ").join(parts))
+    return lines
+
+
 def flag_legend(rk: Ranking, lang: str) -> str:
     gap = "　" if lang == "zh" else " · "
     items = [f'⚑{_e(t("flag_" + r.colour, lang))}{_sep(lang)}{_e(r.label[lang])}' for r in rk.rules]
@@ -631,8 +657,12 @@ def default_basis(configured: str, chosen: str | None, as_of: date) -> str:
     return configured
 
 
-def _paren(label: str, points: float, lang: str) -> str:
+def points_label(label: str, points: float, lang: str) -> str:
+    """'完成年度任务（50）' / 'Annual tasks (50)': full-width brackets only in Chinese."""
     return f"{label}（{points:g}）" if lang == "zh" else f"{label} ({points:g})"
+
+
+_paren = points_label
 
 
 def scores_pages(scores: list[UnitScore], config: ScoringConfig, names: dict[str, str], lang: str) -> list[str]:

@@ -419,3 +419,24 @@ def frame_optional() -> Frame | None:
     if st.session_state.pop("_no_data_mode", False):
         return None
     return frame()
+
+
+def localise_uploaders(lang: str, cap_mb) -> None:
+    """Streamlit's file uploader writes "Upload" and "200MB per file" in English whatever the
+    page's language (1.67 has no option for them): draw our own words over them, with the limit
+    the page itself enforces."""
+    import json
+
+    button = json.dumps(t("uploader_button", lang))
+    limit = json.dumps(t("uploader_limit", lang, mb=cap_mb))
+    st.markdown(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }'
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after'
+        f" {{ content: {button}; font-size: 0.875rem; }}"
+        '[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f" {{ content: {limit}; font-size: 0.875rem; }}"
+        "</style>",
+        unsafe_allow_html=True,
+    )
