@@ -427,8 +427,8 @@ def localise_uploaders(lang: str, cap_mb) -> None:
     the page itself enforces."""
     import json
 
-    button = json.dumps(t("uploader_button", lang))
-    limit = json.dumps(t("uploader_limit", lang, mb=cap_mb))
+    button = json.dumps(t("uploader_button", lang), ensure_ascii=False)  # markdown eats backslashes
+    limit = json.dumps(t("uploader_limit", lang, mb=cap_mb), ensure_ascii=False)
     st.markdown(
         "<style>"
         '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }'
