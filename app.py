@@ -4,6 +4,9 @@ Every page is registered here explicitly; `tests/test_pages.py` checks that each
 pages/ appears exactly once.
 """
 
+import runpy
+from pathlib import Path
+
 import streamlit as st
 
 from target_monitor import ui
@@ -13,9 +16,19 @@ st.set_page_config(page_title="就业目标任务监测 · Employment target mon
 
 frame = ui.build_frame()
 lang = frame.lang
+
+
+def _overview_at_its_address() -> None:
+    """/overview runs the overview too (the default page lives at the root address), so a link
+    or bookmark to /overview works instead of showing "Page not found"."""
+    runpy.run_path(str(Path(__file__).parent / "pages" / "overview.py"))
+
+
 sections = {
     t("nav_dashboard", lang): [
-        st.Page("pages/overview.py", title=t("page_overview", lang), url_path="overview", default=True),
+        # served at the root address; its own path name must differ from the alias's below
+        st.Page("pages/overview.py", title=t("page_overview", lang), url_path="home", default=True),
+        st.Page(_overview_at_its_address, title=t("page_overview", lang), url_path="overview", visibility="hidden"),
         st.Page("pages/compare.py", title=t("page_compare", lang), url_path="compare"),
         st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
         st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
@@ -37,6 +50,6 @@ sections = {
     ],
 }
 try:
-    st.navigation(sections).run()
+    st.navigation(sections, expanded=True).run()  # every page listed, no "View more"
 finally:
     ui.clear_frame()

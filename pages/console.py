@@ -66,5 +66,5 @@ with editor:
             st.warning(f.t("console_truncated", shown=f"{int(shown):,}", cap=f"{MAX_DOWNLOAD_ROWS:,}"))
         if result.truncated:
             st.warning(f.t("console_download_capped", cap=f"{MAX_DOWNLOAD_ROWS:,}"))
-        st.dataframe(result.frame.head(int(shown)), hide_index=True, width="stretch")
+        st.dataframe(result.frame.head(int(shown)), hide_index=True, placeholder="—", width="stretch")
         ui.download_buttons(result.frame, f"query_{result.sql_hash}", lang, key="console_dl")

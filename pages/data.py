@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from target_monitor import column_maps_ui, ui
-from target_monitor.i18n import t
+from target_monitor.i18n import dimension_value, t
 from target_monitor.ingest import analyse, confirm, limits, views, zygote
 from target_monitor.ingest.storage import recover
 from target_monitor.paths import reference_dir
@@ -22,6 +22,7 @@ if data_dir.is_dir():
 zygote.prestart()  # the sandbox's warm parent imports the parsers while the user picks files
 ref = load_reference(reference_dir(data_dir))
 cap_mb = limits(data_dir)["max_bytes"] // 2**20
+ui.localise_uploaders(lang, cap_mb)  # the uploader's own "Upload · 200MB per file" in the UI's language
 
 st.title(t("data_title", lang))
 tab_upload, tab_history, tab_targets = st.tabs([t("data_tab_upload", lang), t("data_tab_history", lang),
@@ -37,7 +38,8 @@ with tab_upload:
     period = c2.text_input(t("data_period", lang), key="data_period").strip() or None
     # figures reported by units: 当月 or 累计 (declared; a header that says otherwise rejects the file)
     basis = c3.selectbox(t("rp_basis_label", lang), ["", *BASES], key="data_basis",
-                         format_func=lambda b: b or t("rp_basis_header", lang), help=t("rp_basis_help", lang),
+                         format_func=lambda b: dimension_value(b, lang) if b else t("rp_basis_header", lang),
+                         help=t("rp_basis_help", lang),
                          disabled=bool(chosen) and not registry.extracts[chosen].is_reported) or None
     sheet = c4.text_input(t("data_sheet", lang), key="data_sheet").strip() or None
     who = c5.text_input(t("data_who", lang), key="data_who").strip() or None
@@ -77,19 +79,19 @@ with tab_upload:
             mapping = views.mapping_table(report, registry, lang)
             if not mapping.empty:
                 st.markdown(f"**{t('data_mapping', lang)}**")
-                st.dataframe(mapping, hide_index=True, width="stretch")
+                st.dataframe(mapping, hide_index=True, placeholder="—", width="stretch")
             preview = views.preview_frame(parsed.accepted, ref)
             if not preview.empty:
                 st.markdown(f"**{t('data_preview', lang)}**")
-                st.dataframe(preview, hide_index=True, width="stretch")
+                st.dataframe(preview, hide_index=True, placeholder="—", width="stretch")
             problems = views.problems_table(report, lang)
             if not problems.empty:
                 st.markdown(f"**{t('data_problems', lang)}**")
-                st.dataframe(problems, hide_index=True, width="stretch")
+                st.dataframe(problems, hide_index=True, placeholder="—", width="stretch")
             normalised = views.normalised_table(report, lang)
             if not normalised.empty:
                 st.markdown(f"**{t('data_normalised', lang)}**")
-                st.dataframe(normalised, hide_index=True, width="stretch")
+                st.dataframe(normalised, hide_index=True, placeholder="—", width="stretch")
     takeable = [(n, d, p) for n, d, p in results if p.report.status != "rejected"]
     if takeable and not st.session_state.get("data_done"):
         needs_ok = any(p.report.warnings for _, _, p in takeable)
@@ -119,7 +121,7 @@ with tab_history:
     if history.empty:
         st.info(t("data_history_empty", lang))
     else:
-        st.dataframe(history, hide_index=True, width="stretch")
+        st.dataframe(history, hide_index=True, placeholder="—", width="stretch")
     if f is not None and f.snapshot is None and f.ctx.store.has_reports:
         st.markdown(f"**{t('rp_checks_title', lang)}**")
         st.caption(t("rp_checks_caption", lang))
@@ -128,7 +130,7 @@ with tab_history:
             st.info(t("rp_checks_none", lang))
         else:
             st.warning(t("rp_checks_title", lang))
-            st.dataframe(falls, hide_index=True, width="stretch")
+            st.dataframe(falls, hide_index=True, placeholder="—", width="stretch")
     for i, (label, fname, body) in enumerate(views.quarantine_downloads(data_dir)):
         st.download_button(f"{t('data_download_quarantine', lang)}：{label}", body, file_name=fname,
                            mime="text/csv", key=f"q_{i}")
@@ -155,11 +157,11 @@ with tab_targets:
             st.success(views.summary(report, lang))
         problems = views.problems_table(report, lang)
         if not problems.empty:
-            st.dataframe(problems, hide_index=True, width="stretch")
+            st.dataframe(problems, hide_index=True, placeholder="—", width="stretch")
         table = views.compare_table(result.compare, ref, registry, lang)
         if not table.empty:
             st.markdown(f"**{t('data_targets_compare', lang)}**")
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, placeholder="—", width="stretch")
         if report.status != "rejected" and not st.session_state.get("targets_done"):
             if st.button(t("data_targets_confirm", lang), key="targets_confirm", type="primary"):
                 done = import_targets(data, name, year=year, data_dir=data_dir, effective_from=effective,
@@ -171,4 +173,4 @@ with tab_targets:
     versions = views.versions_table(ref, registry, year, lang)
     if not versions.empty:
         st.markdown(f"**{t('data_targets_versions', lang)}**")
-        st.dataframe(versions, hide_index=True, width="stretch")
+        st.dataframe(versions, hide_index=True, placeholder="—", width="stretch")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from target_monitor import explore, ui
+from target_monitor.i18n import dimension_value
 from target_monitor.reference import UNIT_TYPES
 
 f = ui.frame()
@@ -36,7 +37,7 @@ filters = []
 filter_dims = [d for d in dims if d != explore.UNIT]
 for col, dim in zip(st.columns(len(filter_dims)), filter_dims):
     values = explore.dimension_values(ctx.store, reg, ind, dim)
-    fmt = (lambda v: f.t("month_n", m=v)) if dim == explore.MONTH else str
+    fmt = (lambda v: f.t("month_n", m=v)) if dim == explore.MONTH else (lambda v: dimension_value(v, lang))
     chosen = col.multiselect(f.t("explore_filter", dim=label(dim)), values, key=f"explore_f_{ind.name}_{dim}",
                              format_func=fmt, placeholder=f.t("explore_any"))
     filters.append((dim, tuple(chosen)))
@@ -50,7 +51,7 @@ if long.empty or long["records"].sum() == 0:
     st.stop()
 order = {u.code: u.sort_order for u in units}
 table = explore.pivot_grid(long, reg, spec, names, lang, order)
-st.dataframe(table, hide_index=True, width="stretch", height=min(len(table) + 1, 30) * 35 + 3)
+st.dataframe(table, hide_index=True, placeholder="—", width="stretch", height=min(len(table) + 1, 30) * 35 + 3)
 ui.download_buttons(table, f"pivot_{ind.name}_{f.as_of}", lang, key="explore_dl")
 st.plotly_chart(explore.pivot_chart(table, reg, spec, lang), key="explore_chart", config={"displayModeBar": False})
 cells = len(table) - 1  # the total row

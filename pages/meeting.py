@@ -1,6 +1,8 @@
 """会议模式: the projected screen. Five views rotate automatically; pause, previous and next are
 large buttons; the views, their order, the interval and the current view live in the URL
-(/meeting?views=headline,ranking,behind&interval=20&view=ranking[&as_of=2020-05-31][&basis=time_progress][&lang=en])."""
+(/meeting?views=headline,ranking,behind&interval=20&view=ranking[&page=2][&as_of=2020-05-31][&basis=time_progress]
+[&lang=en]). Everything scales with the screen; a view with more rows than fit pages itself and
+the rotation shows its pages in turn (docs/meeting.md)."""
 
 import dataclasses
 import time
@@ -10,9 +12,8 @@ import streamlit as st
 from target_monitor import meeting, ui
 from target_monitor.present import names_with_not_reported
 from target_monitor.paths import reference_dir
-from target_monitor.progress import parent_rows
 from target_monitor.ranking import build_ranking, load_flag_rules, previous_month_end
-from target_monitor.scoring import BASES, load_scoring, load_work_items, score_units, work_items_path
+from target_monitor.scoring import load_scoring, load_work_items, score_units, work_items_path
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
@@ -26,7 +27,9 @@ as_of = ctx.clamp_as_of(as_of)[0]  # never a date later than the data, even from
 state = st.session_state
 if state.get("mt_view") not in views:
     state["mt_view"] = qp.get("view") if qp.get("view") in views else views[0]
+    state["mt_page"] = meeting.parse_page(qp.get("page"))
     state["mt_shown_at"] = time.time()
+state.setdefault("mt_page", 0)
 state.setdefault("mt_paused", qp.get("paused") == "1")
 state.setdefault("mt_shown_at", time.time())
 
@@ -40,18 +43,33 @@ try:
     ref = reference_dir(ctx.data_dir)
     rk = build_ranking(now, before, as_of, load_flag_rules(ref, ctx.registry))
     cfg = load_scoring(ref, ctx.registry)
-    if qp.get("basis") in BASES:  # &basis=time_progress: the mid-year preview on the scores view
-        cfg = dataclasses.replace(cfg, basis=qp.get("basis"))
+    # mid-year the time-progress preview (the year-end rule gives everyone ✖); &basis= chooses
+    cfg = dataclasses.replace(cfg, basis=meeting.default_basis(cfg.basis, qp.get("basis"), as_of))
     scores = score_units(now, cfg, load_work_items(work_items_path(ctx.data_dir), cfg, f.year))
 except ValueError as exc:  # a flags.yaml / scoring.yaml / work_items.csv problem: say which and where
     st.error(f.t("config_error", error=exc))
     st.stop()
 
 
+def _pages(view: str) -> list[str]:
+    if view == "headline":
+        return meeting.headline_pages(ctx.registry, now, as_of, lang)
+    if view == "ranking":
+        return meeting.ranking_pages(ctx.registry, now, rk, names, lang)
+    if view == "behind":
+        return meeting.behind_pages(ctx.registry, now, names, lang)
+    if view == "scores":
+        return meeting.scores_pages(scores, cfg, names, lang)
+    series = ui.monthly(*f.key, f.year, as_of)
+    return meeting.trend_pages(ctx.registry, now, series, ctx.ref.units.root().code, f.year, lang)
+
+
 def _go(delta: int) -> None:
-    state["mt_view"] = meeting.step(views, state["mt_view"], delta)
+    view, page = state["mt_view"], state.get("mt_page", 0)
+    state["mt_view"], state["mt_page"] = meeting.step_page(views, view, page, len(_pages(view)), delta)
     state["mt_shown_at"] = time.time()
     qp["view"] = state["mt_view"]
+    qp.pop("page", None)  # resolved (and written back) when the view is drawn
 
 
 def _toggle_pause() -> None:
@@ -60,41 +78,22 @@ def _toggle_pause() -> None:
     qp["paused"] = "1" if state["mt_paused"] else "0"
 
 
-def _render(view: str) -> None:
-    if view == "headline":
-        st.markdown(meeting.headline_view(ctx.registry, now, as_of, lang), unsafe_allow_html=True)
-    elif view == "ranking":
-        st.markdown(meeting.ranking_view(ctx.registry, now, rk, names, lang), unsafe_allow_html=True)
-    elif view == "behind":
-        st.markdown(meeting.behind_view(ctx.registry, now, names, lang), unsafe_allow_html=True)
-    elif view == "scores":
-        st.markdown(meeting.scores_view(scores, cfg, names, lang), unsafe_allow_html=True)
-    elif view == "trend":
-        series = ui.monthly(*f.key, f.year, as_of)
-        root = ctx.ref.units.root().code
-        inds = meeting.trend_indicators(ctx.registry, now)
-        cols = st.columns(3)
-        for i, ind in enumerate(inds[:5]):
-            own, _ = parent_rows(now, ind.name)
-            rows = series[(series["unit_code"] == root) & (series["indicator"] == ind.name)]
-            with cols[i % 3]:
-                st.markdown(meeting.trend_title(ind, own, lang), unsafe_allow_html=True)
-                st.plotly_chart(meeting.trend_figure(ind, rows, f.year, own["target"], lang, height=320),
-                                key=f"mt_trend_{ind.name}", config={"displayModeBar": False, "staticPlot": True})
-        with cols[len(inds[:5]) % 3]:
-            st.markdown(meeting.trend_legend(lang), unsafe_allow_html=True)
-
-
 @st.fragment(run_every=None if state["mt_paused"] else interval)
 def screen() -> None:
     # a timer run moves on once the view has been up for the interval; a click resets the clock
     if not state["mt_paused"] and time.time() - state["mt_shown_at"] >= interval - 0.5:
         _go(+1)
     view = state["mt_view"]
-    st.markdown(meeting.top_bar(view, views, lang, as_of, tp, ctx.is_demo, state["mt_paused"], interval),
-                unsafe_allow_html=True)
-    with st.container(height=800, border=False):
-        _render(view)
+    pages = _pages(view)
+    page = state["mt_page"]
+    if page < 0 or page >= len(pages):  # -1: the last page (stepping back into a view)
+        page = state["mt_page"] = len(pages) - 1 if page < 0 else 0
+    if len(pages) > 1:
+        qp["page"] = str(page + 1)
+    snap = f.snapshot.snapshot_id if f.snapshot is not None else None
+    st.markdown(meeting.top_bar(view, views, lang, as_of, tp, ctx.is_demo, state["mt_paused"], interval,
+                                page, len(pages), snap), unsafe_allow_html=True)
+    st.markdown(f'<div class="mt-stage">{pages[page]}</div>', unsafe_allow_html=True)
 
 
 screen()
@@ -106,7 +105,7 @@ c2.button(f.t("meeting_resume") if state["mt_paused"] else f.t("meeting_pause"),
 c3.button(f.t("meeting_next"), on_click=_go, args=(+1,), key="mt_next", width="stretch")
 with c4.popover(f.t("meeting_settings"), width="stretch"):
     chosen = st.multiselect(f.t("meeting_views_choose"), list(meeting.VIEWS), default=views, key="mt_views",
-                            format_func=lambda v: meeting.view_title(v, lang))
+                            format_func=lambda v: meeting.view_title(v, lang), placeholder=f.t("choose_options"))
     secs = st.number_input(f.t("meeting_interval"), min_value=meeting.MIN_INTERVAL, max_value=meeting.MAX_INTERVAL,
                            value=interval, step=5, key="mt_interval")
     st.caption(f.t("meeting_link_note"))

@@ -31,14 +31,15 @@ not_reported = [f"{f.unit_names()[code]}（{not_reported_text(code, f.missing_mo
 if not_reported:  # the district's figures lack these months: say whose, beside the figures
     st.warning(f.t("overview_not_reported", names="、".join(not_reported) if lang == "zh" else ", ".join(not_reported)))
 
+colon = "：" if lang == "zh" else ": "
 for col, ind in zip(st.columns(len(indicators)), indicators):
     own, alloc = parents[ind.name]
     lines = []
     if not is_missing(own["target"]):
-        lines.append(f'{f.t("own_target")}：{fmt_target(ind, own["target"], own["comparator"], lang)}'
+        lines.append(f'{f.t("own_target")}{colon}{fmt_target(ind, own["target"], own["comparator"], lang)}'
                      + ("" if ind.is_rate else f' · {f.t("completion")} {fmt_pct(own["completion_pct"])}'))
     if alloc is not None:
-        lines.append(f'{f.t("allocation_sum")}：{fmt_target(ind, alloc["target"], alloc["comparator"], lang)}'
+        lines.append(f'{f.t("allocation_sum")}{colon}{fmt_target(ind, alloc["target"], alloc["comparator"], lang)}'
                      f' · {f.t("completion")} {fmt_pct(alloc["completion_pct"])}')
     if not is_missing(own["yoy_change"]):
         lines.append(fmt_yoy(ind, own["yoy_change"], lang))

@@ -40,7 +40,7 @@ pages = max(1, math.ceil(total / size))
 page = p2.number_input(f.t("records_page"), 1, pages, 1, key="records_page_no")
 st.caption(f.t("records_count", total=f"{total:,}", page=page, pages=pages, size=size))
 frame = records.record_page(ctx.store, reg, q, page, size)
-st.dataframe(records.labelled(frame, ext, lang), hide_index=True, width="stretch")
+st.dataframe(records.labelled(frame, ext, lang), hide_index=True, placeholder="—", width="stretch")
 st.caption(f.t("records_download_note", cap=f"{records.MAX_DOWNLOAD_ROWS:,}"))
 ui.download_buttons(lambda: records.labelled(records.all_records(ctx.store, reg, q), ext, lang),
                     f"records_{code}_{ext_name}_{f.as_of}", lang, key="records_dl")

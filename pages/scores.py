@@ -6,6 +6,7 @@ import dataclasses
 import streamlit as st
 
 from target_monitor import ui
+from target_monitor.meeting import points_label
 from target_monitor.paths import reference_dir
 from target_monitor.scoring import (
     BASES, advanced_list, grid_to_values, load_scoring, load_work_items, save_work_items, score_table,
@@ -39,7 +40,7 @@ else:
     st.info(f.t("score_no_advanced", min=f"{cfg.min_total:g}"))
 table = score_table(scores, cfg, ctx.registry, names, lang)
 points = {c: st.column_config.NumberColumn(c, format="%.2f") for c in table.columns[2:] if table[c].dtype.kind == "f"}
-st.dataframe(table, hide_index=True, width="stretch", height=(len(table) + 1) * 35 + 3, column_config=points)
+st.dataframe(table, hide_index=True, placeholder="—", width="stretch", height=(len(table) + 1) * 35 + 3, column_config=points)
 st.download_button(f.t("download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
                    file_name=f"scores_{f.as_of}.csv", mime="text/csv")
 not_assessed = [names[s.unit_code] for s in scores if not s.assessed]
@@ -57,10 +58,10 @@ grid = work_items_grid(scores, cfg, values, names, lang)
 columns = {"unit_code": None, "unit": st.column_config.TextColumn(f.t("unit"), disabled=True)}
 for w in cfg.work_items:
     if w.kind == "yes_no":
-        columns[w.name] = st.column_config.CheckboxColumn(f"{w.label[lang]}（{w.points:g}）")
+        columns[w.name] = st.column_config.CheckboxColumn(points_label(w.label[lang], w.points, lang))
     else:
         columns[w.name] = st.column_config.NumberColumn(
-            f.t("work_items_missing_parts", label=f"{w.label[lang]}（{w.points:g}）"), min_value=0,
+            f.t("work_items_missing_parts", label=points_label(w.label[lang], w.points, lang)), min_value=0,
             max_value=w.parts, step=1)
 edited = st.data_editor(grid, column_config=columns, hide_index=True, width="stretch", key="work_items_editor",
                         disabled=["unit"])

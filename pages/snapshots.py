@@ -42,7 +42,7 @@ snaps = list_snapshots(data_dir)
 if not snaps:
     st.info(f.t("snap_none"))
     st.stop()
-st.dataframe(snapshot_list(snaps, lang), hide_index=True, width="stretch")
+st.dataframe(snapshot_list(snaps, lang), hide_index=True, placeholder="—", width="stretch")
 
 ids = [s.snapshot_id for s in snaps]
 chosen_id = st.selectbox(f.t("snap_choose"), ids, key="snap_chosen")
@@ -83,13 +83,13 @@ if revs.empty:
     st.caption(f.t("snap_no_revisions"))
 else:
     table = revisions_display(revs, old_ctx, lang)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, placeholder="—", width="stretch")
     st.download_button(f.t("download_csv"), to_csv_bytes(table), file_name=f"revisions_{old_id}_{new_id}.csv",
                        mime="text/csv", key="dl_revisions")
 
 st.markdown(f"**{f.t('snap_movement_header')}**")
 changed_only = st.checkbox(f.t("snap_changed_only"), value=True, key="snap_changed_only")
 table = movement_display(moves, old_ctx, lang, changed_only=changed_only)
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(table, hide_index=True, placeholder="—", width="stretch")
 st.download_button(f.t("download_csv"), to_csv_bytes(table), file_name=f"movement_{old_id}_{new_id}.csv",
                    mime="text/csv", key="dl_movement")

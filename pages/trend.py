@@ -13,10 +13,16 @@ choices = [root.code] + [u.code for u in ctx.ref.units.children(root.code)]
 
 st.title(f.t("trend_title"))
 c1, c2 = st.columns([1, 2])
-ind_name = c1.selectbox(f.t("choose_indicator"), [i.name for i in ctx.registry.indicators], key="trend_ind",
+ind_names = [i.name for i in ctx.registry.indicators]
+ind_name = c1.selectbox(f.t("choose_indicator"), ind_names, key="trend_ind",
+                        index=ind_names.index(ui.url_choice("indicator", ind_names, ind_names[0])),
                         format_func=lambda n: ctx.registry.get(n).label[lang])
-units = c2.multiselect(f.t("choose_units"), choices, default=[root.code], key="trend_units",
-                       format_func=lambda c: names[c])
+# ?units=CODE,CODE: a link opens the same units
+url_units = [c for c in (st.query_params.get("units") or "").split(",") if c in choices]
+units = c2.multiselect(f.t("choose_units"), choices, default=url_units or [root.code], key="trend_units",
+                       format_func=lambda c: names[c], placeholder=f.t("choose_options"))
+ui.keep_choice("indicator", ind_name)
+ui.keep_choice("units", units)
 ind = ctx.registry.get(ind_name)
 series = f.monthly()
 progress = f.progress()

@@ -233,7 +233,9 @@ def _labeller(dim: str | None, names: dict[str, str], lang: str):
         return lambda v: names.get(v, v)
     if dim == MONTH:
         return lambda v: t("month_n", lang, m=int(v)) if lang == "zh" else MONTH_ABBR[int(v) - 1]
-    return lambda v: v
+    from target_monitor.i18n import dimension_value
+
+    return lambda v: dimension_value(v, lang) if isinstance(v, str) else v
 
 
 def pivot_grid(long: pd.DataFrame, registry: Registry, spec: PivotSpec, names: dict[str, str], lang: str,

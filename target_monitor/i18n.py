@@ -205,6 +205,35 @@ def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
     return text.format(**values) if values else text
 
 
+# Values of the extracts' dimensions (queries/indicators.yaml declares them in Chinese, as the
+# source systems write them): what the English UI shows for each. A value not listed here is
+# shown as it is.
+DIMENSION_VALUES: dict[str, str] = {
+    "高校毕业生": "College graduates",
+    "就业困难人员": "People with employment difficulties",
+    "失业人员再就业": "Re-employed unemployed",
+    "农村劳动力": "Rural workers",
+    "退役军人": "Veterans",
+    "其他": "Other",
+    "单位就业": "Employed by an organisation",
+    "灵活就业": "Flexible employment",
+    "自主创业": "Self-employed (business start-up)",
+    "就业技能培训": "Employment skills training",
+    "岗位技能提升培训": "In-service skills upgrading",
+    "创业培训": "Entrepreneurship training",
+    "个人": "Individual",
+    "小微企业": "Small or micro enterprise",
+    "当月": "The month",
+    "累计": "Year to date",
+}
+
+
+def dimension_value(value, lang: str) -> str:
+    """A dimension value as the UI language reads it (the data keeps the source's value)."""
+    text = str(value)
+    return DIMENSION_VALUES.get(text, text) if lang == "en" else text
+
+
 def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) -> str:
     word = t("status_" + status, lang)
     return f"{STATUS_SYMBOL[status]} {word}" if symbol else word
@@ -327,6 +356,12 @@ TEXT.update({
                            "District figures by month. Pace line: the annual target spread evenly by month (rates: the target)."),
     "meeting_place": ("名次", "Place"),
     "meeting_no_views": ("没有可显示的页面。", "No view to show."),
+    "meeting_page_n": ("第{i}/{n}页", "Page {i}/{n}"),
+    "meeting_rate_target": ("目标≥{target}%", "target ≥{target}%"),
+    "meeting_rate_gap": ("低于目标{gap}个百分点", "{gap} pp below target"),
+    "meeting_n_not_met": ("{n}个单位未达标", "{n} below target"),
+    "meeting_none_not_met": ("全部单位达标", "Every unit meets the target"),
+    "meeting_snapshot": ("快照 {id}", "Snapshot {id}"),
     # ranking page
     "page_ranking": ("排名与旗标", "Ranking and flags"),
     "ranking_title": ("各单位排名、名次变化与旗标", "Units ranked, change since last month end, flags"),
@@ -479,7 +514,14 @@ TEXT.update({
                       "{total} records, page {page} of {pages} ({size} per page). Person keys are masked."),
     "records_link": ("查看 {unit} 的明细记录", "See the records of {unit}"),
     "records_download_note": ("下载包含全部筛选结果（最多 {cap} 行）。", "The download holds every filtered record (at most {cap} rows)."),
-    "drill_hint": ("点击表格中的一行，查看该单位详情。", "Click a row to open that unit's detail."),
+    "drill_hint": ("点击单位名称（或行首的方框），查看该单位详情。", "Click a unit's name (or its row's box) to open its detail."),
+    "compare_layout": ("表格样式", "Table layout"),
+    "compare_layout_compact": ("紧凑（每项指标一列）", "Compact (one column per indicator)"),
+    "compare_layout_full": ("完整（任务分解表列序）", "Full (the breakdown table's columns)"),
+    "choose_option": ("请选择", "Choose"),
+    "uploader_button": ("选择文件", "Choose files"),
+    "uploader_limit": ("每个文件不超过 {mb} MB", "Up to {mb} MB per file"),
+    "choose_options": ("请选择（可多选）", "Choose one or more"),
     "cli_sql_bad_timeout": ("超时时间 {value} 秒超出范围：请用 5 到 30 秒之间的值。", "Timeout {value} s is out of range: use 5 to 30 seconds."),
     "cli_sql_truncated": ("结果超过 {cap} 行，只输出了前 {cap} 行。", "More than {cap} rows: only the first {cap} were written."),
 })
@@ -901,7 +943,7 @@ TEXT.update({
     "ingest_fix_rp_cumulative_falls": ("请核对累计数；若前期报送有误，请重新报送前期月份（将替换该月）。",
                                        "Check the cumulative figures; if an earlier month was wrong, re-send that month (it replaces it)."),
     "norm_title_month": ("月份取自表格标题", "Month taken from the title"),
-    "rp_basis_label": ("口径（当月/累计）", "Basis (当月 / 累计)"),
+    "rp_basis_label": ("口径（当月/累计）", "Basis (the month / year to date)"),
     "rp_basis_header": ("按表头判断", "From the header"),
     "rp_basis_help": ("单位报送的月度数：“当月”为当月完成数，“累计”为本年累计数。表头写明口径时须一致，否则整表退回。",
                       "Figures reported by units: 当月 = the month's own figure, 累计 = the year to date. When the header says which, it must match, or the file is rejected."),

@@ -3,8 +3,12 @@
 Pure functions (no Streamlit): the page (pages/meeting.py) only chooses the view and renders
 what these return, so the browser test and the unit tests see the same markup.
 
-Design for a projector at the back of a room (1920×1080, no scrolling):
-- the view title is 64 px, every other text at least 28 px;
+Design for a projector at the back of a room, at any resolution (no scrolling, nothing cut):
+- every size is a design pixel of 1920×1080 scaled to the screen (`u()`, CSS `--u`), so the
+  screen looks the same at 1280×720, 1366×768, 1920×1080 and 3840×2160; at 1920×1080 the key
+  figures are 76 and 64 px, the view title 60 px, body text 28 px (tables shrink only to fit);
+- what does not fit (more units or indicators than the stage holds) is split into pages
+  ("第1/2页") that the rotation shows in turn: every unit is on screen at some point;
 - colours are chosen to survive a washed-out projector (dark fills with white text, or amber
   with black text) and status is never shown by colour alone: each cell carries the status
   symbol (✔ ▲ ▽ ✖), and flags carry their word (⚑红 / ⚑黄) with a legend;
@@ -32,9 +36,6 @@ from target_monitor.scoring import ScoringConfig, UnitScore
 VIEWS = ("headline", "ranking", "behind", "trend", "scores")
 DEFAULT_INTERVAL = 20
 MIN_INTERVAL, MAX_INTERVAL = 5, 600
-# what fits at 28 px per column (English names and phrases are longer); the rest is counted,
-# never silently dropped
-MAX_BEHIND_PER_COLUMN = {"zh": 7, "en": 4}
 
 # projector palette: (fill, text); the symbol and word always accompany the fill
 PALETTE = {
@@ -96,6 +97,66 @@ def position_text(views: list[str], current: str) -> str:
     return f"{views.index(current) + 1} / {len(views)}"
 
 
+# ------------------------------------------------------------------ the design grid
+#
+# Every size below is in design pixels of a 1920×1080 screen and is drawn as
+# calc(N * var(--u)), where --u is one design pixel scaled to the viewport (the smaller of its
+# height / 1080 and width / 1920; CSS below). So the screen keeps its proportions at 1280×720,
+# 1366×768 and 3840×2160 alike, nothing is fixed px, and what fits at 1920×1080 fits everywhere.
+# What does not fit the stage (more units or indicators than rows or columns) is split into
+# pages ("第1/2页") that the rotation shows in turn.
+
+DESIGN_W = 1920
+STAGE_W = 1864          # the width between the page margins (28 each side)
+STAGE_H = 800           # the view's height between the top bar and the buttons
+BODY_PX = 28            # body text on a 1920×1080 projector; tables shrink below it only to fit
+MIN_TABLE_PX = 20
+HEADLINE_ROW_H = 160    # one indicator on the headline view
+FIGURE_PX, ACTUAL_PX = 76, 64   # the key figures: larger than the title (60)
+
+
+def u(n: float) -> str:
+    """A length of `n` design pixels, scaled to the viewport."""
+    return f"calc({n:g} * var(--u))"
+
+
+def text_em(s: str) -> float:
+    """How wide `s` is in em: CJK and full-width characters 1, others about 0.6 (bold)."""
+    return sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in str(s))
+
+
+def chunk(items: list, size: int) -> list[list]:
+    """`items` in pages of at most `size`, as even as possible (13 rows in 2 pages: 7 + 6)."""
+    size = max(1, size)
+    if len(items) <= size:
+        return [items]
+    n = -(-len(items) // size)
+    per = -(-len(items) // n)
+    return [items[i:i + per] for i in range(0, len(items), per)]
+
+
+def parse_page(raw) -> int:
+    """The 1-based page in the URL as a 0-based index (0 when missing or not a number)."""
+    try:
+        return max(0, int(raw) - 1)
+    except (TypeError, ValueError):
+        return 0
+
+
+def step_page(views: list[str], current: str | None, page: int, n_pages: int, delta: int) -> tuple[str, int]:
+    """The next (or previous) page of the rotation: a view's pages first, then the next view.
+    Going back into a view lands on its last page (-1: the page resolves it once it knows)."""
+    if current not in views:
+        return views[0], 0
+    if delta > 0:
+        return (current, page + 1) if page + 1 < n_pages else (step(views, current, +1), 0)
+    return (current, page - 1) if page > 0 else (step(views, current, -1), -1)
+
+
+def page_text(page: int, n_pages: int, lang: str) -> str:
+    return t("meeting_page_n", lang, i=page + 1, n=n_pages) if n_pages > 1 else ""
+
+
 # ------------------------------------------------------------------ shared pieces
 
 
@@ -114,20 +175,22 @@ def view_title(view: str, lang: str) -> str:
 
 
 def top_bar(view: str, views: list[str], lang: str, as_of: date, time_progress: float, is_demo: bool,
-            paused: bool, interval: int) -> str:
+            paused: bool, interval: int, page: int = 0, n_pages: int = 1, snapshot_id: str | None = None) -> str:
     label = t("demo_badge", lang) if is_demo else t("real_badge", lang)
     badge_cls = "mt-badge demo" if is_demo else "mt-badge real"
     state = t("meeting_paused", lang) if paused else t("meeting_rotating", lang, s=interval)
     return (
         '<div class="mt-top">'
         f'<div class="mt-title">{_e(view_title(view, lang))}</div>'
-        f'<div class="mt-pos" data-testid="mt-position">{_e(position_text(views, view))}</div>'
+        f'<div class="mt-pos"><span class="mt-page">{_e(page_text(page, n_pages, lang))}</span>'
+        f'<span data-testid="mt-position">{_e(position_text(views, view))}</span></div>'
         '</div>'
         '<div class="mt-status">'
         f'<span class="mt-stamp">{_e(t("data_as_of", lang, date=as_of.isoformat()))}</span>'
         f'<span>{_e(t("time_progress_is", lang, pct=f"{time_progress:.1f}"))}</span>'
         f'<span class="{badge_cls}">{_e(label)}</span>'
-        f'<span class="mt-state">{_e(state)}</span>'
+        + (f'<span class="mt-snap">{_e(t("meeting_snapshot", lang, id=snapshot_id))}</span>' if snapshot_id else "")
+        + f'<span class="mt-state">{_e(state)}</span>'
         '</div>'
     )
 
@@ -135,8 +198,29 @@ def top_bar(view: str, views: list[str], lang: str, as_of: date, time_progress: 
 # ------------------------------------------------------------------ view 1: district headline
 
 
+def headline_figures(ind: Indicator, row, lang: str) -> str:
+    """The key figures, the largest text on the screen: completion % and the actual (for a rate,
+    the rate and its target)."""
+    def num(text: str, cls: str) -> str:
+        return f'<span class="{cls}">{_e(text)}</span>'
+
+    label = f'<div class="mt-hl-label">{_e(ind.short_label[lang])}</div>'
+    if ind.is_rate:
+        rate = "—" if is_missing(row["actual"]) else f"{fmt_number(ind, row['actual'])}%"
+        target = "" if is_missing(row["target"]) else t("meeting_rate_target", lang,
+                                                             target=fmt_number(ind, row["target"], trim=True))
+        figs = num(rate, "mt-fig") + f'<span class="mt-fig-unit">{_e(target)}</span>'
+    else:
+        actual = num(fmt_number(ind, row["actual"], sep=(lang == "en")), "mt-act")
+        unit = f'<span class="mt-fig-unit">{_e(ind.unit[lang])}</span>'
+        done = "" if is_missing(row["completion_pct"]) else num(fmt_pct(row["completion_pct"]), "mt-fig")
+        figs = done + actual + unit
+    return f'<div class="mt-hl-figs">{label}<div class="mt-figs">{figs}</div></div>'
+
+
 def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
-    """A bullet bar: completion (or the rate) against 100%, with the 序时进度 (or target) mark."""
+    """A bullet bar: completion (or the rate) against 100%, with the 序时进度 (or target) mark and
+    the 100% tick labelled."""
     if ind.is_rate:
         value = row["actual"]
         mark, mark_label = row["target"], t("legend_target", lang)
@@ -145,39 +229,51 @@ def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
     else:
         value = row["completion_pct"]
         mark, mark_label = time_progress, t("meeting_mark_pace", lang)
-        scale = max(120.0, (value or 0) + 5)
+        scale = max(120.0, (0 if is_missing(value) else value) + 5)
         shown = fmt_pct(value)
     status = row["status"]
     bg, _ = PALETTE[status]
     width = 0 if is_missing(value) else min(100.0, value / scale * 100)
     text = f"{shown}  {STATUS_SYMBOL[status]} {t('status_' + status, lang)}"
     mark_text = f"{mark_label} {mark:.1f}%" if not is_missing(mark) else ""
+    full = 100 / scale * 100
     parts = ['<div class="mt-bullet">',
              f'<div class="mt-blabels"><span class="mt-btext">{_e(text)}</span>'
              f'<span class="mt-bmark"><span class="mt-dash"></span>{_e(mark_text)}</span></div>',
              '<div class="mt-track">']
     if not ind.is_rate:
-        parts.append(f'<div class="mt-full" style="width:{100 / scale * 100:.2f}%"></div>')
+        parts.append(f'<div class="mt-full" style="width:{full:.2f}%"></div>')
     parts.append(f'<div class="mt-fill" style="width:{width:.2f}%;background:{bg}"></div>')
     if not is_missing(mark):
         parts.append(f'<div class="mt-mark" style="left:{min(100.0, mark / scale * 100):.2f}%"></div>')
-    parts.append("</div></div>")
+    parts.append("</div>")
+    # the scale under the bar: 0 at the left, 100% at the full-target tick
+    parts.append(f'<div class="mt-scale"><span style="left:0">0</span>'
+                 f'<span class="mt-tick100" style="left:{full:.2f}%;transform:translateX(-{50 if full < 95 else 100}%)">'
+                 '100%</span></div>')
+    parts.append("</div>")
     return "".join(parts)
 
 
-def headline_view(registry: Registry, progress: pd.DataFrame, as_of: date, lang: str) -> str:
+def headline_pages(registry: Registry, progress: pd.DataFrame, as_of: date, lang: str) -> list[str]:
     tp = float(progress["time_progress_pct"].iloc[0])
     rows = []
     for ind in registry.indicators:
         own, alloc = parent_rows(progress, ind.name)
         sentence = headline(ind, own, as_of, lang, allocation_row=alloc)
         rows.append(
-            '<div class="mt-hl-row">'
-            f'<div class="mt-hl-text"><b>{_e(ind.label[lang])}</b><br>{_e(sentence)}</div>'
+            f'<div class="mt-hl-row" style="height:{u(HEADLINE_ROW_H)}">'
+            f'{headline_figures(ind, own, lang)}'
+            f'<div class="mt-hl-text">{_e(sentence)}</div>'
             f'{bullet_html(ind, own, tp, lang)}'
             '</div>'
         )
-    return f'<div class="mt-view mt-headline">{"".join(rows)}</div>'
+    return [f'<div class="mt-view mt-headline">{"".join(page)}</div>'
+            for page in chunk(rows, STAGE_H // HEADLINE_ROW_H)]
+
+
+def headline_view(registry: Registry, progress: pd.DataFrame, as_of: date, lang: str) -> str:
+    return "".join(headline_pages(registry, progress, as_of, lang))
 
 
 # ------------------------------------------------------------------ view 2: ranking
@@ -200,14 +296,61 @@ def flag_badges(rk: Ranking, unit_code: str, lang: str) -> str:
     return "".join(out)
 
 
+def _sep(lang: str) -> str:
+    return "：" if lang == "zh" else ": "
+
+
+def ranking_flags_short(rk: Ranking, unit_code: str | None, lang: str) -> str:
+    """A unit's flags as words, short enough for a table column: "⚑红 ⚑黄×3"."""
+    if unit_code is None:
+        return ""
+    out = []
+    for rule in rk.unit_flags(unit_code):
+        n = len(rk.flags[(rk.flags["unit_code"] == unit_code) & (rk.flags["flag"] == rule.name)])
+        out.append(f"⚑{t(f'flag_{rule.colour}', lang)}" + (f"×{n}" if n > 1 else ""))
+    return " ".join(out)
+
+
+def ranking_flags_detail(rk: Ranking, registry: Registry, names: dict[str, str], lang: str) -> list[str]:
+    """One line per flagged unit: each flag's rule and the indicators it was raised on."""
+    sep, lp, rp, comma = ("：", "（", "）", "、") if lang == "zh" else (": ", " (", ")", ", ")
+    lines = []
+    for code in dict.fromkeys(rk.flags["unit_code"]):
+        parts = []
+        for rule in rk.unit_flags(code):
+            inds = rk.flags[(rk.flags["unit_code"] == code) & (rk.flags["flag"] == rule.name)]["indicator"]
+            labels = comma.join(registry.get(i).short_label[lang] for i in inds)
+            parts.append(f"⚑{t('flag_' + rule.colour, lang)} {rule.label[lang]}{lp}{labels}{rp}")
+        if parts:
+            lines.append(f"**{names.get(code, code)}**{sep}" + ("；" if lang == "zh" else "; ").join(parts))
+    return lines
+
+
 def flag_legend(rk: Ranking, lang: str) -> str:
-    items = [f'⚑{_e(t("flag_" + r.colour, lang))}：{_e(r.label[lang])}' for r in rk.rules]
-    symbols = "　".join(f"{STATUS_SYMBOL[s]} {t('status_' + s, lang)}"
+    gap = "　" if lang == "zh" else " · "
+    items = [f'⚑{_e(t("flag_" + r.colour, lang))}{_sep(lang)}{_e(r.label[lang])}' for r in rk.rules]
+    symbols = gap.join(f"{STATUS_SYMBOL[s]} {t('status_' + s, lang)}"
                        for s in ("done", "ahead", "slightly_behind", "far_behind", "met", "not_met"))
-    return f'<div class="mt-legend">{"　".join(items)}<br>{_e(symbols)}　{_e(t("meeting_change_note", lang))}</div>'
+    return (f'<div class="mt-legend">{gap.join(items)}<br>{_e(symbols)}{gap}'
+            f'{_e(t("meeting_change_note", lang))}</div>')
 
 
-def ranking_view(registry: Registry, progress: pd.DataFrame, rk: Ranking, names: dict[str, str], lang: str) -> str:
+def _table_px(columns: list[list[str]], lang: str) -> int:
+    """The largest body size (≤ 28 px) at which a table whose columns hold these texts fits the
+    stage's width; each cell has 20 px of padding."""
+    ems = sum(max(text_em(s) for s in col) for col in columns if col)
+    pad = 24 * len(columns)
+    return max(MIN_TABLE_PX, min(BODY_PX, int((STAGE_W - pad) / max(ems, 1))))
+
+
+def _rows_per_page(px: int, reserved: float) -> int:
+    """Table rows (at `px`) that fit under a header row in the stage less `reserved`."""
+    row_h = px * 1.35 + 6
+    return max(1, int((STAGE_H - reserved - (px * 1.35 + 10)) // row_h))
+
+
+def ranking_pages(registry: Registry, progress: pd.DataFrame, rk: Ranking, names: dict[str, str],
+                  lang: str) -> list[str]:
     inds = ranked_indicators(registry, progress)
     children = progress[(progress["level"] == "child") & (progress["target_basis"] == "own")]
     cell = {(r.unit_code, r.indicator): r for r in children.itertuples(index=False)}
@@ -215,17 +358,19 @@ def ranking_view(registry: Registry, progress: pd.DataFrame, rk: Ranking, names:
     codes = [c for c in rk.overall["unit_code"]]
     codes += [c for c in dict.fromkeys(children["unit_code"]) if c not in overall
               and any((c, i.name) in cell and not is_missing(cell[(c, i.name)].rank) for i in inds)]
-    head = (f'<tr><th>{_e(t("meeting_overall_rank", lang))}</th><th>{_e(t("unit", lang))}</th>'
-            + "".join(f"<th>{_e(i.short_label[lang])}</th>" for i in inds)
-            + f'<th>{_e(t("meeting_flags", lang))}</th></tr>')
-    body = []
+    heads = [t("meeting_overall_rank", lang), t("unit", lang)] + [i.short_label[lang] for i in inds] + [
+        t("meeting_flags", lang)]
+    texts: list[list[str]] = [[] for _ in heads]
+    rows = []
     for code in codes:
         o = overall.get(code)
         rank = f"{int(o.overall_rank)}" if o is not None else "—"
         change = fmt_change(o.overall_change) if o is not None else ""
+        texts[0].append(f"{rank} {change}  ")
+        texts[1].append(names[code])
         tds = [f'<td class="mt-rank">{rank}<span class="mt-change">{_e(change)}</span></td>',
                f'<td class="mt-unit">{_e(names[code])}</td>']
-        for ind in inds:
+        for k, ind in enumerate(inds):
             r = cell.get((code, ind.name))
             if r is None or is_missing(r.rank):
                 tds.append('<td class="mt-cell">—</td>')
@@ -234,48 +379,117 @@ def ranking_view(registry: Registry, progress: pd.DataFrame, rk: Ranking, names:
             value = f"{fmt_number(ind, r.actual)}%" if ind.is_rate else fmt_pct(r.completion_pct)
             info = rk.rank_of(code, ind.name) or {}
             ch = fmt_change(info.get("rank_change"))
+            rank_n = t("meeting_rank_n", lang, n=int(r.rank))
+            texts[2 + k].append(f"{STATUS_SYMBOL[r.status]} {value} {rank_n} {ch} ")
             tds.append(f'<td class="mt-cell" style="background:{bg};color:{fg}">{STATUS_SYMBOL[r.status]} {value}'
-                       f'<span class="mt-rk">{_e(t("meeting_rank_n", lang, n=int(r.rank)))} {_e(ch)}</span></td>')
+                       f'<span class="mt-rk">{_e(rank_n)} {_e(ch)}</span></td>')
+        flags = [(t(f"flag_{rule.colour}", lang)) for rule in rk.unit_flags(code)]
+        texts[-1].append("⚑××" * len(flags) + "".join(flags))
         tds.append(f'<td class="mt-flags">{flag_badges(rk, code, lang)}</td>')
-        body.append("<tr>" + "".join(tds) + "</tr>")
-    return (f'<div class="mt-view mt-ranking"><table class="mt-table">{head}{"".join(body)}</table>'
-            f"{flag_legend(rk, lang)}</div>")
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    px = _table_px([[h] + col for h, col in zip(heads, texts)], lang)
+    legend = flag_legend(rk, lang)
+    legend_lines = 2 + int(text_em(legend) * BODY_PX > 2 * STAGE_W) + (1 if lang == "en" else 0)
+    per_page = _rows_per_page(px, legend_lines * BODY_PX * 1.45 + 12)
+    head = "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr>"
+    return [f'<div class="mt-view mt-ranking"><table class="mt-table" style="font-size:{u(px)}">{head}'
+            f'{"".join(page)}</table>{legend}</div>' for page in chunk(rows, per_page)]
+
+
+def ranking_view(registry: Registry, progress: pd.DataFrame, rk: Ranking, names: dict[str, str], lang: str) -> str:
+    return "".join(ranking_pages(registry, progress, rk, names, lang))
 
 
 # ------------------------------------------------------------------ view 3: units behind pace
 
 
-def behind_view(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str) -> str:
+MAX_BEHIND_COLUMNS = 4
+
+
+def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str) -> tuple[str, list[str]]:
+    """One unit in a column: its markup and its lines of text (to measure)."""
+    bg, fg = PALETTE[r["status"]]
+    sym = f'<span class="mt-sym" style="background:{bg};color:{fg}">{STATUS_SYMBOL[r["status"]]}</span>'
+    name = names[r["unit_code"]]
+    if ind.is_rate:
+        value = f"{fmt_number(ind, r['actual'])}%" if not is_missing(r["actual"]) else "—"
+        gap = "" if is_missing(r["gap_pp"]) else t("meeting_rate_gap", lang, gap=f"{abs(r['gap_pp']):.1f}")
+        need = t("meeting_rate_target", lang, target=fmt_number(ind, r["target"], trim=True))
+    else:
+        value = fmt_pct(r["completion_pct"])
+        gap = t("meeting_gap_pp", lang, gap=f"{abs(r['gap_pp']):.1f}")
+        need = required_pace_text(ind, r, lang)
+    gap_text = (f"（{gap}）" if lang == "zh" else f" ({gap})") if gap else ""
+    first = f"{name} {value}{gap_text}"
+    markup = (f'<div class="mt-behind-item"><div>{sym} <b>{_e(name)}</b> {_e(value)}'
+              f'<span class="mt-gap">{_e(gap_text)}</span></div>'
+              f'<div class="mt-need">{_e(need)}</div></div>')
+    lines = [f"MM{name} {value}", gap_text] if gap_text else [f"MM{name} {value}"]
+    return markup, lines, "MM" + need
+
+
+def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str) -> list[str]:
+    """Per indicator with unit targets, the units behind: behind pace (略慢 / 明显滞后) for totals,
+    below target for rates. Every unit is shown: what does not fit goes to the next page."""
     children = progress[(progress["level"] == "child") & (progress["target_basis"] == "own")]
-    cols = []
+    columns = []
     for ind in registry.indicators:
-        if ind.is_rate:
-            continue
         rows = children[(children["indicator"] == ind.name) & children["target"].notna()]
         if rows.empty:
             continue
-        behind = rows[rows["status"].isin(["slightly_behind", "far_behind"])].sort_values(["gap_pp", "sort_order"])
-        items = []
-        limit = MAX_BEHIND_PER_COLUMN.get(lang, 5)
-        for _, r in behind.head(limit).iterrows():
-            bg, fg = PALETTE[r["status"]]
-            gap = f"{abs(r['gap_pp']):.1f}"
-            items.append(
-                '<div class="mt-behind-item">'
-                f'<div><span class="mt-sym" style="background:{bg};color:{fg}">{STATUS_SYMBOL[r["status"]]}</span> '
-                f'<b>{_e(names[r["unit_code"]])}</b> {fmt_pct(r["completion_pct"])}'
-                f'（{_e(t("meeting_gap_pp", lang, gap=gap))}）</div>'
-                f'<div class="mt-need">{_e(required_pace_text(ind, r, lang))}</div></div>'
-            )
-        more = len(behind) - limit
-        if more > 0:
-            items.append(f'<div class="mt-more">{_e(t("meeting_more_behind", lang, n=more))}</div>')
-        if not items:
-            items.append(f'<div class="mt-none">✔ {_e(t("meeting_none_behind", lang))}</div>')
-        cols.append(f'<div class="mt-col"><div class="mt-col-h">{_e(ind.short_label[lang])}'
-                    f'<span class="mt-count">{_e(t("meeting_n_behind", lang, n=len(behind)))}</span></div>'
-                    f'{"".join(items)}</div>')
-    return f'<div class="mt-view mt-behind">{"".join(cols)}</div>'
+        bad = ["not_met"] if ind.is_rate else ["slightly_behind", "far_behind"]
+        behind = rows[rows["status"].isin(bad)]
+        behind = behind.sort_values(["actual" if ind.is_rate else "gap_pp", "sort_order"])
+        count = t("meeting_n_not_met" if ind.is_rate else "meeting_n_behind", lang, n=len(behind))
+        header = (f'<div class="mt-col-h">{_e(ind.short_label[lang])}'
+                  f'<span class="mt-count">{_e(count)}</span></div>')
+        items = [_behind_item(ind, r, names, lang) for _, r in behind.iterrows()]
+        # the header's width in design px: the label at 36, a 16 gap, the count at 28
+        columns.append((header, items, ind, text_em(ind.short_label[lang]) * 36 + 16 + text_em(count) * 28))
+    if not columns:
+        return [f'<div class="mt-view"><div class="mt-none">✔ {_e(t("meeting_none_behind", lang))}</div></div>']
+    pages = []
+    for group in chunk(columns, MAX_BEHIND_COLUMNS):
+        n = len(group)
+        col_w = (STAGE_W - 28 * (n - 1)) / n
+        px = BODY_PX if n <= 3 else BODY_PX - 2
+        per_line = col_w / px
+        head_lines = max(1 + int(label_w > col_w) for _, _, _, label_w in group)
+        budget = STAGE_H - 36 * 1.35 * head_lines - 16
+        packed = []  # per column: its items split into pages by height
+        for header, items, ind, _ in group:
+            col_pages, used, cur = [], 0.0, []
+            for markup, first, need in items:
+                # the gap wraps as a whole: the first line holds it only when both fit
+                # (text_em errs wide for digits, which are most of this line)
+                n_first = 1 if sum(text_em(s) for s in first) <= per_line * 1.05 else 2
+                n_need = max(1, -(-int(text_em(need) * 1.04) // int(per_line)))
+                h = (n_first + n_need) * px * 1.35 + 10  # 8 padding, 2 border
+                if cur and used + h > budget:
+                    col_pages.append(cur)
+                    cur, used = [], 0.0
+                cur.append(markup)
+                used += h
+            col_pages.append(cur)
+            packed.append((header, col_pages, ind))
+        for k in range(max(len(p) for _, p, _ in packed)):
+            cols = []
+            for header, col_pages, ind in packed:
+                if k < len(col_pages) and col_pages[k]:
+                    body = "".join(col_pages[k])
+                elif k == 0:
+                    none = "meeting_none_not_met" if ind.is_rate else "meeting_none_behind"
+                    body = f'<div class="mt-none">✔ {_e(t(none, lang))}</div>'
+                else:
+                    body = ""
+                cols.append(f'<div class="mt-col">{header}{body}</div>')
+            pages.append(f'<div class="mt-view mt-behind" style="font-size:{u(px)};'
+                         f'grid-template-columns:repeat({n}, 1fr)">{"".join(cols)}</div>')
+    return pages
+
+
+def behind_view(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str) -> str:
+    return "".join(behind_pages(registry, progress, names, lang))
 
 
 # ------------------------------------------------------------------ view 4: trend against the pace line
@@ -288,9 +502,88 @@ def trend_indicators(registry: Registry, progress: pd.DataFrame) -> list[Indicat
     return [i for i in registry.indicators if i.name in have]
 
 
+def nice_ticks(top: float, n: int = 4) -> list[float]:
+    """0 and round steps (1, 2, 2.5 or 5 × 10^k) up to at least `top`."""
+    import math
+
+    if not top or top <= 0 or math.isnan(top):
+        return [0.0, 1.0]
+    raw = top / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    count = math.ceil(top / step - 1e-9)
+    return [i * step for i in range(count + 1)]
+
+
+def axis_label(value: float, ind: Indicator, lang: str) -> str:
+    """A y-axis label in full (never '20k'): 20000 / 20,000, 2.5, 90%."""
+    text = f"{value:,.10g}" if lang == "en" else f"{value:.10g}"
+    return text + ("%" if ind.is_rate else "")
+
+
+def trend_svg(ind: Indicator, series: pd.DataFrame, year: int, target: float | None, lang: str) -> str:
+    """District cumulative this year (solid, with its latest value), last year (dotted) and the
+    pace line to the target (dashed), as SVG in a 600×330 box that scales with its column: its
+    text scales with the screen like every other text here."""
+    this = series[series["year"] == year].sort_values("month")
+    last = series[series["year"] == year - 1].sort_values("month")
+    has_target = target is not None and not is_missing(target)
+    values = list(this["cumulative"]) + list(last["cumulative"]) + ([target] if has_target else [])
+    values = [v for v in values if not is_missing(v)]
+    ticks = nice_ticks(max(values) * 1.02 if values else 0)
+    if ind.is_rate and ticks[-1] < 100:
+        ticks = nice_ticks(100)
+    top = ticks[-1]
+    w, h, fs = 600, 330, 22
+    left = max(text_em(axis_label(v, ind, lang)) for v in ticks) * fs + 14
+    right, top_pad, bottom = 16, 14, fs + 18
+    pw, ph = w - left - right, h - top_pad - bottom
+
+    def x(m: float) -> float:
+        return left + (m - 0.5) / 12.3 * pw
+
+    def y(v: float) -> float:
+        return top_pad + ph - (v / top) * ph
+
+    def path(points) -> str:
+        return " ".join(f"{'M' if i == 0 else 'L'}{x(m):.1f},{y(v):.1f}" for i, (m, v) in enumerate(points))
+
+    out = [f'<svg class="mt-svg" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" '
+           f'font-family="{FONT}" font-size="{fs}">']
+    for v in ticks:
+        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#CCCCCC" '
+                   f'stroke-width="1.5"/>')
+        out.append(f'<text x="{left - 8}" y="{y(v) + fs * 0.35:.1f}" text-anchor="end">'
+                   f'{_e(axis_label(v, ind, lang))}</text>')
+    out.append(f'<line x1="{left}" x2="{w - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#000" stroke-width="2"/>')
+    for m in range(1, 13):
+        out.append(f'<text x="{x(m):.1f}" y="{h - 8}" text-anchor="middle">{m}</text>')
+    if len(last):
+        out.append(f'<path d="{path(zip(last["month"], last["cumulative"]))}" fill="none" stroke="#555555" '
+                   f'stroke-width="4" stroke-dasharray="2 7" stroke-linecap="round"/>')
+    if has_target:
+        pace = [(m, target if ind.is_rate else target * m / 12) for m in range(1, 13)]
+        out.append(f'<path d="{path(pace)}" fill="none" stroke="{PACE_COLOUR}" stroke-width="4" '
+                   f'stroke-dasharray="14 8"/>')
+    if len(this):
+        pts = list(zip(this["month"], this["cumulative"]))
+        out.append(f'<path d="{path(pts)}" fill="none" stroke="#00508C" stroke-width="6"/>')
+        out += [f'<circle cx="{x(m):.1f}" cy="{y(v):.1f}" r="6" fill="#00508C"/>' for m, v in pts]
+        m, v = pts[-1]
+        label = (f"{fmt_number(ind, v)}%" if ind.is_rate else fmt_number(ind, v, sep=(lang == "en")))
+        anchor = "start" if m <= 8 else "end"
+        lx = x(m) + (12 if anchor == "start" else -12)
+        ly = y(v) - 12 if y(v) - 12 - 28 > 0 else y(v) + 36  # below the point when at the top
+        out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="28" '
+                   f'font-weight="800" fill="#00508C" stroke="#FFFFFF" stroke-width="6" paint-order="stroke">'
+                   f'{_e(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 def trend_figure(ind: Indicator, series: pd.DataFrame, year: int, target: float | None, lang: str,
                  height: int = 400) -> go.Figure:
-    """District cumulative this year, last year's, and the pace line to the target; large type."""
+    """The same chart as a Plotly figure (for exports): large type, full numbers on the axis."""
     this = series[series["year"] == year]
     last = series[series["year"] == year - 1]
     months = list(range(1, 13))
@@ -315,15 +608,16 @@ def trend_figure(ind: Indicator, series: pd.DataFrame, year: int, target: float 
                       font=dict(family=FONT, size=24, color="#000000"), plot_bgcolor="white", paper_bgcolor="white")
     fig.update_xaxes(tickvals=months, ticktext=[str(m) for m in months], range=[0.5, 12.8], showgrid=False,
                      linecolor="#000", tickfont=dict(size=24, color="#000"))
+    # full numbers ("20000", not plotly's SI "20k")
     fig.update_yaxes(showgrid=True, gridcolor="#CCCCCC", ticksuffix="%" if ind.is_rate else "",
-                     tickfont=dict(size=24, color="#000"),
-                     rangemode="tozero")
+                     tickformat=",~r" if lang == "en" else "~r", separators=".," if lang == "en" else ". ",
+                     tickfont=dict(size=24, color="#000"), rangemode="tozero")
     return fig
 
 
 def trend_legend(lang: str) -> str:
     return (f'<div class="mt-trend-legend">'
-            f'<div><span class="mt-line" style="border-color:#00508C;border-top-width:6px"></span>{_e(t("meeting_legend_this_year", lang))}</div>'
+            f'<div><span class="mt-line" style="border-color:#00508C;border-top-width:{u(6)}"></span>{_e(t("meeting_legend_this_year", lang))}</div>'
             f'<div><span class="mt-line" style="border-color:{PACE_COLOUR};border-top-style:dashed"></span>{_e(t("legend_pace_line", lang))}</div>'
             f'<div><span class="mt-line" style="border-color:#555;border-top-style:dotted"></span>{_e(t("meeting_legend_last_year", lang))}</div>'
             f'<div class="mt-note">{_e(t("meeting_trend_note", lang))}</div></div>')
@@ -334,44 +628,86 @@ def trend_title(ind: Indicator, own, lang: str) -> str:
     return f'<div class="mt-chart-h">{_e(ind.short_label[lang])} {chip}</div>'
 
 
+TREND_PER_PAGE = 5  # a 3 × 2 grid: five charts and the legend
+
+
+def trend_pages(registry: Registry, progress: pd.DataFrame, series: pd.DataFrame, root_code: str, year: int,
+                lang: str) -> list[str]:
+    cells = []
+    for ind in trend_indicators(registry, progress):
+        own, _ = parent_rows(progress, ind.name)
+        rows = series[(series["unit_code"] == root_code) & (series["indicator"] == ind.name)]
+        cells.append(f'<div class="mt-chart">{trend_title(ind, own, lang)}'
+                     f'{trend_svg(ind, rows, year, own["target"], lang)}</div>')
+    return [f'<div class="mt-view mt-trend">{"".join(page)}{trend_legend(lang)}</div>'
+            for page in chunk(cells, TREND_PER_PAGE)]
+
+
 # ------------------------------------------------------------------ view 5: assessment scores
 
 
-def _paren(label: str, points: float, lang: str) -> str:
+def default_basis(configured: str, chosen: str | None, as_of: date) -> str:
+    """The scoring basis the meeting shows: the one in the URL, else the time-progress preview
+    before the year's last day (annual scoring mid-year gives everyone ✖ and 47–72 points),
+    else the configured year-end rule."""
+    from target_monitor.scoring import BASES
+
+    if chosen in BASES:
+        return chosen
+    if as_of < date(as_of.year, 12, 31):
+        return "time_progress"
+    return configured
+
+
+def points_label(label: str, points: float, lang: str) -> str:
+    """'完成年度任务（50）' / 'Annual tasks (50)': full-width brackets only in Chinese."""
     return f"{label}（{points:g}）" if lang == "zh" else f"{label} ({points:g})"
 
 
-def scores_view(scores: list[UnitScore], config: ScoringConfig, names: dict[str, str], lang: str) -> str:
-    head = (f'<tr><th>{_e(t("meeting_place", lang))}</th><th>{_e(t("unit", lang))}</th>'
-            + "".join(f'<th>{_e(_paren(config.group_labels[g][lang], config.group_points[g], lang))}</th>'
-                      for g in ("annual", "special"))
-            + f'<th>{_e(_paren(config.work_label[lang], config.work_points, lang))}</th>'
-            f'<th>{_e(t("score_total", lang))}</th><th>{_e(t("score_all_done", lang))}</th>'
-            f'<th>{_e(t("score_advanced", lang))}</th></tr>')
-    body = []
+_paren = points_label
+
+
+def scores_pages(scores: list[UnitScore], config: ScoringConfig, names: dict[str, str], lang: str) -> list[str]:
+    heads = ([t("meeting_place", lang), t("unit", lang)]
+             + [_paren(config.group_labels[g][lang], config.group_points[g], lang) for g in ("annual", "special")]
+             + [_paren(config.work_label[lang], config.work_points, lang), t("score_total", lang),
+                t("score_all_done", lang), t("score_advanced", lang)])
+    body, texts = [], [[] for _ in heads]
     place = 0
     for s in scores:
         if not s.assessed:
             continue
         place += 1
         done = "✔ " + t("yes", lang) if s.all_tasks_done else "✖ " + t("no", lang)
-        adv = f'<span class="mt-adv">★ {_e(t("score_advanced_n", lang, n=s.advanced_rank))}</span>' if s.advanced_rank else ""
+        adv = t("score_advanced_n", lang, n=s.advanced_rank) if s.advanced_rank else ""
+        adv_html = f'<span class="mt-adv">★ {_e(adv)}</span>' if adv else ""
+        for k, text in enumerate([str(place), names[s.unit_code], "00.00", "00.00", "00.00", "000.00", done,
+                                  "★ " + adv]):
+            texts[k].append(text)
         body.append(
             f'<tr><td class="mt-rank">{place}</td><td class="mt-unit">{_e(names[s.unit_code])}</td>'
             f'<td>{s.group_totals["annual"]:.2f}</td><td>{s.group_totals["special"]:.2f}</td>'
             f'<td>{s.group_totals["work"]:.2f}</td><td class="mt-total">{s.total:.2f}</td>'
-            f'<td>{_e(done)}</td><td>{adv}</td></tr>'
+            f'<td>{_e(done)}</td><td>{adv_html}</td></tr>'
         )
-    advanced = [s for s in scores if s.advanced_rank]
-    advanced.sort(key=lambda s: s.advanced_rank)
+    advanced = sorted((s for s in scores if s.advanced_rank), key=lambda s: s.advanced_rank)
     if advanced:
         summary = t("score_advanced_list", lang, n=config.top_n,
                     names=("、" if lang == "zh" else ", ").join(names[s.unit_code] for s in advanced))
     else:
         summary = t("score_no_advanced", lang, min=f"{config.min_total:g}")
     basis = t("score_basis_" + config.basis, lang)
-    return (f'<div class="mt-view mt-scores"><table class="mt-table">{head}{"".join(body)}</table>'
-            f'<div class="mt-legend"><b>{_e(summary)}</b><br>{_e(basis)}</div></div>')
+    px = _table_px([[h] + col for h, col in zip(heads, texts)], lang)
+    lines = 1 + int(text_em(summary) * BODY_PX > STAGE_W) + 1 + int(text_em(basis) * BODY_PX > STAGE_W)
+    per_page = _rows_per_page(px, lines * BODY_PX * 1.45 + 24)
+    head = "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr>"
+    return [f'<div class="mt-view mt-scores"><div class="mt-basis" data-basis="{_e(config.basis)}">{_e(basis)}</div>'
+            f'<table class="mt-table" style="font-size:{u(px)}">{head}{"".join(page)}</table>'
+            f'<div class="mt-legend"><b>{_e(summary)}</b></div></div>' for page in chunk(body, per_page)]
+
+
+def scores_view(scores: list[UnitScore], config: ScoringConfig, names: dict[str, str], lang: str) -> str:
+    return "".join(scores_pages(scores, config, names, lang))
 
 
 def keyboard_script(prev_label: str, next_label: str, pause_label: str) -> str:
@@ -401,66 +737,98 @@ doc.addEventListener('keydown', doc.mtHandler);
 
 # ------------------------------------------------------------------ CSS
 
-
-CSS = """
+# Written in design pixels of 1920×1080 for reading; `scale_css` turns every "Npx" into
+# calc(N * var(--u)), so the whole screen scales with the viewport and nothing is fixed px.
+_DESIGN_CSS = """
 <style>
-/* meeting mode: no sidebar, no Streamlit chrome, the whole 1920×1080 screen */
+:root { --u: min(calc(100vh / 1080), calc(100vw / 1920)); }
+/* meeting mode: no sidebar, no Streamlit chrome, the whole screen */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"], footer,
-[data-testid="stElementContainer"]:has(.tm-stamp) { display: none !important; }
+[data-testid="stElementContainer"]:has(.tm-stamp), [data-testid="stElementContainer"]:has(.tm-snapshot) { display: none !important; }
 [data-testid="stElementContainer"]:has(> iframe), [data-testid="stElementContainer"]:has(> div > iframe) { position: absolute; height: 1px; width: 1px; overflow: hidden; opacity: 0; }
-[data-testid="stMainBlockContainer"], .block-container { padding: 12px 28px 0 28px !important; max-width: 100% !important; }
+[data-testid="stMainBlockContainer"], .block-container { padding: 10px 28px 0 28px !important; max-width: 100% !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 8px; }
 [data-testid="stMain"] { overflow: hidden; }
+/* Streamlit pulls the next element up by 1rem under markdown: not under ours */
+[data-testid="stMarkdownContainer"]:has(.mt-top), [data-testid="stMarkdownContainer"]:has(.mt-stage) { margin-bottom: 0 !important; }
 html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #000000; }
 .mt-top, .mt-status, .mt-view, .mt-legend, .mt-trend-legend, .mt-chart-h { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; color: #000; }
 .mt-top { display: flex; justify-content: space-between; align-items: baseline; border-bottom: 4px solid #000; }
-.mt-title { font-size: 64px; font-weight: 800; line-height: 1.15; }
-.mt-pos { font-size: 48px; font-weight: 800; }
-.mt-status { display: flex; gap: 36px; font-size: 28px; line-height: 1.5; padding: 2px 0 6px 0; align-items: center; }
+.mt-title { font-size: 60px; font-weight: 800; line-height: 1.15; white-space: nowrap; }
+.mt-pos { font-size: 44px; font-weight: 800; white-space: nowrap; }
+.mt-page { margin-right: 32px; color: #00508C; }
+.mt-status { display: flex; gap: 36px; font-size: 28px; line-height: 1.5; padding: 2px 0 4px 0; align-items: center; white-space: nowrap; }
 .mt-stamp { font-weight: 700; }
 .mt-badge { padding: 0 14px; border: 3px solid; border-radius: 6px; font-weight: 800; }
 .mt-badge.demo { color: #A31F00; border-color: #A31F00; }
 .mt-badge.real { color: #00664A; border-color: #00664A; }
+.mt-snap { font-weight: 800; color: #00508C; }
 .mt-state { margin-left: auto; }
+.mt-stage { height: 800px; overflow: hidden; }
 .mt-view { font-size: 28px; line-height: 1.35; }
-.mt-chip { padding: 0 10px; border-radius: 6px; font-weight: 700; white-space: nowrap; }
-.mt-hl-row { display: grid; grid-template-columns: 1fr 640px; gap: 28px; align-items: center; padding: 8px 0;
-             border-bottom: 2px solid #BBBBBB; }
-.mt-hl-text { font-size: 28px; line-height: 1.4; }
+.mt-chip { display: inline-block; line-height: 1.25; padding: 0 10px; border-radius: 6px; font-weight: 700; white-space: nowrap; }
+/* one grid for all rows (subgrid): the figures' column is as wide as the widest figures */
+.mt-headline { display: grid; grid-template-columns: max-content 1fr 480px; column-gap: 28px; }
+.mt-hl-row { display: grid; grid-column: 1 / -1; grid-template-columns: subgrid; align-items: center;
+             border-bottom: 2px solid #BBBBBB; box-sizing: border-box; overflow: hidden; }
+.mt-hl-label { font-size: 30px; font-weight: 800; line-height: 1.2; white-space: nowrap; }
+.mt-figs { white-space: nowrap; line-height: 1.1; }
+.mt-fig { font-size: 76px; font-weight: 800; margin-right: 24px; }
+.mt-act { font-size: 64px; font-weight: 800; color: #00508C; }
+.mt-fig-unit { font-size: 30px; font-weight: 700; margin-left: 6px; }
+.mt-hl-text { font-size: 26px; line-height: 1.35; }
 .mt-bullet { position: relative; }
 .mt-blabels { display: flex; flex-wrap: wrap; column-gap: 16px; justify-content: space-between; font-size: 28px; line-height: 1.3; }
 .mt-btext { font-weight: 800; white-space: nowrap; }
 .mt-bmark { color: #7A0060; font-weight: 700; white-space: nowrap; }
 .mt-dash { display: inline-block; width: 36px; border-top: 5px dashed #7A0060; vertical-align: middle; margin-right: 8px; }
-.mt-track { position: relative; height: 44px; background: #EEEEEE; border: 2px solid #000; }
+.mt-track { position: relative; height: 40px; background: #EEEEEE; border: 2px solid #000; }
 .mt-full { position: absolute; top: 0; bottom: 0; left: 0; border-right: 3px solid #000; }
 .mt-fill { position: absolute; top: 6px; bottom: 6px; left: 0; }
 .mt-mark { position: absolute; top: -6px; bottom: -6px; border-left: 5px dashed #7A0060; }
-.mt-table { border-collapse: collapse; width: 100%; font-size: 28px; }
-.mt-table th { background: #000; color: #FFF; padding: 4px 10px; text-align: center; font-weight: 700; }
-.mt-table td { border: 2px solid #FFFFFF; border-bottom: 2px solid #999; padding: 2px 10px; text-align: center; white-space: nowrap; line-height: 1.35; }
+.mt-scale { position: relative; height: 30px; font-size: 22px; line-height: 30px; font-weight: 700; }
+.mt-scale span { position: absolute; top: 0; }
+.mt-table { border-collapse: collapse; width: 100%; }
+.mt-table th { background: #000; color: #FFF; padding: 4px 12px; text-align: center; font-weight: 700; line-height: 1.35; }
+.mt-table td { border: 2px solid #FFFFFF; border-bottom: 2px solid #999; padding: 1px 12px; text-align: center; white-space: nowrap; line-height: 1.35; }
 .mt-table td.mt-unit { text-align: left; font-weight: 700; }
 .mt-table td.mt-rank { font-weight: 800; }
 .mt-table td.mt-total { font-weight: 800; }
-.mt-change { display: inline-block; min-width: 56px; margin-left: 8px; }
+.mt-change { display: inline-block; min-width: 2em; margin-left: 8px; }
 .mt-rk { margin-left: 12px; word-spacing: 4px; }
 .mt-flags { text-align: left !important; }
 .mt-flag { padding: 0 8px; margin-right: 8px; border-radius: 6px; font-weight: 800; }
 .mt-legend { font-size: 28px; margin-top: 8px; line-height: 1.45; }
+.mt-basis { font-size: 28px; font-weight: 800; color: #00508C; margin-bottom: 8px; line-height: 1.35; }
 .mt-adv { font-weight: 800; color: #00664A; }
-.mt-behind { display: grid; grid-template-columns: repeat(3, 1fr); gap: 28px; }
-.mt-col-h { font-size: 36px; font-weight: 800; border-bottom: 4px solid #000; margin-bottom: 6px; }
-.mt-count { font-size: 28px; font-weight: 700; margin-left: 16px; }
-.mt-behind-item { padding: 4px 0 6px 0; border-bottom: 2px solid #BBBBBB; }
-.mt-sym { display: inline-block; width: 40px; text-align: center; border-radius: 6px; font-weight: 800; }
-.mt-need { padding-left: 48px; font-weight: 700; }
+.mt-behind { display: grid; gap: 28px; }
+.mt-col-h { font-size: 36px; font-weight: 800; border-bottom: 4px solid #000; margin-bottom: 6px; line-height: 1.35; }
+.mt-count { font-size: 28px; font-weight: 700; margin-left: 16px; white-space: nowrap; }
+.mt-behind-item { padding: 3px 0 5px 0; border-bottom: 2px solid #BBBBBB; }
+.mt-sym { display: inline-block; width: 1.4em; text-align: center; border-radius: 6px; font-weight: 800; }
+.mt-gap { white-space: nowrap; }
+.mt-need { padding-left: 1.7em; font-weight: 700; }
 .mt-more, .mt-none { padding-top: 8px; font-weight: 700; }
-.mt-chart-h { font-size: 32px; font-weight: 800; }
+.mt-trend { display: grid; grid-template-columns: repeat(3, 1fr); column-gap: 28px; row-gap: 8px; }
+.mt-chart-h { font-size: 32px; font-weight: 800; line-height: 1.3; white-space: nowrap; }
+.mt-svg { width: 100%; height: auto; display: block; }
 .mt-trend-legend { font-size: 28px; line-height: 1.8; padding-top: 40px; }
 .mt-line { display: inline-block; width: 80px; border-top: 5px solid; vertical-align: middle; margin-right: 16px; }
 .mt-note { margin-top: 12px; line-height: 1.4; }
-/* big controls that are easy to hit */
+/* big controls that are easy to hit, always on screen: pinned to the bottom edge */
+[data-testid="stHorizontalBlock"]:has(.st-key-mt_prev) { position: fixed; left: 28px; right: 28px; bottom: 10px; width: auto !important; z-index: 100; background: #FFFFFF; }
 .stButton button, [data-testid="stPopover"] button { font-size: 28px !important; min-height: 60px; padding: 0 24px; font-weight: 700; }
 .stButton button p, [data-testid="stPopover"] button p { font-size: 28px !important; }
 </style>
 """
+
+
+def scale_css(css: str) -> str:
+    """Every "Npx" as calc(N * var(--u)): design pixels of 1920×1080 scaled to the viewport."""
+    import re
+
+    return re.sub(r"(?<![\w.-])(\d+(?:\.\d+)?)px", lambda m: f"calc({m.group(1)} * var(--u))", css)
+
+
+CSS = scale_css(_DESIGN_CSS)

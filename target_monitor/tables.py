@@ -75,11 +75,11 @@ def _notes(rows: pd.DataFrame, registry: Registry, lang: str) -> str:
     for _, r in rows.iterrows():
         ind = registry.get(r["indicator"])
         if isinstance(r["target_note"], str) and r["target_note"]:
-            notes.append(f"{ind.short_label[lang]}：{r['target_note']}")
+            notes.append(f"{ind.short_label[lang]}{'：' if lang == 'zh' else ': '}{r['target_note']}")
         label = r["published_label"]
         if isinstance(label, str) and label and r["level"] == "parent" and label.removeprefix("其中：") != ind.label["zh"].removeprefix("其中："):
-            notes.append(t("published_as", lang, label=f"{ind.short_label[lang]}＝{label}"))
-    return "；".join(notes)
+            notes.append(t("published_as", lang, label=f"{ind.short_label[lang]}{'＝' if lang == 'zh' else ' = '}{label}"))
+    return ("；" if lang == "zh" else "; ").join(notes)
 
 
 def _cells(rows: pd.DataFrame, registry: Registry, lang: str, status_cols: dict[str, tuple[str, str]], *,
@@ -173,3 +173,81 @@ def style_official(table: pd.DataFrame, columns: dict[str, tuple[str, str]], reg
             formats[col] = lambda x: fmt_pct(x)
     status_cols = [c for c, (_, part) in columns.items() if part == "status"]
     return table.style.format(formats, na_rep="—").map(colour, subset=status_cols)
+
+
+def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang: str,
+                  sort_by: str | None = None) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """The breakdown table narrow enough for a 1366-wide screen: one column per indicator
+    ("▲ 68.0% · 21083/31000": status, completion, actual / target; a rate: "✔ 96.4% / ≥95%").
+
+    Returns (table, {column: indicator name}, notes); the status of each cell is in
+    `compact_status` for colouring. The notes column of the official layout is returned as
+    lines to show under the table, so no long text widens it.
+    """
+    from target_monitor.i18n import STATUS_SYMBOL
+    from target_monitor.present import fmt_number
+
+    full, _ = official_table(progress, registry, units, lang, sort_by=sort_by)
+    children = progress[progress["level"] == "child"]
+    parent = progress[progress["level"] == "parent"]
+    by_name = {unit_label(units[c], lang): c for c in children["unit_code"]}
+    alloc = parent[parent["target_basis"] == BASIS_ALLOCATION]
+    own = parent[parent["target_basis"] == BASIS_OWN]
+    row_sources = []
+    for name in full[t("unit_name", lang)]:
+        if name in by_name:
+            row_sources.append(children[children["unit_code"] == by_name[name]])
+        elif name == t("allocation_sum", lang):
+            row_sources.append(pd.concat([alloc, own[~own["indicator"].isin(alloc["indicator"])]]).assign(_total=True))
+        else:
+            row_sources.append(own)
+    columns = {ind.short_label[lang]: ind.name for ind in registry.indicators}
+    lines, statuses = [], []
+    for (_, line), rows in zip(full.iterrows(), row_sources):
+        out = {t("seq_no", lang): line[t("seq_no", lang)], t("unit_name", lang): line[t("unit_name", lang)]}
+        st_row = {}
+        by_ind = {r["indicator"]: r for _, r in rows.iterrows()}
+        for col, name in columns.items():
+            ind, r = registry.get(name), by_ind.get(name)
+            if r is None:
+                out[col], st_row[col] = "—", ""
+                continue
+            symbol = STATUS_SYMBOL.get(r["status"], "")
+            if ind.is_rate:
+                total = "_total" in rows.columns or is_missing(r["target"])  # no target: the rate alone
+                target = "" if total else f" / {fmt_target(ind, r['target'], r['comparator'], lang)}"
+                value = "—" if is_missing(r["actual"]) else f"{fmt_number(ind, r['actual'])}%"
+                out[col] = f"{'' if total else symbol + ' '}{value}{target}".strip()
+                st_row[col] = "" if total else r["status"]
+            else:
+                actual = fmt_number(ind, r["actual"], sep=False)
+                target = fmt_number(ind, r["target"], trim=True, sep=False)
+                pct = fmt_pct(r["completion_pct"])
+                out[col] = (f"{symbol} {pct} · {actual}/{target}" if not is_missing(r["target"])
+                            else f"{actual}").strip()
+                st_row[col] = r["status"]
+        lines.append(out)
+        statuses.append(st_row)
+    table = pd.DataFrame(lines)
+    table.attrs["status"] = statuses
+    notes = [f"{line[t('unit_name', lang)]}{'：' if lang == 'zh' else ': '}{line[t('note', lang)]}"
+             for _, line in full.iterrows() if isinstance(line.get(t("note", lang)), str) and line[t("note", lang)]]
+    return table, columns, notes
+
+
+def style_compact(table: pd.DataFrame, columns: dict[str, str]):
+    """Each indicator cell in its status colour (the text keeps the symbol: never colour alone)."""
+    from target_monitor.charts import STATUS_COLOUR
+
+    statuses = table.attrs.get("status", [])
+
+    def colour(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for i, row in enumerate(statuses):
+            for col, status in row.items():
+                c = STATUS_COLOUR.get(status) if status not in ("no_target", "no_data") else None
+                if c and col in out.columns:
+                    out.iloc[i, out.columns.get_loc(col)] = f"background-color: {c}; color: white; font-weight: 600"
+        return out
+
+    return table.style.apply(colour, axis=None, subset=list(columns))

@@ -159,12 +159,18 @@ def build_frame() -> Frame:
             as_of = st.date_input(t("as_of", lang), value=snap.as_of, key=f"as_of_snap_{snap.snapshot_id}",
                                   disabled=True, help=t("snap_as_of_help", lang), format="YYYY-MM-DD")
         else:
-            year = st.selectbox(t("year", lang), years, index=len(years) - 1, key="year")
+            url_year, url_as_of = url_year_as_of(years)  # a shared link opens the same year and date
+            year = st.selectbox(t("year", lang), years, index=years.index(url_year) if url_year else len(years) - 1,
+                                key="year")
             as_of = st.date_input(
-                t("as_of", lang), value=ctx.clamp_as_of(ctx.default_as_of(year))[0], min_value=_date(year, 1, 1),
+                t("as_of", lang),
+                value=url_as_of if url_as_of and url_as_of.year == year else ctx.clamp_as_of(ctx.default_as_of(year))[0],
+                min_value=_date(year, 1, 1),
                 max_value=_date(year, 12, 31), key=f"as_of_{year}", help=t("as_of_help", lang), format="YYYY-MM-DD",
             )
             as_of = clamp_with_notice(ctx, as_of, lang)
+            st.query_params["year"] = str(year)
+            st.query_params["as_of"] = as_of.isoformat()
         parent_code = node_picker(ctx, lang)  # issue 7: only when the tree has more than two levels
         if ctx.is_demo:
             st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
@@ -192,6 +198,46 @@ def clamp_with_notice(ctx: Context, as_of, lang: str):
         st.warning(t("as_of_clamped", lang, date=fmt_date(clamped, lang), through=clamped.isoformat(),
                      asked=as_of.isoformat()))
     return clamped
+
+
+def url_year_as_of(years: list[int]) -> tuple[int | None, date | None]:
+    """?year= and ?as_of= from the address, when they name a year with data and a real day."""
+    try:
+        year = int(st.query_params.get("year", ""))
+    except ValueError:
+        year = None
+    if year not in years:
+        year = None
+    try:
+        as_of = date.fromisoformat(st.query_params.get("as_of", ""))
+    except ValueError:
+        as_of = None
+    if as_of is not None and year is not None and as_of.year != year:
+        as_of = None
+    if year is None and as_of is not None:
+        year = as_of.year if as_of.year in years else None
+        as_of = as_of if year else None
+    return year, as_of
+
+
+def url_choice(key: str, options: list, default=None):
+    """A page's choice (sort order, indicator, ...) from ?key= when it is one of `options`, so
+    a link reproduces the view; write it back with `keep_choice`."""
+    raw = st.query_params.get(key)
+    for o in options:
+        if str(o) == raw:
+            return o
+    return default
+
+
+def keep_choice(key: str, value) -> None:
+    """Put a page's choice into the address (None or '' removes it)."""
+    if value is None or value == "" or value == []:
+        st.query_params.pop(key, None)
+    elif isinstance(value, (list, tuple)):
+        st.query_params[key] = ",".join(str(v) for v in value)
+    else:
+        st.query_params[key] = str(value)
 
 
 def node_picker(ctx: Context, lang: str) -> str | None:
@@ -330,6 +376,8 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 .tm-snapshot { font-size:1.05rem; padding:8px 14px; border:2px solid #0072B2; background:#eef5fb;
                 border-radius:6px; color:#0b3a5c; font-weight:600; }
 .tm-status { display:inline-block; padding:1px 8px; border-radius:4px; color:white; font-weight:700; }
+/* wide tables need the width more than the default 5rem side margins do (1366-wide screens) */
+[data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
 </style>
 """
 
@@ -385,3 +433,24 @@ def frame_optional() -> Frame | None:
     if st.session_state.pop("_no_data_mode", False):
         return None
     return frame()
+
+
+def localise_uploaders(lang: str, cap_mb) -> None:
+    """Streamlit's file uploader writes "Upload" and "200MB per file" in English whatever the
+    page's language (1.67 has no option for them): draw our own words over them, with the limit
+    the page itself enforces."""
+    import json
+
+    button = json.dumps(t("uploader_button", lang), ensure_ascii=False)  # markdown eats backslashes
+    limit = json.dumps(t("uploader_limit", lang, mb=cap_mb), ensure_ascii=False)
+    st.markdown(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }'
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after'
+        f" {{ content: {button}; font-size: 0.875rem; }}"
+        '[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f" {{ content: {limit}; font-size: 0.875rem; }}"
+        "</style>",
+        unsafe_allow_html=True,
+    )

@@ -96,7 +96,7 @@ def test_wide_table_has_total_row_and_column(demo_ctx):
     long = pivot_long(demo_ctx.store, demo_ctx.registry, spec)
     names = {u.code: u.name for u in demo_ctx.ref.units}
     table = pivot_grid(long, demo_ctx.registry, spec, names, "en")
-    assert list(table.columns) == ["Lending bank", "个人", "小微企业", "Total"]
+    assert list(table.columns) == ["Lending bank", "Individual", "Small or micro enterprise", "Total"]  # values in English
     assert table.iloc[-1, 0] == "Total"
     body = table.iloc[:-1]
     assert body["Total"].sum() == pytest.approx(table.iloc[-1]["Total"], abs=0.05)

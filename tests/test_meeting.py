@@ -179,3 +179,87 @@ def test_meeting_scores_view_basis_from_url(demo_env):
     assert not at.exception
     text = _text(at)
     assert "考核评分" in text and "先进单位（前5名）：西彭镇、石桥铺街道" in text
+
+
+# --- at any resolution: sizes scale with the screen, long views page themselves -------------
+
+
+def test_css_has_no_fixed_pixel_sizes():
+    import re
+
+    assert not re.search(r"(?<![\w.-])\d+(\.\d+)?px", meeting.CSS)
+    assert "calc(28 * var(--u))" in meeting.CSS and "--u: min(calc(100vh / 1080), calc(100vw / 1920))" in meeting.CSS
+
+
+def test_chunk_splits_evenly_and_keeps_everything():
+    assert meeting.chunk(list(range(5)), 5) == [[0, 1, 2, 3, 4]]
+    pages = meeting.chunk(list(range(13)), 8)
+    assert pages == [list(range(7)), list(range(7, 13))]
+    assert meeting.chunk([], 3) == [[]]
+
+
+def test_step_page_walks_pages_then_views():
+    views = ["headline", "ranking", "scores"]
+    assert meeting.step_page(views, "ranking", 0, 2, +1) == ("ranking", 1)
+    assert meeting.step_page(views, "ranking", 1, 2, +1) == ("scores", 0)
+    assert meeting.step_page(views, "ranking", 1, 2, -1) == ("ranking", 0)
+    assert meeting.step_page(views, "ranking", 0, 2, -1) == ("headline", -1)  # its last page
+    assert meeting.parse_page("2") == 1 and meeting.parse_page("x") == 0 and meeting.parse_page(None) == 0
+    assert meeting.page_text(0, 2, "zh") == "第1/2页" and meeting.page_text(1, 2, "en") == "Page 2/2"
+    assert meeting.page_text(0, 1, "zh") == ""
+
+
+def test_scores_default_to_time_progress_mid_year():
+    assert meeting.default_basis("annual", None, date(2020, 6, 30)) == "time_progress"
+    assert meeting.default_basis("annual", None, date(2020, 12, 31)) == "annual"
+    assert meeting.default_basis("annual", "annual", date(2020, 6, 30)) == "annual"
+    assert meeting.default_basis("annual", "bogus", date(2020, 6, 30)) == "time_progress"
+
+
+def test_axis_labels_are_full_numbers():
+    ind = type("I", (), {"is_rate": False})()
+    assert meeting.nice_ticks(41000) == [0, 20000, 40000, 60000]
+    assert meeting.axis_label(20000, ind, "zh") == "20000"
+    assert meeting.axis_label(20000, ind, "en") == "20,000"
+    assert meeting.axis_label(2.5, ind, "en") == "2.5"
+
+
+def test_headline_key_figures_and_labelled_100_tick(views):
+    html = views["headline"]
+    assert '<span class="mt-fig">68.0%</span><span class="mt-act">21083</span>' in html
+    assert html.count(">100%</span></div>") == 5  # every bullet bar's full-target tick is labelled
+
+
+def test_behind_view_lists_units_below_a_rate_target(views):
+    html = views["behind"]
+    rate = html.split("毕业生就业率")[1]
+    assert "4个单位未达标" in rate
+    for name in ("铜罐驿镇", "陶家镇", "中梁山街道", "黄桷坪街道"):
+        assert name in rate
+    assert "低于目标10.0个百分点" in rate
+
+
+def test_ranking_pages_itself_when_there_are_more_units_than_rows(demo_ctx):
+    """A tree with many more units than fit: every unit is on some page, none twice, and a page
+    never holds more rows than the stage has room for."""
+    import pandas as pd
+
+    from target_monitor.ranking import Ranking
+
+    now = demo_ctx.progress(2020, AS_OF)
+    kids = now[now["level"] == "child"]
+    many = pd.concat([kids.assign(unit_code=kids["unit_code"] + f"-{k}") for k in range(3)])
+    table = pd.concat([now[now["level"] != "child"], many])
+    names = {c: f"单位{c}" for c in many["unit_code"]}
+    rk = Ranking(as_of=AS_OF, previous=None,
+                 by_indicator=pd.DataFrame(columns=["unit_code", "indicator", "rank", "rank_change"]),
+                 overall=pd.DataFrame(columns=["unit_code", "overall_rank", "overall_change"]),
+                 flags=pd.DataFrame(columns=["unit_code", "flag", "indicator"]), rules=[])
+    pages = meeting.ranking_pages(demo_ctx.registry, table, rk, names, "zh")
+    assert len(pages) >= 3
+    rows = [p.count("<tr>") - 1 for p in pages]
+    shown = [n for p in pages for n in names.values() if f">{n}<" in p]
+    assert len(shown) == len(set(shown)) == sum(rows)
+    assert set(shown) == {names[c] for c in many["unit_code"]
+                          if not many[(many["unit_code"] == c)]["rank"].isna().all()}
+    assert max(rows) - min(rows) <= 1

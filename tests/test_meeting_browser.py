@@ -1,9 +1,13 @@
-"""Meeting mode in a real browser at 1920×1080: every view fits without scrolling, the headline
-numbers are on screen, Streamlit's chrome is hidden, and the rotation, pause and next controls
-work. Screenshots go to tests/artifacts/meeting_<view>.png (look at them)."""
+"""Meeting mode in a real browser at 1280×720, 1366×768, 1920×1080 and 3840×2160: every view and
+every page of it fits without scrolling and without cutting anything, every unit is on screen on
+some page, the buttons stay inside the viewport (also with a snapshot open), the key figures are
+the largest text, Streamlit's chrome is hidden, and the rotation, pause and next controls work.
+Screenshots go to tests/artifacts/meeting/<size>/<view>_<lang>_p<page>.png (look at them)."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,20 +24,25 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chrom
 
 # what must be on each view at 2020-06-30 (the demo), as people would read it
 EXPECTED_EN = {
-    "headline": ["District progress against targets", "21,083 persons", "68.0% of the annual target"],
+    "headline": ["District progress against targets", "21,083 persons", "68.0% of the annual target",
+                 '<span class="mt-act">21,083</span>'],
     "ranking": ["Units ranked", "Xipeng Town", "⚑red"],
     "behind": ["Units behind pace and the pace they need", "Tongguanyi Town", "120 persons needed per month"],
-    "trend": ["Cumulative progress against the pace line", "21,083"],
-    "scores": ["Assessment scores", "71.62", "No advanced unit yet"],
+    "trend": ["Cumulative progress against the pace line", "21,083", ">20,000</text>"],
+    "scores": ["Assessment scores", "109.88", "Advanced units (top 5): Xipeng Town, Shiqiaopu Subdistrict",
+               "Basis: completion against the time schedule"],
 }
 EXPECTED = {
     "headline": ["全区目标任务完成情况", "全区城镇新增就业21083人", "完成全年目标任务的68.0%", "快于序时进度18.0个百分点",
-                 "95.5%"],
+                 "95.5%", '<span class="mt-fig">68.0%</span><span class="mt-act">21083</span>', ">100%</span>"],
     "ranking": ["各单位排名", "西彭镇", "65.6%", "⚑红"],
     "behind": ["进度滞后单位及所需进度", "铜罐驿镇", "剩余6个月，月均需完成120人"],
-    "trend": ["月度累计与序时进度线", "21083", "序时进度线"],
-    "scores": ["考核评分", "71.62", "暂无先进单位"],
+    "trend": ["月度累计与序时进度线", "21083", "序时进度线", ">20000</text>"],
+    "scores": ["考核评分", "109.88", "先进单位（前5名）：西彭镇、石桥铺街道", "计分口径：按序时进度折算完成比例"],
 }
+
+
+SIZES = [(1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +53,20 @@ def server(demo_dir):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1920, "height": 1080})
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    pg = browser.new_page(viewport={"width": 1920, "height": 1080})
+    yield pg
+    pg.close()
 
 
 def _wait_view(pg, title: str, timeout: float = 40) -> None:
@@ -67,37 +82,156 @@ SCROLL_JS = """() => {
     if ((s.overflowY === 'auto' || s.overflowY === 'scroll') && el.scrollHeight > el.clientHeight + 1)
       over.push(el.tagName + '.' + el.className + ' ' + el.scrollHeight + '>' + el.clientHeight);
   }
-  return {doc: document.documentElement.scrollHeight, inner: innerHeight, over};
+  return {doc: document.documentElement.scrollHeight, inner: innerHeight,
+          docw: document.documentElement.scrollWidth, innerw: innerWidth, over};
+}"""
+
+# What a person sees of one page: anything outside the viewport or cut by the stage, the
+# buttons' boxes, the unit names fully on screen, and the text sizes.
+FIT_JS = """() => {
+  const W = innerWidth, H = innerHeight;
+  const stage = document.querySelector('.mt-stage');
+  const sb = stage.getBoundingClientRect();
+  const outside = [];
+  const inside = (b, box) => b.left >= box.left - 1 && b.right <= box.right + 1 && b.top >= box.top - 1 && b.bottom <= box.bottom + 1;
+  for (const el of document.querySelectorAll('.mt-top *, .mt-status *, .mt-stage *')) {
+    const b = el.getBoundingClientRect();
+    if (!b.width || !b.height) continue;
+    const box = stage.contains(el) ? sb : {left: 0, top: 0, right: W, bottom: H};
+    if (!inside(b, box)) outside.push((el.className.baseVal ?? el.className) + ' ' + (el.textContent || '').slice(0, 30) + ' ' + JSON.stringify([b.left, b.top, b.right, b.bottom]));
+  }
+  const buttons = [...document.querySelectorAll('.stButton button, [data-testid="stPopover"] button')]
+    .filter(b => b.offsetParent)  // the hidden sidebar's buttons are not on screen
+    .map(b => { const r = b.getBoundingClientRect(); return {text: b.innerText.trim(), left: r.left, top: r.top, right: r.right, bottom: r.bottom}; });
+  const units = [...stage.querySelectorAll('.mt-unit, .mt-behind-item b')]
+    .filter(e => inside(e.getBoundingClientRect(), sb) && inside(e.getBoundingClientRect(), {left: 0, top: 0, right: W, bottom: H}))
+    .map(e => e.textContent.trim());
+  const size = e => parseFloat(getComputedStyle(e).fontSize);
+  const texts = [...document.querySelectorAll('.mt-top *, .mt-status *, .mt-stage *')]
+    .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()));
+  const figs = [...document.querySelectorAll('.mt-fig, .mt-act')];
+  return {W, H, stage: [sb.top, sb.bottom, stage.scrollHeight, stage.clientHeight, stage.scrollWidth, stage.clientWidth],
+          outside, buttons, units,
+          title: size(document.querySelector('.mt-title')),
+          figs: figs.map(size),
+          otherMax: Math.max(...texts.filter(e => !figs.includes(e)).map(size)),
+          bodyMin: Math.min(...[...stage.querySelectorAll('td, .mt-behind-item, .mt-hl-text, .mt-legend')].map(size))};
 }"""
 
 
+def _expected_units(demo_dir) -> dict[str, set[str]]:
+    """The unit names each view must show (over all its pages), from the library itself."""
+    from target_monitor.context import Context
+    from target_monitor.i18n import unit_label
+    from target_monitor.paths import reference_dir
+    from target_monitor.scoring import load_scoring, load_work_items, score_units, work_items_path
+
+    ctx = Context(demo_dir)
+    now = ctx.progress(2020, date(2020, 6, 30))
+    out = {}
+    for lang in ("zh", "en"):
+        names = {u.code: unit_label(u, lang) for u in ctx.ref.units}
+        kids = now[(now["level"] == "child") & (now["target_basis"] == "own")]
+        ranked = set(kids.loc[kids["rank"].notna(), "unit_code"])
+        behind = set(kids.loc[kids["status"].isin(["slightly_behind", "far_behind", "not_met"]), "unit_code"])
+        cfg = load_scoring(reference_dir(demo_dir), ctx.registry)
+        cfg = dataclasses.replace(cfg, basis="time_progress")
+        scored = {s.unit_code for s in score_units(now, cfg, load_work_items(work_items_path(demo_dir), cfg, 2020))
+                  if s.assessed}
+        out[lang] = {"ranking": {names[c] for c in ranked}, "behind": {names[c] for c in behind},
+                     "scores": {names[c] for c in scored}}
+    return out
+
+
+def _check_page(pg, view: str, w: int, h: int) -> dict:
+    scroll = pg.evaluate(SCROLL_JS)
+    assert scroll["doc"] <= scroll["inner"] and scroll["docw"] <= scroll["innerw"] and not scroll["over"], scroll
+    fit = pg.evaluate(FIT_JS)
+    top, bottom, sh, ch, sw, cw = fit["stage"]
+    assert sh <= ch + 1 and sw <= cw + 1, f"the {view} view is cut at {w}×{h}: {fit['stage']}"
+    assert not fit["outside"], f"outside the screen or the stage at {w}×{h}: {fit['outside'][:5]}"
+    assert len(fit["buttons"]) >= 4, fit["buttons"]
+    for b in fit["buttons"]:  # inside the viewport and below the view, never over it
+        assert 0 <= b["left"] and b["right"] <= w and b["top"] >= bottom - 1 and b["bottom"] <= h, (b, fit["stage"])
+    scale = min(w / 1920, h / 1080)
+    assert abs(fit["title"] - 60 * scale) < 1, fit["title"]
+    if view == "headline":
+        # the key figures (completion %, actual) are the largest text: ≥ 64 px at 1920×1080
+        assert fit["figs"] and min(fit["figs"]) >= 64 * scale - 0.5, fit["figs"]
+        assert min(fit["figs"]) > fit["otherMax"], (fit["figs"], fit["otherMax"])
+    assert fit["bodyMin"] >= 20 * scale - 0.5, fit["bodyMin"]
+    return fit
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("view", list(EXPECTED))
-def test_each_view_fits_1920x1080_and_shows_the_numbers(server, page, view, lang):
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_view_fits_every_screen(server, browser, demo_dir, size, lang):
+    w, h = size
     expected = EXPECTED if lang == "zh" else EXPECTED_EN
-    page.goto(f"{server}/meeting?view={view}&paused=1&lang={lang}")
-    _wait_view(page, expected[view][0])
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"meeting_{view}_{lang}.png"))
-    scroll = page.evaluate(SCROLL_JS)
-    assert scroll["doc"] <= scroll["inner"] and not scroll["over"], scroll
-    html = page.content()
-    for text in expected[view]:
-        assert text in html, f"{text!r} not on the {view} view"
-    # the data stamp and the demo label are always there
-    if lang == "zh":
-        assert "数据截至 2020-06-30" in html and "演示数据" in html
-    else:
-        assert "Data as of 2020-06-30" in html and "Demo data" in html
-    sizes = page.evaluate("""() => ({
-        title: parseFloat(getComputedStyle(document.querySelector('.mt-title')).fontSize),
-        body: Math.min(...[...document.querySelectorAll('.mt-view, .mt-status, .mt-view td, .mt-legend')]
-                           .map(e => parseFloat(getComputedStyle(e).fontSize))),
-        sidebar: !!document.querySelector('[data-testid="stSidebar"]')?.offsetParent,
-        header: !!document.querySelector('header[data-testid="stHeader"]')?.offsetParent,
-    })""")
-    assert sizes["title"] >= 64 and sizes["body"] >= 28, sizes
-    assert not sizes["sidebar"] and not sizes["header"]
+    units = _expected_units(demo_dir)[lang]
+    out = ARTIFACTS / "meeting" / f"{w}x{h}"
+    out.mkdir(parents=True, exist_ok=True)
+    pg = browser.new_page(viewport={"width": w, "height": h})
+    try:
+        for view in expected:
+            seen: set[str] = set()
+            html = ""
+            n_pages, k = 1, 0
+            while k < n_pages:
+                pg.goto(f"{server}/meeting?view={view}&paused=1&lang={lang}&page={k + 1}")
+                _wait_view(pg, expected[view][0])
+                pg.screenshot(path=str(out / f"{view}_{lang}_p{k + 1}.png"))
+                marker = pg.locator(".mt-page").inner_text().strip()
+                if marker:  # "第1/2页" / "Page 1/2"
+                    n_pages = int(marker.split("/")[1].strip("页 "))
+                    assert str(k + 1) in marker.split("/")[0]
+                fit = _check_page(pg, view, w, h)
+                seen |= set(fit["units"])
+                html += pg.content()
+                k += 1
+            for text in expected[view]:
+                assert text in html, f"{text!r} not on the {view} view at {w}×{h}"
+            if view in units:
+                assert units[view] <= seen, f"{view} at {w}×{h}: not on screen {units[view] - seen}"
+            assert ("数据截至 2020-06-30" if lang == "zh" else "Data as of 2020-06-30") in html
+            assert ("演示数据" if lang == "zh" else "Demo data") in html
+            chrome = pg.evaluate("""() => [!!document.querySelector('[data-testid="stSidebar"]')?.offsetParent,
+                                           !!document.querySelector('header[data-testid="stHeader"]')?.offsetParent]""")
+            assert chrome == [False, False]
+    finally:
+        pg.close()
+
+
+@pytest.fixture(scope="module")
+def snapshot_server(tmp_path_factory):
+    """A data directory with the 2020-06 snapshot (no PDF: only the frozen tables matter here)."""
+    from target_monitor.demo import generate_demo
+    from target_monitor.snapshots.build import build_snapshot
+    from target_monitor.snapshots.frozen import list_snapshots
+
+    d = tmp_path_factory.mktemp("meeting_snapshot")
+    generate_demo(d)
+    build_snapshot(d, "2020-06", exports=False, pdf=False)
+    snap = list_snapshots(d)[0].snapshot_id
+    with streamlit_server(d, log=ARTIFACTS / "meeting_snapshot_server.log") as url:
+        yield url, snap
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
+def test_buttons_stay_on_screen_with_a_snapshot_open(snapshot_server, browser, size):
+    url, snap = snapshot_server
+    w, h = size
+    pg = browser.new_page(viewport={"width": w, "height": h})
+    try:
+        for view in ("headline", "ranking"):
+            pg.goto(f"{url}/meeting?view={view}&paused=1&lang=zh&snapshot={snap}")
+            _wait_view(pg, EXPECTED[view][0])
+            (ARTIFACTS / "meeting").mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS / "meeting" / f"snapshot_{view}_{w}x{h}.png"))
+            _check_page(pg, view, w, h)
+            assert f"快照 {snap}" in pg.locator(".mt-status").inner_text()
+    finally:
+        pg.close()
 
 
 def test_rotation_pause_and_next(server, page):

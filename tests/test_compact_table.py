@@ -1,0 +1,40 @@
+"""The 镇街对比 compact table: one column per indicator, narrow enough for 1366 wide."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from target_monitor.tables import compact_table, official_table, style_compact
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_compact_table_one_column_per_indicator(demo_ctx, lang):
+    progress = demo_ctx.progress(2020, date(2020, 6, 30))
+    table, columns, notes = compact_table(progress, demo_ctx.registry, demo_ctx.ref.units, lang)
+    full, _ = official_table(progress, demo_ctx.registry, demo_ctx.ref.units, lang)
+    assert len(table) == len(full)  # every unit, the 合计 row and the district's own row
+    assert len(table.columns) == 2 + len(demo_ctx.registry.indicators)
+    assert list(columns.values()) == [i.name for i in demo_ctx.registry.indicators]
+    first = table.iloc[0]
+    assert first[list(columns)[0]] == "▲ 57.8% · 2022/3500"  # 杨家坪街道, new jobs
+    assert first[list(columns)[-1]] == "✔ 97.4% / ≥95%"  # its graduate rate against its target
+    assert table.attrs["status"][0][list(columns)[0]] == "ahead"
+    # the notes leave the table (they would widen it) and keep the published annotation
+    sep = "：" if lang == "zh" else ": "
+    assert any(n.endswith(f"{sep}创业培训") for n in notes), notes
+    if lang == "en":
+        assert not any(c in "".join(notes) for c in "：；（）"), notes
+    assert "—" not in first.tolist()[:2]
+    # every cell is text no longer than a narrow column holds
+    longest = max(len(str(v)) for c in columns for v in table[c])
+    assert longest <= 24, longest
+    html = style_compact(table, columns).to_html()
+    assert "background-color: #0072B2" in html  # ahead, in its colour (the symbol stays in the text)
+
+
+def test_compact_table_follows_the_sort(demo_ctx):
+    progress = demo_ctx.progress(2020, date(2020, 6, 30))
+    table, _, _ = compact_table(progress, demo_ctx.registry, demo_ctx.ref.units, "zh", sort_by="urban_new_employment")
+    assert table.iloc[0]["街镇名称"] == "西彭镇"  # first on new jobs
