@@ -128,6 +128,9 @@ def cmd_sql(args) -> int:
     lang = args.lang
     if not MIN_TIMEOUT_S <= args.timeout <= MAX_TIMEOUT_S:
         raise UsageError(t("cli_sql_bad_timeout", lang, value=f"{args.timeout:g}"))
+    from target_monitor.ingest import zygote
+
+    zygote.prestart()  # the child's warm parent imports while the views are built
     ctx = _open_context(args)
     from target_monitor.access import audit
     from target_monitor.sandbox import IsolatedSandbox, sql_hash

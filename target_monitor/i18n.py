@@ -956,3 +956,10 @@ TEXT.update({
     ),
     "cli_audit_bad_action": ("未知操作 {value}；可用：{known}。", "Unknown action {value}; known: {known}."),
 })
+TEXT.update({
+    "access_no_units": ("您的账号没有可查看的单位。请联系管理员。", "Your account has no unit to show. Ask the administrator."),
+})
+TEXT.update({
+    "access_upload_none": ("您的角色不能上传数据，只能查看上传记录。", "Your role cannot upload data; you can see the upload history."),
+    "access_targets_none": ("只有管理员可以导入任务分解表。", "Only an administrator can import task breakdown tables."),
+})

@@ -21,6 +21,12 @@ from target_monitor.store import data_version, has_extracts
 CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show at once anyway
 
 
+def _scope_key() -> str:
+    from target_monitor.access.scope import key
+
+    return key()
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _context(data_dir: str, version: str) -> Context:
     from target_monitor.snapshots.frozen import VERSION_PREFIX, SnapshotContext
@@ -35,23 +41,25 @@ def context(data_dir: Path) -> Context:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
+def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
+             scope_key: str = "") -> pd.DataFrame:  # scope_key: answers differ per access scope
     return _context(data_dir, version).progress(year, as_of, parent_code)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
+def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
+            scope_key: str = "") -> pd.DataFrame:
     return _context(data_dir, version).monthly(year, as_of, parent_code=parent_code)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
-def missing_months(data_dir: str, version: str, year: int, as_of: date) -> dict[str, list[int]]:
+def missing_months(data_dir: str, version: str, year: int, as_of: date, scope_key: str = "") -> dict[str, list[int]]:
     return _context(data_dir, version).missing_months(year, as_of)
 
 
 @st.cache_resource(ttl=CACHE_TTL, max_entries=256, show_spinner=False)
 def _bullet_chart(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None, indicator: str,
-                  lang: str):
+                  lang: str, scope_key: str = ""):
     """One indicator's bullet chart for the overview, built once per data version and choice.
 
     cache_resource, not cache_data: a plotly figure is rebuilt (and re-validated) when unpickled,
@@ -61,7 +69,7 @@ def _bullet_chart(data_dir: str, version: str, year: int, as_of: date, parent_co
     from target_monitor import charts
     from target_monitor.progress import parent_rows
 
-    table = progress(data_dir, version, year, as_of, parent_code)
+    table = progress(data_dir, version, year, as_of, parent_code, scope_key)
     own, alloc = parent_rows(table, indicator)
     ind = _context(data_dir, version).registry.get(indicator)
     return charts.bullet_chart(ind, own, alloc, float(table["time_progress_pct"].iloc[0]), lang)
@@ -89,17 +97,17 @@ class Frame:
         return units[self.parent_code] if self.parent_code else units.root()
 
     def progress(self) -> pd.DataFrame:
-        return progress(*self.key, self.year, self.as_of, self.parent_code)
+        return progress(*self.key, self.year, self.as_of, self.parent_code, _scope_key())
 
     def monthly(self) -> pd.DataFrame:
-        return monthly(*self.key, self.year, self.as_of, self.parent_code)
+        return monthly(*self.key, self.year, self.as_of, self.parent_code, _scope_key())
 
     def missing_months(self) -> dict[str, list[int]]:
-        return missing_months(*self.key, self.year, self.as_of)
+        return missing_months(*self.key, self.year, self.as_of, _scope_key())
 
     def bullet_chart(self, ind):
         """The overview's bullet chart of `ind` (charts.bullet_chart over the parent's rows), cached."""
-        return _bullet_chart(*self.key, self.year, self.as_of, self.parent_code, ind.name, self.lang)
+        return _bullet_chart(*self.key, self.year, self.as_of, self.parent_code, ind.name, self.lang, _scope_key())
 
     def t(self, key: str, **values) -> str:
         return t(key, self.lang, **values)
@@ -324,27 +332,36 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 # --- issue 6: analyst tools (sandbox per data version and as-of date, download buttons) ----
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _sandbox(data_dir: str, version: str, year: int, as_of: date):
-    from target_monitor.sandbox import Sandbox
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _sandbox(data_dir: str, version: str, year: int, as_of: date, scope_key: str = ""):
+    from target_monitor.sandbox import IsolatedSandbox
 
-    return Sandbox(_context(data_dir, version), year, as_of)
+    # each query in a child process (address-space limit, hard kill); views built for the scope
+    return IsolatedSandbox(_context(data_dir, version), year, as_of)
 
 
 def sandbox(f: Frame):
-    """The SQL console's locked-down DuckDB for the frame's data, year and as-of date (shared, read-only)."""
-    return _sandbox(*f.key, f.year, f.as_of)
+    """The SQL console for the frame's data, year, as-of date and access scope (shared, read-only)."""
+    return _sandbox(*f.key, f.year, f.as_of, _scope_key())
 
 
-def download_buttons(data, name: str, lang: str, key: str) -> None:
+def download_buttons(data, name: str, lang: str, key: str, audit_what: str | None = None) -> None:
     """CSV (utf-8-sig) and XLSX buttons side by side; formula injection neutralised in both.
 
     `data` is a DataFrame or a function returning one. Files are built only when a button is
     clicked (callables), so a large result or record list does not slow every rerun.
+    audit_what: when given, each download leaves an audit line (what, how many rows).
     """
     from target_monitor.downloads import to_csv_bytes, to_xlsx_bytes
 
     frame = data if callable(data) else (lambda: data)
+    if audit_what:
+        build = frame
+
+        def frame():
+            df = build()
+            audit_event("download", audit_what, rows=len(df), file=name)
+            return df
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("download_csv_file", lang), lambda: to_csv_bytes(frame()), file_name=f"{name}.csv",
                        mime="text/csv", key=f"{key}_csv", on_click="ignore")
@@ -372,3 +389,153 @@ def frame_optional() -> Frame | None:
     if st.session_state.pop("_no_data_mode", False):
         return None
     return frame()
+
+
+# --- access: who is this (login, or local mode on this computer), and what may they see ---------
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+ACTOR_KEY = "_actor"
+
+
+def auth_configured() -> bool:
+    """Whether login is configured ([auth] in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def is_loopback(address: str | None) -> bool:
+    """An empty address means every interface (Streamlit's default): not loopback."""
+    return bool(address) and (address in LOOPBACK or address.startswith("127."))
+
+
+def _user_claims() -> dict:
+    try:
+        return {k: v for k, v in st.user.to_dict().items()}
+    except Exception:
+        return {}
+
+
+def access_gate():
+    """The actor of this session, its scope set for this rerun; or a page that says why not and stops.
+
+    Fail closed: login not configured on a network address, a user with no role, an unreadable
+    access.yaml: no data is read at all.
+    """
+    from target_monitor import access
+    from target_monitor.access import audit
+    from target_monitor.reference import load_reference
+
+    lang = current_lang()
+    directory = data_dir()
+    access.set_current(None)  # nothing is readable until the user is known
+    if not auth_configured():
+        address = st.get_option("server.address") or ""
+        if not is_loopback(address):
+            st.title(t("access_unconfigured_title", lang))
+            st.error(t("access_unconfigured", lang, address=address or "0.0.0.0"))
+            st.stop()
+        actor = access.local_operator()
+    else:
+        if not st.user.is_logged_in:
+            st.title(t("access_login_title", lang))
+            st.write(t("access_login_intro", lang))
+            st.button(t("access_login_button", lang), on_click=st.login, type="primary", key="access_login")
+            st.stop()
+        try:
+            config = access.load_access(directory)
+        except access.AccessConfigError as exc:
+            st.error(t("access_config_error", lang, error=exc))
+            st.stop()
+        actor = access.actor_from_claims(_user_claims(), config)
+        if st.session_state.get("_audited_login") != actor.user:
+            st.session_state["_audited_login"] = actor.user
+            audit.record(directory, actor, "login", "", "ok" if actor.role else "refused")
+        if actor.role is None:
+            st.warning(t("access_no_role", lang, user=actor.user or "?"))
+            st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout_norole")
+            st.stop()
+    units = load_reference(reference_dir_of(directory)).units
+    access.set_current(actor.scope(units))
+    st.session_state[ACTOR_KEY] = actor
+    with st.sidebar:
+        role = t("role_" + actor.role_code, lang)
+        if actor.source == "local":
+            st.markdown(f'<span class="tm-badge real">{t("access_local_mode", lang)}</span>', unsafe_allow_html=True)
+            st.caption(t("access_local_note", lang))
+        else:
+            unit = unit_name(units, actor.unit, lang)
+            st.caption(t("access_user_unit", lang, name=actor.name or actor.user, role=role, unit=unit) if unit
+                       else t("access_user", lang, name=actor.name or actor.user, role=role))
+            st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout")
+    return actor
+
+
+def reference_dir_of(directory: Path) -> Path:
+    from target_monitor.paths import reference_dir
+
+    return reference_dir(directory)
+
+
+def unit_name(units, code: str | None, lang: str) -> str:
+    from target_monitor.i18n import unit_label
+
+    if not code:
+        return ""
+    try:
+        return unit_label(units[code], lang)
+    except KeyError:
+        return code
+
+
+def _logout(actor) -> None:
+    from target_monitor.access import audit
+
+    audit.record(data_dir(), actor, "logout")
+    st.session_state.pop("_audited_login", None)
+    st.logout()
+
+
+def current_actor():
+    """The actor access_gate identified for this session (None before it ran)."""
+    return st.session_state.get(ACTOR_KEY)
+
+
+def allowed_sections(sections: dict, actor) -> dict:
+    """The navigation with only the pages the actor's role sees (sections left empty are dropped)."""
+    pages = actor.pages() if actor is not None else frozenset()
+    out = {}
+    for name, items in sections.items():
+        keep = [p for p in items if (getattr(p, "_url_path", None) or p.url_path) in pages]
+        if keep:
+            out[name] = keep
+    return out
+
+
+def scoped_unit_codes(codes: list[str], *, records: bool) -> list[str]:
+    """The unit codes the current scope may read records of (records=True) or see figures of;
+    a ?unit= naming any other falls back to these."""
+    from target_monitor import access
+
+    scope = access.current()
+    if scope is None:
+        return []
+    return [c for c in codes if (scope.may_read_records(c) if records else scope.may_see_figures(c))]
+
+
+def own_unit_codes(codes: list[str]) -> list[str]:
+    """The units whose detail a role limited to its units may open (its own and those under it)."""
+    actor = current_actor()
+    if actor is None or actor.role is None:
+        return []
+    if actor.role.all_units:
+        return codes
+    return scoped_unit_codes(codes, records=True)
+
+
+def audit_event(action: str, obj: str = "", outcome: str = "ok", **detail) -> None:
+    """One audit line for the session's actor (target_monitor/access/audit.py)."""
+    from target_monitor.access import audit
+
+    audit.record(data_dir(), current_actor(), action, obj, outcome, **detail)

@@ -54,3 +54,11 @@ def explain(actor: Actor | None, action: str, resource: str | None = None) -> tu
 def allowed(actor: Actor | None, action: str, resource: str | None = None) -> bool:
     """May `actor` take `action` (on `resource`)? Default deny."""
     return explain(actor, action, resource)[0]
+
+
+def outside_units(parsed, actor: Actor | None) -> list[str]:
+    """The unit codes of a parsed upload's accepted rows that `actor` may not upload for (a clerk:
+    every unit but its own). Empty when the actor may upload them all."""
+    frame = getattr(parsed, "accepted", None)
+    codes = set(frame["unit_code"].dropna().astype(str)) if frame is not None and "unit_code" in frame else set()
+    return sorted(c for c in codes if not allowed(actor, "upload", "unit:" + c))
