@@ -429,7 +429,36 @@ def cmd_audit(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from target_monitor.access.scope import current, using
+
     args = _access_parser(_parser()).parse_args(argv)
+    with using(current()):  # the command's scope ends with it (main can be called in-process)
+        return _main(args)
+
+
+# the writes that leave an audit line with their outcome (reads: sql logs its own; refusals: _authorise)
+WRITE_AUDIT = {"snapshot": "snapshot_build", "ingest": "import", "targets": "target_import"}
+
+
+def _audit_write(args, code: int) -> None:
+    if args.command not in WRITE_AUDIT or _ACTOR[0] is None:
+        return
+    from target_monitor.access import audit
+
+    obj = {"snapshot": lambda: args.month, "ingest": lambda: " ".join(args.paths),
+           "targets": lambda: args.path}[args.command]()
+    audit.record(resolve_data_dir(getattr(args, "data_dir", None)), _ACTOR[0], WRITE_AUDIT[args.command], obj,
+                 "ok" if code == 0 else "failed", source="cli", exit_code=code)
+
+
+def _main(args) -> int:
+    _ACTOR[0] = None
+    code = _dispatch(args)
+    _audit_write(args, code)
+    return code
+
+
+def _dispatch(args) -> int:
     try:
         _authorise(args)
         if args.command == "audit":
