@@ -410,6 +410,13 @@ def is_loopback(address: str | None) -> bool:
     return bool(address) and (address in LOOPBACK or address.startswith("127."))
 
 
+def _logged_in() -> bool:
+    try:
+        return bool(st.user.is_logged_in)
+    except (AttributeError, KeyError):  # no identity at all (e.g. AppTest): not logged in
+        return False
+
+
 def _user_claims() -> dict:
     try:
         return {k: v for k, v in st.user.to_dict().items()}
@@ -438,7 +445,7 @@ def access_gate():
             st.stop()
         actor = access.local_operator()
     else:
-        if not st.user.is_logged_in:
+        if not _logged_in():
             st.title(t("access_login_title", lang))
             st.write(t("access_login_intro", lang))
             st.button(t("access_login_button", lang), on_click=st.login, type="primary", key="access_login")
