@@ -22,8 +22,12 @@ CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show a
 
 
 def _scope_key() -> str:
-    from target_monitor.access.scope import key
+    from target_monitor.access.scope import current, key, set_current
 
+    if current() is None and st.session_state.get(SCOPE_KEY) is not None:
+        # a fragment's rerun (the meeting screen's timer) does not run app.py's gate: this
+        # session's scope, which the gate stored, applies
+        set_current(st.session_state[SCOPE_KEY])
     return key()
 
 
@@ -354,14 +358,12 @@ def download_buttons(data, name: str, lang: str, key: str, audit_what: str | Non
     """
     from target_monitor.downloads import to_csv_bytes, to_xlsx_bytes
 
-    frame = data if callable(data) else (lambda: data)
-    if audit_what:
-        build = frame
+    build = data if callable(data) else (lambda: data)
 
-        def frame():
-            df = build()
-            audit_event("download", audit_what, rows=len(df), file=name)
-            return df
+    def frame():  # every download leaves an audit line: what, how many rows
+        df = build()
+        audit_event("download", audit_what or name, rows=len(df), file=name)
+        return df
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("download_csv_file", lang), lambda: to_csv_bytes(frame()), file_name=f"{name}.csv",
                        mime="text/csv", key=f"{key}_csv", on_click="ignore")
@@ -395,6 +397,7 @@ def frame_optional() -> Frame | None:
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 ACTOR_KEY = "_actor"
+SCOPE_KEY = "_scope"
 
 
 def auth_configured() -> bool:
@@ -437,6 +440,7 @@ def access_gate():
     lang = current_lang()
     directory = data_dir()
     access.set_current(None)  # nothing is readable until the user is known
+    st.session_state.pop(SCOPE_KEY, None)
     if not auth_configured():
         address = st.get_option("server.address") or ""
         if not is_loopback(address):
@@ -466,6 +470,7 @@ def access_gate():
     units = load_reference(reference_dir_of(directory)).units
     access.set_current(actor.scope(units))
     st.session_state[ACTOR_KEY] = actor
+    st.session_state[SCOPE_KEY] = access.current()
     with st.sidebar:
         role = t("role_" + actor.role_code, lang)
         if actor.source == "local":

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 BEIJING = timezone(timedelta(hours=8))
 AUDIT_FILE = "audit.jsonl"
 COLUMNS = ["time_utc", "time_beijing", "user", "role", "unit", "action", "object", "outcome", "detail"]
-ACTIONS = ("login", "logout", "upload", "import", "undo", "target_import", "snapshot_build", "download",
+ACTIONS = ("login", "logout", "upload", "import", "undo", "target_import", "snapshot_build", "download", "work_items",
            "console_query", "refused")
 
 
@@ -78,7 +78,7 @@ def read(data_dir: Path, *, since: date | None = None, user: str | None = None,
                 if "detail" in entry and not isinstance(entry["detail"], str):
                     entry["detail"] = json.dumps(entry["detail"], ensure_ascii=False, default=str)
                 rows.append(entry)
-    df = pd.DataFrame(rows, columns=COLUMNS).fillna("")
+    df = pd.DataFrame(rows, columns=COLUMNS, dtype=object).fillna("")
     if since is not None:
         df = df[df["time_beijing"].astype(str).str[:10] >= since.isoformat()]
     if user:
