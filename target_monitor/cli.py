@@ -291,7 +291,7 @@ def cmd_ingest(args) -> int:
     reports = []
     # in order; the next file is parsed while one is stored (ingest_many)
     for report in ingest_many([(p.name, p.read_bytes) for p in files], data_dir=data_dir, extract=args.extract,
-                              period=args.period, sheet=args.sheet, basis=args.basis):
+                              period=args.period, sheet=args.sheet, basis=args.basis, who=_as_user()):
         reports.append(report)
         _print_report(report, lang, args.json)
     if args.json:
@@ -310,7 +310,8 @@ def cmd_targets_import(args) -> int:
         raise UsageError(t("ingest_cli_no_file", lang, path=args.path))
     effective = _date(args.effective_from, lang) if args.effective_from else None
     result = import_targets(path.read_bytes(), path.name, year=args.year, data_dir=data_dir,
-                            effective_from=effective, source=args.source, sheet=args.sheet, write=True)
+                            effective_from=effective, source=args.source, sheet=args.sheet, write=True,
+                            who=_as_user())
     report = result.report
     if args.json:
         payload = report.as_json(lang)
@@ -362,6 +363,12 @@ def _access_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
     add(p)
     return p
+
+
+def _as_user() -> str | None:
+    """The uploader recorded for a write: the --as user; None (the OS account, as before) without --as."""
+    actor = _ACTOR[0]
+    return actor.user if actor is not None and actor.source == "cli" else None
 
 
 def _command_name(args) -> str:

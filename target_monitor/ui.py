@@ -21,13 +21,20 @@ from target_monitor.store import data_version, has_extracts
 CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show at once anyway
 
 
-def _scope_key() -> str:
-    from target_monitor.access.scope import current, key, set_current
+def _restore_scope() -> None:
+    """A run that does not go through app.py's gate (a fragment's rerun, such as the meeting
+    screen's timer, or a page Streamlit runs on its own) reads with the scope the gate stored
+    for this session; a session the gate never admitted has none (reads return nothing)."""
+    from target_monitor.access.scope import current, set_current
 
     if current() is None and st.session_state.get(SCOPE_KEY) is not None:
-        # a fragment's rerun (the meeting screen's timer) does not run app.py's gate: this
-        # session's scope, which the gate stored, applies
         set_current(st.session_state[SCOPE_KEY])
+
+
+def _scope_key() -> str:
+    from target_monitor.access.scope import key
+
+    _restore_scope()
     return key()
 
 
@@ -301,6 +308,7 @@ def frame() -> Frame:
     """
     f = st.session_state.get("_frame")
     if f is not None:
+        _restore_scope()
         return f
     if not st.session_state.get("_legacy_rerun"):
         st.session_state["_legacy_rerun"] = True
@@ -308,6 +316,7 @@ def frame() -> Frame:
         st.rerun()
     # Built here (the page ran without app.py): not kept in the session, or every later run
     # would reuse this run's choices (issue 5 found it: an opened snapshot never showed).
+    access_gate()  # without app.py too: who this is and its scope, or nothing
     f = build_frame()
     clear_frame()
     return f
