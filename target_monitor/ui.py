@@ -349,6 +349,9 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 def _sandbox(data_dir: str, version: str, year: int, as_of: date, scope_key: str = ""):
     from target_monitor.sandbox import IsolatedSandbox
 
+    from target_monitor.ingest import zygote
+
+    zygote.prestart()  # the children's warm parent imports while the views are built
     # each query in a child process (address-space limit, hard kill); views built for the scope
     return IsolatedSandbox(_context(data_dir, version), year, as_of)
 

@@ -134,3 +134,26 @@ def test_each_role_logs_in_and_sees_exactly_its_pages(app, user):
     trail = audit.read(data, user=user)
     assert {"login", "logout"} <= set(trail["action"])
     assert set(trail.loc[trail["action"] == "login", "role"]) == {actor.role_code}
+
+
+def test_clerk_cannot_reach_another_unit_by_url(app):
+    """?unit= naming another unit shows the clerk's own records; a page outside the role is not served."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.goto(url)
+            page.get_by_role("button", name="登录").click(timeout=60_000)
+            page.locator('button[name="sub"][value="clerk.yangjiaping@demo"]').click(timeout=60_000)
+            expect(page.get_by_text("街镇填报员").first).to_be_visible(timeout=60_000)
+            page.goto(url + "/records?unit=500107-02")
+            expect(page.get_by_role("heading", name="杨家坪街道", exact=False)).to_be_visible(timeout=60_000)
+            assert not page.get_by_role("heading", name="谢家湾街道", exact=False).count()
+            page.goto(url + "/console")
+            page.wait_for_timeout(5000)
+            assert not page.get_by_text("SQL查询（只读）").count()
+        finally:
+            browser.close()
