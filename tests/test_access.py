@@ -267,3 +267,14 @@ def test_audit_is_append_only(tmp_path):
     assert after.startswith(before)
     assert first["time_beijing"].endswith("+08:00") and first["time_utc"].endswith("+00:00")
     assert audit.read(tmp_path, action="download")["detail"].iloc[0] == json.dumps({"rows": 3})
+
+
+def test_clerk_upload_of_another_units_rows_is_refused(clerk):
+    class Parsed:  # what outside_units reads of ingest.Parsed: the accepted rows
+        accepted = pd.DataFrame({"unit_code": [YANGJIAPING, "500107-02", "500107-02"]})
+
+    assert access.outside_units(Parsed(), clerk) == ["500107-02"]
+    Parsed.accepted = pd.DataFrame({"unit_code": [YANGJIAPING]})
+    assert access.outside_units(Parsed(), clerk) == []
+    assert access.outside_units(Parsed(), access.local_operator()) == []
+    assert access.outside_units(Parsed(), None) == [YANGJIAPING]  # no actor: nothing may be uploaded
