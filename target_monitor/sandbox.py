@@ -432,6 +432,7 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
 DEFAULT_CHILD_MEMORY_MB = 1536
 MEMORY_ENV_VAR = "TARGET_MONITOR_SQL_MEMORY_MB"
 HARD_KILL_MARGIN_S = 1.0
+MAX_VIEW_FILES = 16  # as many as ui._sandbox keeps
 _FILES_LOCK = threading.Lock()
 _FILES: dict[str, tuple[Path, tuple]] = {}
 _FOLDER: list[Path] = []
@@ -484,6 +485,9 @@ def build_file(ctx, year: int | None = None, as_of: date | None = None) -> tuple
         sb.close()
         os.replace(tmp, path)
         _FILES[key] = (path, views)
+        while len(_FILES) > MAX_VIEW_FILES:  # older data versions: the oldest file goes
+            old, _ = _FILES.pop(next(iter(_FILES)))
+            old.unlink(missing_ok=True)
         return path, views, year, as_of
 
 
@@ -492,6 +496,7 @@ class IsolatedSandbox:
 
     def __init__(self, ctx, year: int | None = None, as_of: date | None = None, *, log_path: Path | None = None,
                  memory_mb: int | None = None):
+        self._ctx = ctx
         self.path, self.views, self.year, self.as_of = build_file(ctx, year, as_of)
         self.data_dir = ctx.data_dir
         self.log_path = Path(log_path) if log_path else default_log_path(ctx.data_dir)
@@ -508,6 +513,8 @@ class IsolatedSandbox:
         max_rows = max(1, min(int(max_rows), MAX_DOWNLOAD_ROWS))
         digest = sql_hash(sql or "")
         started = time.perf_counter()
+        if not self.path.exists():  # pruned after newer data came in: build it again
+            self.path, self.views, _, _ = build_file(self._ctx, self.year, self.as_of)
         with tempfile.TemporaryDirectory(prefix="tm-sql-", dir=str(_private_folder())) as tmp:
             folder = Path(tmp)
             request = {"database": str(self.path), "sql": sql, "timeout": timeout, "max_rows": max_rows,

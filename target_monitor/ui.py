@@ -370,11 +370,19 @@ def download_buttons(data, name: str, lang: str, key: str, audit_what: str | Non
     """
     from target_monitor.downloads import to_csv_bytes, to_xlsx_bytes
 
+    from target_monitor.access import audit
+    from target_monitor.access.scope import current, using
+
     build = data if callable(data) else (lambda: data)
+    # the file is built when the button is clicked, by Streamlit's media handler in another
+    # thread: the session's scope and actor go with it (without them it would hold nothing)
+    _restore_scope()
+    scope, actor, directory = current(), current_actor(), data_dir()
 
     def frame():  # every download leaves an audit line: what, how many rows
-        df = build()
-        audit_event("download", audit_what or name, rows=len(df), file=name)
+        with using(scope):
+            df = build()
+        audit.record(directory, actor, "download", audit_what or name, rows=len(df), file=name)
         return df
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("download_csv_file", lang), lambda: to_csv_bytes(frame()), file_name=f"{name}.csv",

@@ -40,7 +40,7 @@ from pathlib import Path
 
 PRELOAD = ("pyarrow", "pyarrow.compute", "pyarrow.ipc", "pyarrow.parquet", "pandas", "yaml", "python_calamine",
            "target_monitor.ingest.pipeline", "target_monitor.ingest.columnar", "target_monitor.ingest.sandbox",
-           "target_monitor.targets_import", "duckdb", "target_monitor.sandbox")
+           "target_monitor.targets_import")
 SERVE = "import socket, sys; from target_monitor.ingest.zygote import serve; serve(socket.socket(fileno=int(sys.argv[1])))"
 STARTUP_TIMEOUT_S = 300  # the first request waits for the imports (slow on a busy machine without .pyc files)
 MARGIN_S = 30  # the monitor enforces the time limit; the server waits this much longer before it steps in
