@@ -52,20 +52,36 @@ def context(data_dir: Path) -> Context:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
-             scope_key: str = "") -> pd.DataFrame:  # scope_key: answers differ per access scope
+def _progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None,
+              scope_key: str) -> pd.DataFrame:  # scope_key: answers differ per access scope
     return _context(data_dir, version).progress(year, as_of, parent_code)
 
 
+def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
+             scope_key: str | None = None) -> pd.DataFrame:
+    """The progress table, cached per data version, choice and the session's access scope."""
+    return _progress(data_dir, version, year, as_of, parent_code, scope_key or _scope_key())
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
-            scope_key: str = "") -> pd.DataFrame:
+def _monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None,
+             scope_key: str) -> pd.DataFrame:
     return _context(data_dir, version).monthly(year, as_of, parent_code=parent_code)
 
 
+def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
+            scope_key: str | None = None) -> pd.DataFrame:
+    return _monthly(data_dir, version, year, as_of, parent_code, scope_key or _scope_key())
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
-def missing_months(data_dir: str, version: str, year: int, as_of: date, scope_key: str = "") -> dict[str, list[int]]:
+def _missing_months(data_dir: str, version: str, year: int, as_of: date, scope_key: str) -> dict[str, list[int]]:
     return _context(data_dir, version).missing_months(year, as_of)
+
+
+def missing_months(data_dir: str, version: str, year: int, as_of: date,
+                   scope_key: str | None = None) -> dict[str, list[int]]:
+    return _missing_months(data_dir, version, year, as_of, scope_key or _scope_key())
 
 
 @st.cache_resource(ttl=CACHE_TTL, max_entries=256, show_spinner=False)
