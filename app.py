@@ -14,6 +14,7 @@ from target_monitor.i18n import t
 
 st.set_page_config(page_title="就业目标任务监测 · Employment target monitor", layout="wide")
 
+actor = ui.access_gate()  # who this is (login, or local mode), its scope set; stops when unknown
 frame = ui.build_frame()
 lang = frame.lang
 
@@ -47,9 +48,10 @@ sections = {
     t("nav_data", lang): [
         st.Page("pages/snapshots.py", title=t("page_snapshots", lang), url_path="snapshots"),  # issue 5
         st.Page("pages/data.py", title=t("page_data", lang), url_path="data"),  # issue 3
+        st.Page("pages/audit.py", title=t("page_audit", lang), url_path="audit"),  # access: the audit trail
     ],
 }
 try:
-    st.navigation(sections, expanded=True).run()  # every page listed, no "View more"
+    st.navigation(ui.allowed_sections(sections, actor), expanded=True).run()  # every allowed page listed, no "View more"
 finally:
     ui.clear_frame()

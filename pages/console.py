@@ -6,7 +6,7 @@ import streamlit as st
 from target_monitor import ui
 from target_monitor.sandbox import (
     DEFAULT_DISPLAY_ROWS, DEFAULT_TIMEOUT_S, EXAMPLES, MAX_DISPLAY_ROWS, MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S,
-    MIN_TIMEOUT_S, SqlError,
+    MIN_TIMEOUT_S, SqlError, sql_hash,
 )
 
 f = ui.frame()
@@ -51,9 +51,14 @@ with editor:
             st.session_state["console_result"] = sb.run(st.session_state["console_sql"], timeout=timeout,
                                                         max_rows=MAX_DOWNLOAD_ROWS)
             st.session_state.pop("console_error", None)
+            result = st.session_state["console_result"]
+            ui.audit_event("console_query", result.sql_hash, "ok", sql=st.session_state["console_sql"],
+                           rows=result.rows)
         except SqlError as exc:
             st.session_state["console_error"] = exc
             st.session_state.pop("console_result", None)
+            ui.audit_event("console_query", sql_hash(st.session_state["console_sql"] or ""), exc.status,
+                           sql=st.session_state["console_sql"], reason=exc.key)
 
     error = st.session_state.get("console_error")
     result = st.session_state.get("console_result")
@@ -67,4 +72,5 @@ with editor:
         if result.truncated:
             st.warning(f.t("console_download_capped", cap=f"{MAX_DOWNLOAD_ROWS:,}"))
         st.dataframe(result.frame.head(int(shown)), hide_index=True, placeholder="—", width="stretch")
-        ui.download_buttons(result.frame, f"query_{result.sql_hash}", lang, key="console_dl")
+        ui.download_buttons(result.frame, f"query_{result.sql_hash}", lang, key="console_dl",
+                            audit_what=f"console query {result.sql_hash}")

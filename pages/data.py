@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from target_monitor import column_maps_ui, ui
+from target_monitor import access, column_maps_ui, ui
 from target_monitor.i18n import dimension_value, t
 from target_monitor.ingest import analyse, confirm, limits, views, zygote
 from target_monitor.ingest.storage import recover
@@ -25,6 +25,8 @@ cap_mb = limits(data_dir)["max_bytes"] // 2**20
 ui.localise_uploaders(lang, cap_mb)  # the uploader's own "Upload · 200MB per file" in the UI's language
 
 st.title(t("data_title", lang))
+actor = ui.current_actor()
+may_upload = access.allowed(actor, "upload")
 tab_upload, tab_history, tab_targets = st.tabs([t("data_tab_upload", lang), t("data_tab_history", lang),
                                                 t("data_tab_targets", lang)])
 
@@ -42,8 +44,14 @@ with tab_upload:
                          help=t("rp_basis_help", lang),
                          disabled=bool(chosen) and not registry.extracts[chosen].is_reported) or None
     sheet = c4.text_input(t("data_sheet", lang), key="data_sheet").strip() or None
-    who = c5.text_input(t("data_who", lang), key="data_who").strip() or None
-    if st.button(t("data_check", lang), key="data_check", type="primary", disabled=not files):
+    if actor is not None and actor.source != "local":  # the uploader is the logged-in user, never typed
+        who = actor.user
+        c5.text_input(t("data_who", lang), value=who, disabled=True, key="data_who_login")
+    else:
+        who = c5.text_input(t("data_who", lang), key="data_who").strip() or None
+    if not may_upload:
+        st.info(t("access_upload_none", lang))
+    if st.button(t("data_check", lang), key="data_check", type="primary", disabled=not files or not may_upload):
         results = []
         bar = st.progress(0.0)
         for i, up in enumerate(files):
@@ -53,6 +61,13 @@ with tab_upload:
                 parsed = analyse(data, up.name, data_dir=data_dir, extract=chosen or None, period=period,
                                  sheet=sheet, basis=basis)
                 parsed = column_maps_ui.apply_remembered(parsed, data, up.name, data_dir, period, sheet, basis)
+            refused = access.outside_units(parsed, actor)
+            if refused:  # a clerk uploads for its own unit only: the file is not taken
+                st.error(t("access_upload_refused", lang, unit="、".join(refused), own=actor.unit))
+                ui.audit_event("refused", up.name, "refused", action="upload", units=refused)
+                continue
+            ui.audit_event("upload", up.name, parsed.report.status, rows=parsed.report.rows_read,
+                           sha256=parsed.report.sha256)
             if parsed.report.status == "rejected":  # kept as received and listed in the history right away
                 confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
             results.append((up.name, data, parsed))
@@ -102,6 +117,8 @@ with tab_upload:
             for i, (name, data, parsed) in enumerate(takeable):
                 bar.progress(i / len(takeable), text=t("data_writing", lang, file=name))
                 done.append(confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet))
+                ui.audit_event("import", name, done[-1].status, accepted=done[-1].accepted,
+                               quarantined=done[-1].quarantined, sha256=done[-1].sha256)
             bar.progress(1.0)
             st.session_state["data_done"] = done
     for report in st.session_state.get("data_done") or []:
@@ -136,6 +153,9 @@ with tab_history:
                            mime="text/csv", key=f"q_{i}")
 
 with tab_targets:
+    if not access.allowed(actor, "import_targets"):
+        st.info(t("access_targets_none", lang))
+        st.stop()
     up = st.file_uploader(t("data_targets_label", lang), key="targets_file")
     c1, c2, c3 = st.columns(3)
     year = int(c1.number_input(t("data_targets_year", lang), 2000, 2100, value=f.year if f else date.today().year,
@@ -165,7 +185,8 @@ with tab_targets:
         if report.status != "rejected" and not st.session_state.get("targets_done"):
             if st.button(t("data_targets_confirm", lang), key="targets_confirm", type="primary"):
                 done = import_targets(data, name, year=year, data_dir=data_dir, effective_from=effective,
-                                      source=source, write=True, who=None)
+                                      source=source, write=True, who=actor.user if actor else None)
+                ui.audit_event("target_import", name, done.report.status, year=year, changed=done.changed)
                 st.session_state["targets_done"] = done.report
                 ref = load_reference(reference_dir(data_dir))
     if st.session_state.get("targets_done"):

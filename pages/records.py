@@ -10,7 +10,10 @@ f = ui.frame()
 ctx, lang = f.ctx, f.lang
 reg = ctx.registry
 names = f.unit_names()
-units = [u.code for u in ctx.ref.units]
+units = ui.scoped_unit_codes([u.code for u in ctx.ref.units], records=True)  # the access scope's units only
+if not units:
+    st.info(f.t("access_no_units"))
+    st.stop()
 
 default = st.query_params.get("unit")
 code = st.selectbox(f.t("choose_unit"), units, index=units.index(default) if default in units else 0,
@@ -43,4 +46,5 @@ frame = records.record_page(ctx.store, reg, q, page, size)
 st.dataframe(records.labelled(frame, ext, lang), hide_index=True, placeholder="—", width="stretch")
 st.caption(f.t("records_download_note", cap=f"{records.MAX_DOWNLOAD_ROWS:,}"))
 ui.download_buttons(lambda: records.labelled(records.all_records(ctx.store, reg, q), ext, lang),
-                    f"records_{code}_{ext_name}_{f.as_of}", lang, key="records_dl")
+                    f"records_{code}_{ext_name}_{f.as_of}", lang, key="records_dl",
+                    audit_what=f"records {ext_name} {code} {f.as_of}")

@@ -5,7 +5,7 @@ import dataclasses
 
 import streamlit as st
 
-from target_monitor import ui
+from target_monitor import access, ui
 from target_monitor.meeting import points_label
 from target_monitor.paths import reference_dir
 from target_monitor.scoring import (
@@ -65,7 +65,9 @@ for w in cfg.work_items:
             max_value=w.parts, step=1)
 edited = st.data_editor(grid, column_config=columns, hide_index=True, width="stretch", key="work_items_editor",
                         disabled=["unit"])
-if st.button(f.t("work_items_save"), key="work_items_save", type="primary"):
+may_edit = access.allowed(ui.current_actor(), "edit_work_items")  # 管理员 only
+if st.button(f.t("work_items_save"), key="work_items_save", type="primary", disabled=not may_edit):
     save_work_items(path, f.year, grid_to_values(edited, cfg))
+    ui.audit_event("work_items", str(f.year))
     st.success(f.t("work_items_saved", path=path))
     st.rerun()

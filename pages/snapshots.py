@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from target_monitor import ui
+from target_monitor import access, ui
 from target_monitor.exports import to_csv_bytes
 from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, list_snapshots
 from target_monitor.snapshots.views import compare_sources, movement_display, revisions_display, snapshot_list
@@ -21,14 +21,17 @@ c1, c2, c3 = st.columns([2, 2, 2])
 month = c1.selectbox(f.t("snap_month"), months, key="snap_month")
 force = c2.checkbox(f.t("snap_force"), key="snap_force", help=f.t("snap_force_help"))
 c3.write("")
-if c3.button(f.t("snap_build_button"), type="primary", key="snap_build"):
+may_build = access.allowed(ui.current_actor(), "build_snapshot")  # 管理员 and 领导
+if c3.button(f.t("snap_build_button"), type="primary", key="snap_build", disabled=not may_build):
     bar = st.progress(0.0, text=f.t("snap_step_check"))
     try:
         snap = build_snapshot(data_dir, month, force=force, lang=lang,
                               step=lambda fraction, key: bar.progress(min(fraction, 1.0), text=f.t(key)))
         st.success(f.t("snap_built", id=snap.snapshot.snapshot_id, path=snap.data_dir))
+        ui.audit_event("snapshot_build", snap.snapshot.snapshot_id)
     except SnapshotExists as exc:
         bar.empty()
+        ui.audit_event("snapshot_build", month, "failed", reason="exists")
         st.warning(f.t("snap_exists_ui", month=month, existing=str(exc)))
     except SnapshotError as exc:
         bar.empty()

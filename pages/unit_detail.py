@@ -10,7 +10,10 @@ f = ui.frame()
 ctx, lang = f.ctx, f.lang
 names = f.unit_names()
 root = f.parent  # the district, or the node chosen in a larger tree
-children = [u.code for u in ctx.ref.units.children(root.code)]
+children = ui.own_unit_codes([u.code for u in ctx.ref.units.children(root.code)])  # a clerk: its own units
+if not children:
+    st.info(f.t("access_no_units"))
+    st.stop()
 
 default = st.query_params.get("unit")
 index = children.index(default) if default in children else 0

@@ -141,14 +141,25 @@ def cmd_sql(args) -> int:
     lang = args.lang
     if not MIN_TIMEOUT_S <= args.timeout <= MAX_TIMEOUT_S:
         raise UsageError(t("cli_sql_bad_timeout", lang, value=f"{args.timeout:g}"))
+    from target_monitor.ingest import zygote
+
+    zygote.prestart()  # the child's warm parent imports while the views are built
     ctx = _open_context(args)
-    sandbox = Sandbox(ctx)
+    from target_monitor.access import audit
+    from target_monitor.sandbox import IsolatedSandbox, sql_hash
+
+    # in a child process with an address-space limit and a hard kill (sandbox.IsolatedSandbox)
+    sandbox = IsolatedSandbox(ctx)
     try:
         result = sandbox.run(args.query, timeout=args.timeout, max_rows=MAX_DOWNLOAD_ROWS, source="cli")
     except SqlError as exc:
+        audit.record(ctx.data_dir, _ACTOR[0], "console_query", sql_hash(args.query), exc.status,
+                     sql=args.query, source="cli", reason=exc.key)
         raise UsageError(exc.text(lang)) from None
     finally:
         sandbox.close()
+    audit.record(ctx.data_dir, _ACTOR[0], "console_query", result.sql_hash, "ok", sql=args.query, source="cli",
+                 rows=result.rows)
     df = result.frame
     if args.format == "csv":
         sys.stdout.write(neutralise(df).to_csv(index=False))
@@ -298,7 +309,7 @@ def cmd_ingest(args) -> int:
     # in order; the next file is parsed while one is stored (ingest_many)
     for report in ingest_many([(p.name, p.read_bytes) for p in files], data_dir=data_dir, extract=args.extract,
                               period=args.period, sheet=args.sheet, basis=args.basis,
-                              column_map=column_map or None):
+                              column_map=column_map or None, who=_as_user()):
         reports.append(report)
         _print_report(report, lang, args.json)
     if args.json:
@@ -336,7 +347,8 @@ def cmd_targets_import(args) -> int:
         raise UsageError(t("ingest_cli_no_file", lang, path=args.path))
     effective = _date(args.effective_from, lang) if args.effective_from else None
     result = import_targets(path.read_bytes(), path.name, year=args.year, data_dir=data_dir,
-                            effective_from=effective, source=args.source, sheet=args.sheet, write=True)
+                            effective_from=effective, source=args.source, sheet=args.sheet, write=True,
+                            who=_as_user())
     report = result.report
     if args.json:
         payload = report.as_json(lang)
@@ -358,9 +370,143 @@ def cmd_targets_import(args) -> int:
     return 2 if report.status == "rejected" else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+# --- access: --as USER on every command, the audit trail ----------------------------------------
+
+# which action each command needs (target_monitor/access/roles.py)
+COMMAND_ACTIONS = {"demo": "generate_demo", "progress": "view_figures", "sql": "query_sql",
+                   "aggregates": "refresh_aggregates", "snapshot": "build_snapshot", "ingest": "upload",
+                   "targets": "import_targets", "audit": "view_audit"}
+_ACTOR: list = [None]  # the actor of this command (the local operator unless --as)
+
+
+def _access_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the audit command and --as USER to every command (the parser of _parser() unchanged)."""
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    au = sub.add_parser("audit", help="print the audit trail (<data-dir>/logs/audit.jsonl)")
+    au.add_argument("--since", help="YYYY-MM-DD (Beijing date)")
+    au.add_argument("--user", help="only this user")
+    au.add_argument("--action", help="only this action (login, upload, console_query, refused …)")
+    au.add_argument("--json", action="store_true", help="one JSON object per line")
+    au.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+
+    def add(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    add(child)
+                return
+        parser.add_argument("--as", dest="as_user", metavar="USER",
+                            help="run with this user's role and units (access.yaml); default: the local operator")
+
+    add(p)
+    return p
+
+
+def _as_user() -> str | None:
+    """The uploader recorded for a write: the --as user; None (the OS account, as before) without --as."""
+    actor = _ACTOR[0]
+    return actor.user if actor is not None and actor.source == "cli" else None
+
+
+def _command_name(args) -> str:
+    extra = getattr(args, "action", None) if args.command == "aggregates" else getattr(args, "targets_command", None)
+    return f"{args.command} {extra}" if extra and args.command in ("aggregates", "targets") else args.command
+
+
+def _authorise(args):
+    """The actor (--as USER or the local operator), its scope set for the command; a command
+    the role may not run is refused (exit 2, one line, an audit line)."""
+    from target_monitor import access
+    from target_monitor.access import audit
+    from target_monitor.paths import reference_dir
+    from target_monitor.reference import load_reference
+
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    if not getattr(args, "as_user", None):
+        actor = access.local_operator()
+        _ACTOR[0] = actor
+        access.set_current(access.EVERYTHING)
+        return actor
     try:
+        config = access.load_access(data_dir)
+    except access.AccessConfigError as exc:
+        raise UsageError(t("access_config_error", args.lang, error=exc)) from None
+    actor = access.actor_for_user(args.as_user, config)
+    if actor is None:
+        audit.record(data_dir, access.Actor(args.as_user, None, source="cli"), "refused", _command_name(args),
+                     "refused", reason="unknown user")
+        raise UsageError(t("cli_as_unknown", args.lang, user=args.as_user,
+                           path=config.path or reference_dir(data_dir) / "access.yaml"))
+    _ACTOR[0] = actor
+    action = COMMAND_ACTIONS.get(args.command, "")
+    ok, why = access.explain(actor, action)
+    if ok and args.command == "ingest" and not actor.role.all_units:
+        # a clerk uploads for its own unit only: checked per file on the 数据管理 page
+        ok, why = False, "a unit clerk uploads on the data page, where each file's units are checked"
+    if not ok:
+        audit.record(data_dir, actor, "refused", _command_name(args), "refused", reason=why)
+        role = t("role_" + actor.role_code, args.lang) if actor.role else "-"
+        raise UsageError(t("cli_as_refused", args.lang, user=actor.user, role=role, command=_command_name(args)))
+    units = load_reference(reference_dir(data_dir)).units
+    scope = actor.scope(units)
+    if not actor.role.all_units:
+        # other units' figures are for the comparison and ranking pages; the CLI prints its own units
+        own = frozenset(units.subtree(actor.unit)) if actor.unit in {u.code for u in units} else frozenset()
+        scope = access.Scope(scope.record_units, own, who=actor.user)
+    access.set_current(scope)
+    return actor
+
+
+def cmd_audit(args) -> int:
+    from target_monitor.access import audit
+
+    since = _date(args.since, args.lang) if args.since else None
+    if args.action and args.action not in audit.ACTIONS:
+        raise UsageError(t("cli_audit_bad_action", args.lang, value=args.action, known=", ".join(audit.ACTIONS)))
+    df = audit.read(_data_dir(args), since=since, user=args.user, action=args.action)
+    if args.json:
+        for row in df.to_dict(orient="records"):
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(df.to_string(index=False) if len(df) else "")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from target_monitor.access.scope import current, using
+
+    args = _access_parser(_parser()).parse_args(argv)
+    with using(current()):  # the command's scope ends with it (main can be called in-process)
+        return _main(args)
+
+
+# the writes that leave an audit line with their outcome (reads: sql logs its own; refusals: _authorise)
+WRITE_AUDIT = {"snapshot": "snapshot_build", "ingest": "import", "targets": "target_import"}
+
+
+def _audit_write(args, code: int) -> None:
+    if args.command not in WRITE_AUDIT or _ACTOR[0] is None:
+        return
+    from target_monitor.access import audit
+
+    obj = {"snapshot": lambda: args.month, "ingest": lambda: " ".join(args.paths),
+           "targets": lambda: args.path}[args.command]()
+    audit.record(resolve_data_dir(getattr(args, "data_dir", None)), _ACTOR[0], WRITE_AUDIT[args.command], obj,
+                 "ok" if code == 0 else "failed", source="cli", exit_code=code)
+
+
+def _main(args) -> int:
+    _ACTOR[0] = None
+    code = _dispatch(args)
+    _audit_write(args, code)
+    return code
+
+
+def _dispatch(args) -> int:
+    try:
+        _authorise(args)
+        if args.command == "audit":
+            return cmd_audit(args)
         if args.command == "demo":
             return cmd_demo(args)
         if args.command == "progress":

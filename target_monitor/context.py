@@ -14,7 +14,7 @@ import pandas as pd
 from target_monitor.paths import reference_dir
 from target_monitor.progress import monthly_series, progress_table
 from target_monitor.reference import Reference, load_reference
-from target_monitor.store import NoDataError, Store, data_version, is_demo
+from target_monitor.store import NoDataError, Store, data_version, is_demo, scoped_rows
 
 
 class Context:
@@ -37,7 +37,10 @@ class Context:
     def bounds(self) -> pd.DataFrame:
         """year, first_event_on, last_event_on, event_count: one row per year with data."""
         if self._bounds is None:
-            self._bounds = self.store.query("data_bounds")
+            from target_monitor.access.scope import EVERYTHING, using
+
+            with using(EVERYTHING):  # which years and days hold data: no unit's figure, shared by all
+                self._bounds = self.store.query("data_bounds")
         return self._bounds
 
     def years(self) -> list[int]:
@@ -123,10 +126,10 @@ class Context:
         return years[-1] if years else date.today().year
 
     def progress(self, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
-        return progress_table(self.store, self.ref, year, as_of, parent_code)
+        return scoped_rows(progress_table(self.store, self.ref, year, as_of, parent_code))
 
     def monthly(self, year: int, as_of: date, unit_codes=None, parent_code: str | None = None) -> pd.DataFrame:
-        return monthly_series(self.store, self.ref, year, as_of, unit_codes, parent_code)
+        return scoped_rows(monthly_series(self.store, self.ref, year, as_of, unit_codes, parent_code))
 
     def has_targets(self, year: int) -> bool:
         return bool((self.ref.targets["year"] == year).any())

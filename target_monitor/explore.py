@@ -215,7 +215,7 @@ def _normalise(long: pd.DataFrame, ind: Indicator, spec: PivotSpec) -> pd.DataFr
 def records_pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.DataFrame:
     """`pivot_long` counted from the records (`records_pivot_sql`), whatever dimensions it uses."""
     sql, params = records_pivot_sql(registry, spec)
-    with store.con.cursor() as cur:
+    with store.cursor() as cur:  # the access scope applies (Store.cursor)
         long = cur.execute(sql, params).df()
     return _normalise(long, registry.get(spec.indicator), spec)
 

@@ -965,3 +965,105 @@ TEXT.update({
                                         "{file} sheet {sheet}: the title '{raw}' says {title_month} but the declared period is {period}; imported as {period}."),
     "ingest_fix_rp_title_month_differs": ("如月份选错，请取消并按正确期间重新上传。", "If the period is wrong, cancel and upload again with the right one."),
 })
+
+
+# --- access: login, roles, scope, audit, the console in a child process --------------------------
+TEXT.update({
+    "sql_catalog_refused": (
+        "已拒绝：查询控制台不能读取系统目录 {name}（会暴露服务器的路径和设置）。请查询左侧列出的视图。",
+        "Refused: the console cannot read the system catalogue {name} (it reveals server paths and settings). "
+        "Query the views listed in the schema browser.",
+    ),
+    "sql_function_refused": (
+        "已拒绝：不允许调用函数 {name}（会暴露服务器的设置）。请查询左侧列出的视图。",
+        "Refused: the function {name} is not allowed (it reveals server settings). Query the views listed in the schema browser.",
+    ),
+    "sql_memory": (
+        "查询超出内存上限（{mb} MB），已停止。请缩小范围（加 where 条件、聚合或 limit）。",
+        "The query went over its memory limit ({mb} MB) and was stopped. Narrow it (a where clause, an aggregate or a limit).",
+    ),
+    "role_admin": ("管理员", "Administrator"),
+    "role_leader": ("领导", "Leader"),
+    "role_analyst": ("分析员", "Analyst"),
+    "role_reviewer": ("审核员", "Reviewer"),
+    "role_clerk": ("街镇填报员", "Unit clerk"),
+    "access_local_mode": ("本机模式", "Local mode"),
+    "access_local_note": (
+        "本机模式：仅本机可访问（127.0.0.1），当前用户为管理员。配置登录后可供局域网内多人使用。",
+        "Local mode: reachable from this computer only (127.0.0.1); you are the administrator. Configure login to serve the network.",
+    ),
+    "access_user": ("{name}（{role}）", "{name} ({role})"),
+    "access_user_unit": ("{name}（{role} · {unit}）", "{name} ({role} · {unit})"),
+    "access_logout": ("退出登录", "Log out"),
+    "access_login_title": ("请登录", "Please log in"),
+    "access_login_intro": (
+        "就业目标任务监测含个人就业数据，请使用单位统一身份认证账号登录。",
+        "The employment-target monitor holds personal employment data: log in with your organisation account.",
+    ),
+    "access_login_button": ("登录", "Log in"),
+    "access_no_role": (
+        "账号 {user} 尚未分配角色，看不到任何数据。请联系管理员在 access.yaml 中添加该账号（或在身份认证平台分配角色）。",
+        "The account {user} has no role and sees no data. Ask the administrator to add it to access.yaml "
+        "(or to give it a role in the identity provider).",
+    ),
+    "access_unconfigured_title": ("未配置登录：不显示任何数据", "Login is not configured: no data is shown"),
+    "access_unconfigured": (
+        "本服务运行在网络地址 {address} 上，但没有配置登录（.streamlit/secrets.toml 中的 [auth]）。"
+        "为保护个人数据，未登录时不显示任何数据。\n\n"
+        "请二选一：\n"
+        "1. 仅本机使用：用 127.0.0.1 启动（默认配置 .streamlit/config.toml 即是如此）；\n"
+        "2. 供网络使用：在 .streamlit/secrets.toml 中配置 [auth]（统一身份认证 / Keycloak 等 OpenID Connect 平台），"
+        "并在数据目录 reference/access.yaml 中为用户分配角色。详见 docs/access.md。",
+        "This server listens on the network address {address} but no login is configured ([auth] in "
+        ".streamlit/secrets.toml). To protect personal data, nothing is shown without a login.\n\n"
+        "Either:\n"
+        "1. for this computer only: start on 127.0.0.1 (as the shipped .streamlit/config.toml does), or\n"
+        "2. for the network: configure [auth] in .streamlit/secrets.toml (your OpenID Connect provider, e.g. Keycloak) "
+        "and give users their roles in reference/access.yaml of the data directory. See docs/access.md.",
+    ),
+    "access_config_error": (
+        "访问配置 access.yaml 无法读取：{error}。在修正之前不显示任何数据。",
+        "The access configuration access.yaml cannot be read: {error}. Nothing is shown until it is fixed.",
+    ),
+    "access_unit_refused": (
+        "无权查看该单位（{unit}）的明细。已显示您所辖单位。",
+        "You may not see the records of that unit ({unit}); showing your own units.",
+    ),
+    "access_upload_refused": (
+        "无权为 {unit} 上传数据：街镇填报员只能上传本单位（{own}）的数据。",
+        "You may not upload for {unit}: a unit clerk uploads for its own unit ({own}) only.",
+    ),
+    "page_audit": ("操作留痕", "Audit trail"),
+    "audit_title": ("操作留痕", "Audit trail"),
+    "audit_intro": (
+        "每次登录、退出、上传、导入、快照、下载、查询和被拒绝的操作各记一行，只追加、不改写（{path}）。",
+        "One line per login, logout, upload, import, snapshot, download, query and refused action; "
+        "append-only, never rewritten ({path}).",
+    ),
+    "audit_since": ("起始日期", "Since"),
+    "audit_user": ("用户", "User"),
+    "audit_action": ("操作", "Action"),
+    "audit_all": ("全部", "All"),
+    "audit_rows": ("共 {n} 条", "{n} lines"),
+    "audit_why_title": ("权限说明：某用户能看到什么", "Why can this user see this"),
+    "audit_why_user": ("用户（access.yaml 中的账号）", "User (an account of access.yaml)"),
+    "audit_why_row": ("{action}：{answer}（{why}）", "{action}: {answer} ({why})"),
+    "audit_yes": ("允许", "allowed"),
+    "audit_no": ("拒绝", "refused"),
+    "cli_as_unknown": (
+        "未知用户 {user}：access.yaml（{path}）中没有该账号。请使用其中列出的账号。",
+        "Unknown user {user}: not in access.yaml ({path}). Use an account listed there.",
+    ),
+    "cli_as_refused": (
+        "已拒绝：{user}（{role}）无权执行 {command}。",
+        "Refused: {user} ({role}) may not run {command}.",
+    ),
+    "cli_audit_bad_action": ("未知操作 {value}；可用：{known}。", "Unknown action {value}; known: {known}."),
+})
+TEXT.update({
+    "access_no_units": ("您的账号没有可查看的单位。请联系管理员。", "Your account has no unit to show. Ask the administrator."),
+})
+TEXT.update({
+    "access_upload_none": ("您的角色不能上传数据，只能查看上传记录。", "Your role cannot upload data; you can see the upload history."),
+    "access_targets_none": ("只有管理员可以导入任务分解表。", "Only an administrator can import task breakdown tables."),
+})

@@ -79,7 +79,7 @@ def count_sql(registry: Registry, q: RecordQuery) -> tuple[str, dict]:
 
 def record_count(store: Store, registry: Registry, q: RecordQuery) -> int:
     sql, params = count_sql(registry, q)
-    with store.con.cursor() as cur:
+    with store.cursor() as cur:  # the access scope applies (Store.cursor)
         return int(cur.execute(sql, params).fetchone()[0])
 
 
@@ -87,7 +87,7 @@ def record_page(store: Store, registry: Registry, q: RecordQuery, page: int, pag
     """One page (1-based) of records, masked."""
     sql, params = records_sql(registry, q, paged=True)
     params.update(limit=int(page_size), offset=max(0, int(page) - 1) * int(page_size))
-    with store.con.cursor() as cur:
+    with store.cursor() as cur:  # the access scope applies (Store.cursor)
         df = cur.execute(sql, params).df()
     return mask_frame(df, registry.extracts[q.extract])
 
@@ -95,7 +95,7 @@ def record_page(store: Store, registry: Registry, q: RecordQuery, page: int, pag
 def all_records(store: Store, registry: Registry, q: RecordQuery) -> pd.DataFrame:
     """Every matching record (at most MAX_DOWNLOAD_ROWS), masked: for the download."""
     sql, params = records_sql(registry, q, paged=False)
-    with store.con.cursor() as cur:
+    with store.cursor() as cur:  # the access scope applies (Store.cursor)
         df = cur.execute(sql, params).df()
     return mask_frame(df, registry.extracts[q.extract])
 

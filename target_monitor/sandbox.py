@@ -118,6 +118,24 @@ def _console_view_specs() -> dict:
         return (yaml.safe_load(fh) or {}).get("console_views") or {}
 
 
+# scalar functions that reveal the server's settings, paths or environment
+REFUSED_FUNCTIONS = frozenset({"current_setting", "getenv", "current_database", "current_schemas",
+                               "current_catalog", "current_schema", "pg_get_viewdef"})
+# catalogue views that list the server's settings, files, extensions and databases
+REFUSED_TABLE_PREFIXES = ("duckdb_", "sqlite_", "pragma_", "pg_")
+
+
+def _walk_scalars(node, found: list[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "FUNCTION":
+            found.append(str(node.get("function_name", "")).lower())
+        for v in node.values():
+            _walk_scalars(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            _walk_scalars(v, found)
+
+
 def _walk(node, found_functions: list[str], found_tables: list[str]) -> None:
     if isinstance(node, dict):
         if node.get("type") == "TABLE_FUNCTION":
@@ -136,14 +154,16 @@ class Sandbox:
     """One locked-down DuckDB instance over a data directory's data, for one year and as-of date."""
 
     def __init__(self, ctx, year: int | None = None, as_of: date | None = None, *, threads: int = 1,
-                 memory_limit: str = "1GB", log_path: Path | None = None):
+                 memory_limit: str = "1GB", log_path: Path | None = None, database: str = ":memory:"):
+        """database: a file to build the views into instead of memory (`build_file`: the console's
+        child processes open it read-only)."""
         self.data_dir = ctx.data_dir
         self.registry: Registry = ctx.registry
         self.year = year or ctx.default_year()
         self.as_of = as_of or ctx.latest_day(self.year)
         self.log_path = Path(log_path) if log_path else default_log_path(ctx.data_dir)
         self._log_lock = threading.Lock()
-        self.con = duckdb.connect(":memory:", config={
+        self.con = duckdb.connect(database, config={
             "threads": threads,
             "memory_limit": memory_limit,
             "temp_directory": "",  # no spilling: nothing of the console is ever written to disk
@@ -179,8 +199,9 @@ class Sandbox:
                 (mask_sql(quote_ident(c.name)) if c.mask else quote_ident(c.name)) + " as " + quote_ident(c.name)
                 for c in ext.columns
             )
-            # materialise with person keys masked, then drop the file-backed view
-            con.execute(_masked_table_sql("_" + view, cols, view))
+            # materialise with person keys masked and only the access scope's units (fail closed:
+            # no scope, no rows), then drop the file-backed view
+            con.execute(_masked_table_sql("_" + view, cols, view) + _scope_filter(), _scope_params())
             con.execute("drop view " + quote_ident(view))
             con.execute("alter table " + quote_ident("_" + view) + " rename to " + quote_ident(view))
         # indicator_events = record events + what reported figures add (its helper views stay
@@ -190,6 +211,7 @@ class Sandbox:
         con.execute("create view monthly as " + load_queries()["console_monthly"].sql)
 
         targets = ctx.ref.targets.copy()
+        targets = targets[[_sees_figures(c) for c in targets["unit_code"]]] if len(targets) else targets
         self._load_frame("targets", targets)
         units = pd.DataFrame([
             {"unit_code": u.code, "name": u.name, "name_en": u.name_en, "short_name": u.short_name,
@@ -264,6 +286,13 @@ class Sandbox:
         for name in tables:
             if any(ch in name for ch in "/\\:.~"):
                 raise SqlError("refused", "sql_file_table", name=name)
+            if name.lower().startswith(REFUSED_TABLE_PREFIXES):
+                raise SqlError("refused", "sql_catalog_refused", name=name)
+        scalars: list[str] = []
+        _walk_scalars(tree.get("statements"), scalars)
+        for fn in scalars:
+            if fn in REFUSED_FUNCTIONS:
+                raise SqlError("refused", "sql_function_refused", name=fn)
         return statements[0].query
 
     def run(self, sql: str, *, timeout: float | None = None, max_rows: int = DEFAULT_DISPLAY_ROWS,
@@ -308,6 +337,8 @@ class Sandbox:
             raise SqlError("timeout", "sql_timeout", seconds=f"{timeout:g}") from None
         except duckdb.PermissionException as exc:
             raise SqlError("refused", "sql_permission", error=_first_line(exc)) from None
+        except duckdb.OutOfMemoryException:
+            raise SqlError("failed", "sql_memory", mb=_limit_mb()) from None
         except duckdb.Error as exc:
             if timed_out.is_set():
                 raise SqlError("timeout", "sql_timeout", seconds=f"{timeout:g}") from None
@@ -334,6 +365,29 @@ class Sandbox:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _scope_filter() -> str:
+    from target_monitor.access.scope import current
+
+    scope = current()
+    return "" if scope is not None and scope.all_records else " where list_contains($scope_units, unit_code)"
+
+
+def _scope_params() -> dict | None:
+    from target_monitor.access.scope import current
+
+    scope = current()
+    if scope is not None and scope.all_records:
+        return None
+    return {"scope_units": sorted(scope.record_units) if scope is not None else []}
+
+
+def _sees_figures(unit_code: str) -> bool:
+    from target_monitor.access.scope import current
+
+    scope = current()
+    return scope is not None and scope.may_see_figures(unit_code)
 
 
 def _create_table_sql(name: str, source: str) -> str:
@@ -363,3 +417,195 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
      "select t.unit_code, u.name, t.indicator, t.comparator, t.value, t.unit\n"
      "from targets t join units u using (unit_code)\nwhere t.year = (select max(year) from progress)\norder by u.sort_order, t.indicator"),
 )
+
+
+# --- the console in a child process: a query cannot take the server's memory or time ----------
+#
+# The views are built once per (data, year, as-of date, access scope) into a DuckDB file in a
+# private folder (`build_file`). Each query then runs in a child process forked from the ingest
+# sandbox's warm parent (ingest/zygote.py) that opens that file read-only, locks the
+# configuration as above, limits its own address space (RLIMIT_AS) and is killed at the timeout
+# plus one second whatever it is doing. DuckDB's memory_limit does not bound everything (a list
+# or string of gigabytes is allocated outside it); the address-space limit does. The server
+# reads back `result.json` and the rows as Arrow IPC; nothing is unpickled.
+
+DEFAULT_CHILD_MEMORY_MB = 1536
+MEMORY_ENV_VAR = "TARGET_MONITOR_SQL_MEMORY_MB"
+HARD_KILL_MARGIN_S = 1.0
+MAX_VIEW_FILES = 16  # as many as ui._sandbox keeps
+_FILES_LOCK = threading.Lock()
+_FILES: dict[str, tuple[Path, tuple]] = {}
+_FOLDER: list[Path] = []
+
+
+def _limit_mb() -> str:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return str(soft // 2**20) if soft not in (resource.RLIM_INFINITY, -1) else "1024"
+
+
+def child_memory_mb() -> int:
+    try:
+        return max(256, int(os.environ.get(MEMORY_ENV_VAR) or DEFAULT_CHILD_MEMORY_MB))
+    except ValueError:
+        return DEFAULT_CHILD_MEMORY_MB
+
+
+def _private_folder() -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    if not _FOLDER:
+        shm = Path("/dev/shm")
+        folder = Path(tempfile.mkdtemp(prefix="tm-console-", dir=str(shm) if os.access(shm, os.W_OK) else None))
+        os.chmod(folder, 0o700)
+        atexit.register(shutil.rmtree, folder, True)
+        _FOLDER.append(folder)
+    return _FOLDER[0]
+
+
+def build_file(ctx, year: int | None = None, as_of: date | None = None) -> tuple[Path, tuple[ViewDoc, ...], int, date]:
+    """The console's views for the current access scope as a DuckDB file (built once per key)."""
+    from target_monitor.access.scope import key as scope_key
+
+    year = year or ctx.default_year()
+    as_of = as_of or ctx.latest_day(year)
+    key = hashlib.sha256(f"{ctx.data_dir}|{ctx.version}|{year}|{as_of}|{scope_key()}".encode()).hexdigest()[:24]
+    with _FILES_LOCK:
+        if key in _FILES and _FILES[key][0].exists():
+            path, views = _FILES[key]
+            return path, views, year, as_of
+        path = _private_folder() / f"{key}.duckdb"
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        sb = Sandbox(ctx, year, as_of, database=str(tmp))
+        views = sb.views
+        sb.close()
+        os.replace(tmp, path)
+        _FILES[key] = (path, views)
+        while len(_FILES) > MAX_VIEW_FILES:  # older data versions: the oldest file goes
+            old, _ = _FILES.pop(next(iter(_FILES)))
+            old.unlink(missing_ok=True)
+        return path, views, year, as_of
+
+
+class IsolatedSandbox:
+    """The console: the same `views`, `check` and `run` as Sandbox, each query in a child process."""
+
+    def __init__(self, ctx, year: int | None = None, as_of: date | None = None, *, log_path: Path | None = None,
+                 memory_mb: int | None = None):
+        self._ctx = ctx
+        self.path, self.views, self.year, self.as_of = build_file(ctx, year, as_of)
+        self.data_dir = ctx.data_dir
+        self.log_path = Path(log_path) if log_path else default_log_path(ctx.data_dir)
+        self.memory_mb = memory_mb or child_memory_mb()
+
+    def run(self, sql: str, *, timeout: float | None = None, max_rows: int = DEFAULT_DISPLAY_ROWS,
+            source: str = "console") -> SqlResult:
+        import tempfile
+
+        from target_monitor.ingest import zygote
+        from target_monitor.ingest.sandbox import _run_fresh
+
+        timeout = clamp_timeout(timeout)
+        max_rows = max(1, min(int(max_rows), MAX_DOWNLOAD_ROWS))
+        digest = sql_hash(sql or "")
+        started = time.perf_counter()
+        if not self.path.exists():  # pruned after newer data came in: build it again
+            self.path, self.views, _, _ = build_file(self._ctx, self.year, self.as_of)
+        with tempfile.TemporaryDirectory(prefix="tm-sql-", dir=str(_private_folder())) as tmp:
+            folder = Path(tmp)
+            request = {"database": str(self.path), "sql": sql, "timeout": timeout, "max_rows": max_rows,
+                       "memory_mb": self.memory_mb, "log_path": str(self.log_path), "source": source}
+            (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+            outcome = zygote.run(__name__, folder, timeout + HARD_KILL_MARGIN_S)
+            if outcome is None:  # no fork server here: a fresh interpreter, same limits
+                outcome, _ = _run_fresh(__name__, folder, timeout + HARD_KILL_MARGIN_S)
+            result = folder / "result.json"
+            payload = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
+            if payload is None or (outcome.get("status") != "exit" or outcome.get("code") != 0):
+                log_text = (folder / "child.log").read_text("utf-8", "replace") if (folder / "child.log").exists() else ""
+                if payload is not None and payload.get("error"):
+                    err = payload["error"]
+                    raise SqlError(err["status"], err["key"], **err["values"])
+                if outcome.get("status") == "timeout":
+                    exc = SqlError("timeout", "sql_timeout", seconds=f"{timeout:g}")
+                elif "MemoryError" in log_text or "Out of Memory" in log_text or outcome.get("signal") in (9, 6, 11):
+                    exc = SqlError("failed", "sql_memory", mb=self.memory_mb)
+                else:
+                    exc = SqlError("failed", "sql_failed", error=(log_text.strip().splitlines() or ["crashed"])[-1][:200])
+                _append_log(self.log_path, digest, time.perf_counter() - started, 0, exc.status, source, exc.key)
+                raise exc
+            if payload.get("error"):
+                err = payload["error"]
+                raise SqlError(err["status"], err["key"], **err["values"])
+            table = pa.ipc.open_file(pa.memory_map(str(folder / "rows.arrow"))).read_all()
+            frame = table.to_pandas()
+        return SqlResult(frame, bool(payload["truncated"]), time.perf_counter() - started, digest)
+
+    def close(self) -> None:  # the file is shared by every session with this scope; kept until exit
+        pass
+
+
+def _append_log(path: Path, digest: str, duration: float, rows: int, status: str, source: str, detail: str) -> None:
+    entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "sql_hash": digest,
+             "duration_ms": round(duration * 1000, 1), "rows": rows, "status": status, "source": source,
+             "detail": detail}
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        log.warning("cannot write the SQL console log %s: %s", path, exc)
+
+
+class _OpenedSandbox(Sandbox):
+    """A Sandbox over a file `build_file` wrote, opened read-only and locked (in the child)."""
+
+    def __init__(self, database: str, log_path: Path):
+        self.log_path = Path(log_path)
+        self._log_lock = threading.Lock()
+        self.con = duckdb.connect(database, read_only=True, config={
+            "threads": 1, "memory_limit": "1GB", "temp_directory": "", "python_enable_replacements": False,
+            "autoload_known_extensions": False, "autoinstall_known_extensions": False,
+            "allow_community_extensions": False,
+        })
+        self.con.execute("set allowed_directories = []")
+        self.con.execute("set enable_external_access = false")
+        self.con.execute("set lock_configuration = true")
+
+
+def _child(folder: Path) -> int:
+    """In the child process: limit the address space, run the query, write the answer."""
+    import resource
+
+    from target_monitor.ingest.sandbox import write_result
+
+    req = json.loads((Path(folder) / "request.json").read_text(encoding="utf-8"))
+    limit = int(req["memory_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        sb = _OpenedSandbox(req["database"], Path(req["log_path"]))
+        result = sb.run(req["sql"], timeout=float(req["timeout"]), max_rows=int(req["max_rows"]), source=req["source"])
+    except SqlError as exc:
+        write_result(Path(folder), {"error": {"status": exc.status, "key": exc.key,
+                                              "values": {k: str(v) for k, v in exc.values.items()}}})
+        return 0
+    except MemoryError:
+        write_result(Path(folder), {"error": {"status": "failed", "key": "sql_memory",
+                                              "values": {"mb": str(req["memory_mb"])}}})
+        return 0
+    table = pa.Table.from_pandas(result.frame, preserve_index=False)
+    with pa.OSFile(str(Path(folder) / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    write_result(Path(folder), {"truncated": result.truncated, "rows": result.rows})
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_child(Path(sys.argv[1])))

@@ -14,6 +14,7 @@ Invariants (why the numbers can be trusted):
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
@@ -568,7 +569,9 @@ class Store:
             # queries over the records are heavy (seconds, GBs): side by side they only compete
             return [self.query(name, **params) for name, params in calls]
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            futures = [pool.submit(self.query, name, **params) for name, params in calls]
+            # each in a copy of this thread's context: the access scope goes with the query
+            futures = [pool.submit(contextvars.copy_context().run, self.query, name, **params)
+                       for name, params in calls]
             return [f.result() for f in futures]
 
     def _fall_back_to_records(self) -> None:
@@ -588,7 +591,57 @@ class Store:
         with self._con.cursor() as cur:
             if closed:  # the records' part covers no day: bind it to the empty view
                 cur.execute(_CLOSED_SEARCH_PATH)
-            return cur.execute(q.sql, params).df()
+            return _scoped_figures(cur.execute(q.sql, params).df())
+
+    # --- access scope: applied here, below every page, CLI command and export --------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for reading *records* (record lists, the explorer's record path, the console's
+        views) under the current access scope (target_monitor/access/scope.py).
+
+        Every `ext_<extract>` view is shadowed on this cursor by a temporary view holding only
+        the scope's units; the views built on them (indicator_events, the dimension views)
+        resolve to the shadows too, so nothing read through this cursor leaves the scope. No
+        scope set: the shadows hold no row (fail closed). Close it (use `with`).
+        """
+        from target_monitor.access.scope import current
+
+        self._ensure_records()
+        scope = current()
+        cur = self._con.cursor()
+        if scope is not None and scope.all_records:
+            return cur
+        codes = [] if scope is None else sorted(scope.record_units)
+        catalog = cur.execute("select current_database()").fetchone()[0]
+        cur.execute("create temp table scope_units as select unnest($codes::varchar[]) as unit_code", {"codes": codes})
+        for ext in self.registry.extracts.values():
+            view = quote_ident("ext_" + ext.name)
+            cur.execute(f"create temp view {view} as select * from {quote_ident(catalog)}.main.{view} "
+                        "where unit_code in (select unit_code from temp.scope_units)")
+        return cur
 
     def close(self) -> None:
         self._con.close()
+
+
+def _scoped_figures(df: pd.DataFrame) -> pd.DataFrame:
+    """A named query's answer under the current scope: nothing without one (fail closed).
+
+    Named queries return figures (sums), which a scope that limits figures still needs for every
+    unit (ranks, the district's rows); which rows are *shown* is cut by `scoped_rows`
+    (Context.progress and Context.monthly call it)."""
+    from target_monitor.access.scope import current
+
+    return df.iloc[0:0] if current() is None else df
+
+
+def scoped_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a figures table (progress, monthly) the current scope may see."""
+    from target_monitor.access.scope import current
+
+    scope = current()
+    if scope is None:
+        return df.iloc[0:0]
+    if scope.all_figures or "unit_code" not in df.columns:
+        return df
+    return df[df["unit_code"].isin(scope.figure_units)].reset_index(drop=True)

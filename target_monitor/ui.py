@@ -21,6 +21,23 @@ from target_monitor.store import data_version, has_extracts
 CACHE_TTL = 600  # seconds; the data version in the key makes new uploads show at once anyway
 
 
+def _restore_scope() -> None:
+    """A run that does not go through app.py's gate (a fragment's rerun, such as the meeting
+    screen's timer, or a page Streamlit runs on its own) reads with the scope the gate stored
+    for this session; a session the gate never admitted has none (reads return nothing)."""
+    from target_monitor.access.scope import current, set_current
+
+    if current() is None and st.session_state.get(SCOPE_KEY) is not None:
+        set_current(st.session_state[SCOPE_KEY])
+
+
+def _scope_key() -> str:
+    from target_monitor.access.scope import key
+
+    _restore_scope()
+    return key()
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _context(data_dir: str, version: str) -> Context:
     from target_monitor.snapshots.frozen import VERSION_PREFIX, SnapshotContext
@@ -35,23 +52,41 @@ def context(data_dir: Path) -> Context:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
+def _progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None,
+              scope_key: str) -> pd.DataFrame:  # scope_key: answers differ per access scope
     return _context(data_dir, version).progress(year, as_of, parent_code)
 
 
+def progress(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
+             scope_key: str | None = None) -> pd.DataFrame:
+    """The progress table, cached per data version, choice and the session's access scope."""
+    return _progress(data_dir, version, year, as_of, parent_code, scope_key or _scope_key())
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
+def _monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None,
+             scope_key: str) -> pd.DataFrame:
     return _context(data_dir, version).monthly(year, as_of, parent_code=parent_code)
 
 
+def monthly(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None = None,
+            scope_key: str | None = None) -> pd.DataFrame:
+    return _monthly(data_dir, version, year, as_of, parent_code, scope_key or _scope_key())
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
-def missing_months(data_dir: str, version: str, year: int, as_of: date) -> dict[str, list[int]]:
+def _missing_months(data_dir: str, version: str, year: int, as_of: date, scope_key: str) -> dict[str, list[int]]:
     return _context(data_dir, version).missing_months(year, as_of)
+
+
+def missing_months(data_dir: str, version: str, year: int, as_of: date,
+                   scope_key: str | None = None) -> dict[str, list[int]]:
+    return _missing_months(data_dir, version, year, as_of, scope_key or _scope_key())
 
 
 @st.cache_resource(ttl=CACHE_TTL, max_entries=256, show_spinner=False)
 def _bullet_chart(data_dir: str, version: str, year: int, as_of: date, parent_code: str | None, indicator: str,
-                  lang: str):
+                  lang: str, scope_key: str = ""):
     """One indicator's bullet chart for the overview, built once per data version and choice.
 
     cache_resource, not cache_data: a plotly figure is rebuilt (and re-validated) when unpickled,
@@ -61,7 +96,7 @@ def _bullet_chart(data_dir: str, version: str, year: int, as_of: date, parent_co
     from target_monitor import charts
     from target_monitor.progress import parent_rows
 
-    table = progress(data_dir, version, year, as_of, parent_code)
+    table = progress(data_dir, version, year, as_of, parent_code, scope_key)
     own, alloc = parent_rows(table, indicator)
     ind = _context(data_dir, version).registry.get(indicator)
     return charts.bullet_chart(ind, own, alloc, float(table["time_progress_pct"].iloc[0]), lang)
@@ -89,17 +124,17 @@ class Frame:
         return units[self.parent_code] if self.parent_code else units.root()
 
     def progress(self) -> pd.DataFrame:
-        return progress(*self.key, self.year, self.as_of, self.parent_code)
+        return progress(*self.key, self.year, self.as_of, self.parent_code, _scope_key())
 
     def monthly(self) -> pd.DataFrame:
-        return monthly(*self.key, self.year, self.as_of, self.parent_code)
+        return monthly(*self.key, self.year, self.as_of, self.parent_code, _scope_key())
 
     def missing_months(self) -> dict[str, list[int]]:
-        return missing_months(*self.key, self.year, self.as_of)
+        return missing_months(*self.key, self.year, self.as_of, _scope_key())
 
     def bullet_chart(self, ind):
         """The overview's bullet chart of `ind` (charts.bullet_chart over the parent's rows), cached."""
-        return _bullet_chart(*self.key, self.year, self.as_of, self.parent_code, ind.name, self.lang)
+        return _bullet_chart(*self.key, self.year, self.as_of, self.parent_code, ind.name, self.lang, _scope_key())
 
     def t(self, key: str, **values) -> str:
         return t(key, self.lang, **values)
@@ -348,6 +383,7 @@ def frame() -> Frame:
     """
     f = st.session_state.get("_frame")
     if f is not None:
+        _restore_scope()
         return f
     if not st.session_state.get("_legacy_rerun"):
         st.session_state["_legacy_rerun"] = True
@@ -355,6 +391,7 @@ def frame() -> Frame:
         st.rerun()
     # Built here (the page ran without app.py): not kept in the session, or every later run
     # would reuse this run's choices (issue 5 found it: an opened snapshot never showed).
+    access_gate()  # without app.py too: who this is and its scope, or nothing
     f = build_frame()
     clear_frame()
     return f
@@ -385,27 +422,45 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 # --- issue 6: analyst tools (sandbox per data version and as-of date, download buttons) ----
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _sandbox(data_dir: str, version: str, year: int, as_of: date):
-    from target_monitor.sandbox import Sandbox
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _sandbox(data_dir: str, version: str, year: int, as_of: date, scope_key: str = ""):
+    from target_monitor.sandbox import IsolatedSandbox
 
-    return Sandbox(_context(data_dir, version), year, as_of)
+    from target_monitor.ingest import zygote
+
+    zygote.prestart()  # the children's warm parent imports while the views are built
+    # each query in a child process (address-space limit, hard kill); views built for the scope
+    return IsolatedSandbox(_context(data_dir, version), year, as_of)
 
 
 def sandbox(f: Frame):
-    """The SQL console's locked-down DuckDB for the frame's data, year and as-of date (shared, read-only)."""
-    return _sandbox(*f.key, f.year, f.as_of)
+    """The SQL console for the frame's data, year, as-of date and access scope (shared, read-only)."""
+    return _sandbox(*f.key, f.year, f.as_of, _scope_key())
 
 
-def download_buttons(data, name: str, lang: str, key: str) -> None:
+def download_buttons(data, name: str, lang: str, key: str, audit_what: str | None = None) -> None:
     """CSV (utf-8-sig) and XLSX buttons side by side; formula injection neutralised in both.
 
     `data` is a DataFrame or a function returning one. Files are built only when a button is
     clicked (callables), so a large result or record list does not slow every rerun.
+    audit_what: when given, each download leaves an audit line (what, how many rows).
     """
     from target_monitor.downloads import to_csv_bytes, to_xlsx_bytes
 
-    frame = data if callable(data) else (lambda: data)
+    from target_monitor.access import audit
+    from target_monitor.access.scope import current, using
+
+    build = data if callable(data) else (lambda: data)
+    # the file is built when the button is clicked, by Streamlit's media handler in another
+    # thread: the session's scope and actor go with it (without them it would hold nothing)
+    _restore_scope()
+    scope, actor, directory = current(), current_actor(), data_dir()
+
+    def frame():  # every download leaves an audit line: what, how many rows
+        with using(scope):
+            df = build()
+        audit.record(directory, actor, "download", audit_what or name, rows=len(df), file=name)
+        return df
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("download_csv_file", lang), lambda: to_csv_bytes(frame()), file_name=f"{name}.csv",
                        mime="text/csv", key=f"{key}_csv", on_click="ignore")
@@ -454,3 +509,170 @@ def localise_uploaders(lang: str, cap_mb) -> None:
         "</style>",
         unsafe_allow_html=True,
     )
+
+
+# --- access: who is this (login, or local mode on this computer), and what may they see ---------
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+ACTOR_KEY = "_actor"
+SCOPE_KEY = "_scope"
+
+
+def auth_configured() -> bool:
+    """Whether login is configured ([auth] in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def is_loopback(address: str | None) -> bool:
+    """An empty address means every interface (Streamlit's default): not loopback."""
+    return bool(address) and (address in LOOPBACK or address.startswith("127."))
+
+
+def _logged_in() -> bool:
+    try:
+        return bool(st.user.is_logged_in)
+    except (AttributeError, KeyError):  # no identity at all (e.g. AppTest): not logged in
+        return False
+
+
+def _user_claims() -> dict:
+    try:
+        return {k: v for k, v in st.user.to_dict().items()}
+    except Exception:
+        return {}
+
+
+def access_gate():
+    """The actor of this session, its scope set for this rerun; or a page that says why not and stops.
+
+    Fail closed: login not configured on a network address, a user with no role, an unreadable
+    access.yaml: no data is read at all.
+    """
+    from target_monitor import access
+    from target_monitor.access import audit
+    from target_monitor.reference import load_reference
+
+    lang = current_lang()
+    directory = data_dir()
+    access.set_current(None)  # nothing is readable until the user is known
+    st.session_state.pop(SCOPE_KEY, None)
+    if not auth_configured():
+        address = st.get_option("server.address") or ""
+        if not is_loopback(address):
+            st.title(t("access_unconfigured_title", lang))
+            st.error(t("access_unconfigured", lang, address=address or "0.0.0.0"))
+            st.stop()
+        actor = access.local_operator()
+    else:
+        if not _logged_in():
+            st.title(t("access_login_title", lang))
+            st.write(t("access_login_intro", lang))
+            st.button(t("access_login_button", lang), on_click=st.login, type="primary", key="access_login")
+            st.stop()
+        try:
+            config = access.load_access(directory)
+        except access.AccessConfigError as exc:
+            st.error(t("access_config_error", lang, error=exc))
+            st.stop()
+        actor = access.actor_from_claims(_user_claims(), config)
+        if st.session_state.get("_audited_login") != actor.user:
+            st.session_state["_audited_login"] = actor.user
+            audit.record(directory, actor, "login", "", "ok" if actor.role else "refused")
+        if actor.role is None:
+            st.warning(t("access_no_role", lang, user=actor.user or "?"))
+            st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout_norole")
+            st.stop()
+    units = load_reference(reference_dir_of(directory)).units
+    access.set_current(actor.scope(units))
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[SCOPE_KEY] = access.current()
+    with st.sidebar:
+        role = t("role_" + actor.role_code, lang)
+        if actor.source == "local":
+            st.markdown(f'<span class="tm-badge real">{t("access_local_mode", lang)}</span>', unsafe_allow_html=True)
+            st.caption(t("access_local_note", lang))
+        else:
+            unit = unit_name(units, actor.unit, lang)
+            st.caption(t("access_user_unit", lang, name=actor.name or actor.user, role=role, unit=unit) if unit
+                       else t("access_user", lang, name=actor.name or actor.user, role=role))
+            st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout")
+    return actor
+
+
+def reference_dir_of(directory: Path) -> Path:
+    from target_monitor.paths import reference_dir
+
+    return reference_dir(directory)
+
+
+def unit_name(units, code: str | None, lang: str) -> str:
+    from target_monitor.i18n import unit_label
+
+    if not code:
+        return ""
+    try:
+        return unit_label(units[code], lang)
+    except KeyError:
+        return code
+
+
+def _logout(actor) -> None:
+    from target_monitor.access import audit
+
+    audit.record(data_dir(), actor, "logout")
+    st.session_state.pop("_audited_login", None)
+    st.logout()
+
+
+def current_actor():
+    """The actor access_gate identified for this session (None before it ran)."""
+    return st.session_state.get(ACTOR_KEY)
+
+
+def allowed_sections(sections: dict, actor) -> dict:
+    """The navigation with only the pages the actor's role sees (sections left empty are dropped)."""
+    pages = actor.pages() if actor is not None else frozenset()
+    out = {}
+    for name, items in sections.items():
+        keep = [p for p in items if _page_name(p) in pages]
+        if keep:
+            out[name] = keep
+    return out
+
+
+def _page_name(page) -> str:
+    """A page's name in the role's page set: the overview served at the root address ("home")
+    is the overview."""
+    path = getattr(page, "_url_path", None) or page.url_path
+    return "overview" if path == "home" else path
+
+
+def scoped_unit_codes(codes: list[str], *, records: bool) -> list[str]:
+    """The unit codes the current scope may read records of (records=True) or see figures of;
+    a ?unit= naming any other falls back to these."""
+    from target_monitor import access
+
+    scope = access.current()
+    if scope is None:
+        return []
+    return [c for c in codes if (scope.may_read_records(c) if records else scope.may_see_figures(c))]
+
+
+def own_unit_codes(codes: list[str]) -> list[str]:
+    """The units whose detail a role limited to its units may open (its own and those under it)."""
+    actor = current_actor()
+    if actor is None or actor.role is None:
+        return []
+    if actor.role.all_units:
+        return codes
+    return scoped_unit_codes(codes, records=True)
+
+
+def audit_event(action: str, obj: str = "", outcome: str = "ok", **detail) -> None:
+    """One audit line for the session's actor (target_monitor/access/audit.py)."""
+    from target_monitor.access import audit
+
+    audit.record(data_dir(), current_actor(), action, obj, outcome, **detail)

@@ -34,3 +34,14 @@ def demo_env(demo_dir, monkeypatch):
     """Point the app (AppTest) at the session's demo data."""
     monkeypatch.setenv("TARGET_MONITOR_DATA", str(demo_dir))
     return demo_dir
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _operator_scope():
+    """The library's tests read as the local operator (管理员): every read needs a scope, and a
+    read without one returns nothing (target_monitor/access/scope.py). Tests of scoping set
+    their own with access.using(...)."""
+    from target_monitor.access.scope import EVERYTHING, set_current
+
+    set_current(EVERYTHING)
+    yield

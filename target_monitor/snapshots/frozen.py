@@ -23,7 +23,7 @@ from target_monitor.context import Context
 from target_monitor.reference import load_reference
 from target_monitor.registry import Registry, load_registry
 from target_monitor.sqlfiles import load_queries
-from target_monitor.store import Store, _empty_view_sql, derived_views_sql, dimension_views_sql, quote_literal
+from target_monitor.store import Store, _empty_view_sql, derived_views_sql, dimension_views_sql, quote_literal, scoped_rows
 
 SNAPSHOTS = "snapshots"
 MANIFEST = "manifest.json"
@@ -179,7 +179,7 @@ class SnapshotContext(Context):
 
     def progress(self, year: int, as_of: date, parent_code: str | None = None) -> pd.DataFrame:
         if (year, as_of, parent_code) == (self.snapshot.year, self.snapshot.as_of, None):
-            return self._progress.copy()  # the frozen table itself
+            return scoped_rows(self._progress.copy())  # the frozen table itself, under the access scope
         return super().progress(year, as_of, parent_code)
 
     def monthly(self, year: int, as_of: date, unit_codes=None, parent_code: str | None = None) -> pd.DataFrame:
@@ -187,7 +187,7 @@ class SnapshotContext(Context):
             df = self._monthly
             if unit_codes is not None:
                 df = df[df["unit_code"].isin(unit_codes)]
-            return df.reset_index(drop=True)
+            return scoped_rows(df.reset_index(drop=True))
         return super().monthly(year, as_of, unit_codes, parent_code)
 
     def revisions(self) -> pd.DataFrame:
