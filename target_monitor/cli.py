@@ -5,6 +5,9 @@
     target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
     target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
     target-monitor aggregates refresh [--full] [--json] [--data-dir DIR]
+    target-monitor ingest PATH... --extract E [--period M | --replace-period M] [--yes]
+    target-monitor imports list [--json] | imports undo ID [--yes] [--cascade]
+    target-monitor store compact | store vacuum --keep-days N [--dry-run] | store migrate
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -106,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
                           "rejects the file (default: from the header)")
     ing.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ing.add_argument("--json", action="store_true", help="print the full report as JSON")
+    ing.add_argument("--replace-period", metavar="YYYY-MM",
+                     help="declare that the files replace ALL stored records of their units in this month "
+                          "(rows outside it are quarantined); without it records are added and corrected by key")
+    ing.add_argument("--yes", action="store_true",
+                     help="confirm when a unit-month would lose more than the configured share of its records")
     tg = sub.add_parser("targets", help="task breakdown tables (任务分解表)")
     tg_sub = tg.add_subparsers(dest="targets_command", required=True)
     ti = tg_sub.add_parser("import", help="import a task breakdown table (xlsx, xls or csv)")
@@ -117,6 +125,28 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--sheet", help="worksheet to read when a workbook has several")
     ti.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ti.add_argument("--json", action="store_true", help="print the full report as JSON")
+    # the store's versions: every import is one, and can be undone exactly
+    im = sub.add_parser("imports", help="import versions: list them, undo one")
+    im_sub = im.add_subparsers(dest="imports_command", required=True)
+    il = im_sub.add_parser("list", help="every version of every extract table, newest first")
+    il.add_argument("--json", action="store_true", help="print the versions as JSON")
+    il.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    iu = im_sub.add_parser("undo", help="restore the state before one import (a new version)")
+    iu.add_argument("id", metavar="ID", help="extract@version, from imports list")
+    iu.add_argument("--yes", action="store_true", help="do it (without: show what would be undone, exit 2)")
+    iu.add_argument("--cascade", action="store_true", help="also undo the later versions built on it")
+    iu.add_argument("--json", action="store_true", help="print the result as JSON")
+    iu.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    st = sub.add_parser("store", help="maintenance of the extract tables")
+    st_sub = st.add_subparsers(dest="store_command", required=True)
+    sc = st_sub.add_parser("compact", help="merge small data files (a new version; old files stay for undo)")
+    sc.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    sv = st_sub.add_parser("vacuum", help="delete data files no version of the last N days needs")
+    sv.add_argument("--keep-days", required=True, help="keep every version of the last N days (undo, snapshots)")
+    sv.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    sv.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    sm = st_sub.add_parser("migrate", help="convert a data directory of the old file layout into tables")
+    sm.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     return p
 
 
@@ -264,9 +294,15 @@ def cmd_ingest(args) -> int:
     known = load_registry().extracts
     if args.extract not in known:
         raise UsageError(t("ingest_cli_bad_extract", lang, name=args.extract, known=", ".join(known)))
+    replace = bool(getattr(args, "replace_period", None))
+    if replace:
+        if args.period and args.period != args.replace_period:
+            raise UsageError(t("ingest_cli_replace_and_period", lang))
+        args.period = args.replace_period
     if args.period:
         try:
-            parse_period(args.period)
+            if parse_period(args.period) is None:
+                raise ValueError(args.period)
         except ValueError:
             raise UsageError(t("ingest_cli_bad_period", lang, value=args.period)) from None
     files = []
@@ -278,15 +314,171 @@ def cmd_ingest(args) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     recover(data_dir)
     reports = []
-    # in order; the next file is parsed while one is stored (ingest_many)
-    for report in ingest_many([(p.name, p.read_bytes) for p in files], data_dir=data_dir, extract=args.extract,
-                              period=args.period, sheet=args.sheet, basis=args.basis):
+    too_big = _too_big(files, data_dir, args.extract)  # from the file size, before reading a byte
+    readable = [p for p in files if p not in too_big]
+    for report in too_big.values():
         reports.append(report)
         _print_report(report, lang, args.json)
+    # in order; the next file is parsed while one is stored (ingest_many)
+    for report in ingest_many([(p.name, p.read_bytes) for p in readable], data_dir=data_dir, extract=args.extract,
+                              period=args.period, sheet=args.sheet, basis=args.basis, replace=replace,
+                              allow_shrink=bool(getattr(args, "yes", False))):
+        reports.append(report)
+        _print_report(report, lang, args.json)
+        if not args.json:
+            _print_changes(report, data_dir, lang)
     if args.json:
         payload = [r.as_json(lang) for r in reports]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=1, default=str))
-    return 2 if any(r.status == "rejected" for r in reports) else 0
+    return 2 if any(r.status in ("rejected", "held") for r in reports) else 0
+
+
+def _too_big(files: list[Path], data_dir: Path, extract: str) -> dict:
+    """Files over the upload cap, as rejected reports (their bytes are never read, nor kept)."""
+    from target_monitor.ingest import limits
+    from target_monitor.ingest.problems import Problem, Report
+
+    cap = limits(data_dir)["max_bytes"]
+    out = {}
+    for path in files:
+        size = path.stat().st_size
+        if size > cap:
+            report = Report(file=path.name, status="rejected", extract=extract, size_bytes=size)
+            report.problems.append(Problem.make("R", "too_big", file=path.name, size_mb=round(size / 2**20, 1),
+                                                cap_mb=round(cap / 2**20)))
+            out[path] = report
+    return out
+
+
+def _print_changes(report, data_dir: Path, lang: str) -> None:
+    """The change table of an import (or of one held back): per unit-month records before -> after
+    and what was added, corrected and removed, then the shrink warning."""
+    from target_monitor.ingest.storage import shrink_share
+
+    changes = getattr(report, "changes", None) or []
+    if report.status not in ("taken", "held"):
+        return
+    print(t("changes_title", lang))
+    if not changes:
+        print("  " + t("changes_none", lang))
+    else:
+        head = [t("col_unit_month", lang), t("col_records_before", lang), t("col_records_after", lang),
+                t("col_added", lang), t("col_replaced", lang), t("col_removed", lang)]
+        print("  " + "\t".join(head))
+        for c in changes:
+            print(f"  {c['unit_code']} {c['month']}\t{c['before']}\t{c['after']}\t{c['added']}\t{c['replaced']}\t"
+                  f"{c['removed']}")
+    for f in getattr(report, "figures", None) or []:
+        before = "—" if f["before"] is None else f["before"]
+        after = "—" if f["after"] is None else f["after"]
+        print(f"  {f['unit_code']} {f['month']} {f['indicator']}: {before} → {after}")
+    share = shrink_share(data_dir)
+    shrinking = [c for c in changes if c["before"] > 0 and c["after"] < c["before"] * (1 - share)]
+    if shrinking:
+        items = "; ".join(f"{c['unit_code']} {c['month']} {c['before']}→{c['after']}" for c in shrinking)
+        print(t("shrink_warning", lang, n=len(shrinking), share=round(share * 100), items=items))
+        if report.status == "held":
+            print(t("shrink_cli_hint", lang))
+    if report.status == "taken" and getattr(report, "version", None) is not None:
+        print(t("ingest_cli_version", lang, id=f"{report.extract}@{report.version}"))
+
+
+def cmd_imports(args) -> int:
+    """Import versions: list (exit 0), undo (exit 0 done; 2 refused, or not confirmed with --yes)."""
+    from target_monitor.ingest.versions import UndoError, list_imports, parse_id, undo
+
+    lang = args.lang
+    data_dir = _data_dir(args)
+    if args.imports_command == "list":
+        rows = list_imports(data_dir)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        elif not rows:
+            print(t("imports_none", lang))
+        else:
+            for r in rows:
+                note = (t("imports_note_undone", lang, by=r["undone_by"]) if r["undone_by"] else
+                        t("imports_note_undoes", lang, id=r["undoes"]) if r["undoes"] else "")
+                print(t("imports_line", lang, note=note, **{k: r[k] for k in
+                        ("id", "time", "kind", "who", "file", "added", "replaced", "removed")}))
+        return 0
+    try:
+        name, version = parse_id(args.id)
+        entry = next((r for r in list_imports(data_dir) if r["id"] == args.id), None)
+        if entry is None:
+            raise UndoError("unknown", id=args.id)
+        if not args.yes:
+            print(t("undo_preview", lang, id=args.id, file=entry["file"] or "—", who=entry["who"] or "—",
+                    time=entry["time"], extract=name, to=version - 1))
+            for c in entry["changes"]:
+                print(f"  {c['unit_code']} {c['month']}\t{c['before']}\t{c['after']}\t{c['added']}\t"
+                      f"{c['replaced']}\t{c['removed']}")
+            print(t("undo_cli_hint", lang), file=sys.stderr)
+            return 2
+        result = undo(data_dir, args.id, cascade=args.cascade, who=_who())
+    except UndoError as exc:
+        details = dict(exc.details)
+        if "later" in details:
+            details["later"] = ", ".join(details["later"])
+        raise UsageError(t("undo_e_" + exc.code, lang, **details)) from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(t("undo_done", lang, **result))
+    return 0
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a container
+        return "unknown"
+
+
+def cmd_store(args) -> int:
+    """Table maintenance: compact, vacuum --keep-days N, migrate. Exit 2 for bad arguments."""
+    from target_monitor.ingest import storage
+    from target_monitor.registry import load_registry
+    from target_monitor.tables_delta import compact, latest_version, table_path, vacuum
+
+    lang = args.lang
+    data_dir = _data_dir(args)
+    names = [n for n in load_registry().extracts if latest_version(table_path(data_dir, n)) is not None]
+    if args.store_command == "migrate":
+        with storage.locked(data_dir):
+            done = storage.ensure_migrated(data_dir)
+        if done:
+            from target_monitor.aggregates import refresh
+
+            refresh(data_dir)
+        print(t("store_migrate_done", lang, names=", ".join(done)) if done else t("store_migrate_none", lang))
+        return 0
+    if args.store_command == "compact":
+        with storage.locked(data_dir):
+            for name in names:
+                m = compact(data_dir, name)
+                print(t("store_compact_done", lang, extract=name, files_removed=m.get("numFilesRemoved", 0),
+                        files_added=m.get("numFilesAdded", 0)))
+        from target_monitor.aggregates import refresh
+
+        refresh(data_dir)
+        return 0
+    try:
+        days = float(args.keep_days)
+        if days < 0:
+            raise ValueError(days)
+    except ValueError:
+        raise UsageError(t("cli_bad_keep_days", lang, value=args.keep_days)) from None
+    with storage.locked(data_dir):
+        for name in names:
+            gone = vacuum(data_dir, name, days, dry_run=args.dry_run)
+            print(t("store_vacuum_done", lang, extract=name, n=len(gone), days=args.keep_days,
+                    dry=t("store_vacuum_dry", lang) if args.dry_run else ""))
+            for f in gone if args.dry_run else []:
+                print("  " + f)
+    return 0
 
 
 def cmd_targets_import(args) -> int:
@@ -338,6 +530,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ingest(args)
         if args.command == "targets":  # issue 3
             return cmd_targets_import(args)
+        if args.command == "imports":
+            return cmd_imports(args)
+        if args.command == "store":
+            return cmd_store(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

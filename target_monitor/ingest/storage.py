@@ -433,6 +433,7 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
             for other in registry.extracts.values():
                 if other.name != ext.name:
                     cur.execute(_empty_view_sql("ext_" + other.name, other))
+            cur.register("partition_rows", schema_for(ext).empty_table())  # views bind when created
             cur.execute(extract_view_over_sql(ext, "partition_rows"))
             cur.execute(indicator_events_sql(registry))
             for part in sorted(plan_.partitions):
@@ -441,7 +442,6 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
                     cur.register("partition_rows", table)
                     res = cur.execute("select indicator, unit_code, sum(num), sum(den) from indicator_events "
                                       "group by indicator, unit_code").fetchall()
-                    cur.unregister("partition_rows")
                     for ind, unit, num, den in res:
                         if (unit, month) not in wanted:
                             continue
@@ -492,13 +492,7 @@ def ensure_migrated(data_dir: Path, registry=None) -> list[str]:
     return done
 
 
-KILL_AT = "TARGET_MONITOR_KILL_AT"
-
-
-def _step(name: str) -> None:
-    """A named step of a commit: the fault-injection tests end the process here (kill -9's effect)."""
-    if os.environ.get(KILL_AT) == name:
-        os._exit(137)
+FIGURES_MAX_CHANGES = 2000  # a national re-send touches thousands of unit-months: the counts say enough
 
 
 def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: str, declared_period: str | None,
@@ -516,19 +510,18 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
         try:
             _sweep_tmp(data_dir)
             ensure_migrated(data_dir)
-            _step("start")
             accepted = parsed.accepted_table(ext)
             p = plan(data_dir, ext, accepted if accepted is not None else schema_for(ext).empty_table(),
                      replace_months)
             report.revisions = p.revisions
             report.changes = p.changes
+            if len(p.changes) <= FIGURES_MAX_CHANGES:
+                report.figures = figures(p)
             if not allow_shrink and p.shrinking(shrink_share(data_dir)):
                 report.status = "held"
                 return report
             report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type)
-            _step("raw")
             report.quarantine_file = write_quarantine(data_dir, parsed, report.sha256)
-            _step("quarantine")
             report.status = "taken"
             rec = record(data_dir, report, who=who, declared_period=declared_period, now=now)
             rec["replace_months"] = [f"{y}-{m:02d}" for y, m in sorted(replace_months or ())]
@@ -539,13 +532,10 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
                         "replace_months": rec["replace_months"], "changes": p.changes}
                 report.version = _write_plan(data_dir, ext, p, meta)
                 rec["version"] = report.version
-            _step("committed")
             write_history(data_dir, rec, now)
-            _step("history")
         finally:
             precomputed = ahead.result()
         _refresh_aggregates(data_dir, precomputed)
-        _step("aggregates")
     return report
 
 
