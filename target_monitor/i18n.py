@@ -919,3 +919,8 @@ TEXT.update({
     "cli_bad_keep_days": ("--keep-days 必须是不小于 0 的数字：{value}", "--keep-days must be a number >= 0: {value}"),
     "snapshot_rebuild_none": ("{month} 没有快照可重建。", "There is no snapshot of {month} to rebuild."),
 })
+TEXT.update({
+    "col_note": ("说明", "Note"),
+    "imports_tab_caption": ("每次导入都是一个版本；撤销会恢复到该次导入之前的状态（本身也是一个新版本，可再撤销）。",
+                            "Every import is a version; an undo restores the state before it (itself a new version that can be undone)."),
+})
