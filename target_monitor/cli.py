@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     sn.add_argument("--force", action="store_true",
                     help="build again although the month has a snapshot (the earlier one is kept beside it)")
     sn.add_argument("--no-pdf", action="store_true", help="skip the PNG charts and the PDF (faster)")
+    sn.add_argument("--rebuild", action="store_true",
+                    help="build the month's newest snapshot again from the extract versions it recorded "
+                         "(later imports ignored; the data files come out byte-identical)")
     sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     # issue 3: ingest and targets import
     ing = sub.add_parser("ingest", help="ingest extract files (CSV, xlsx, xls, Parquet) into the data directory")
@@ -241,8 +244,17 @@ def cmd_snapshot(args) -> int:
 
     lang = args.lang
     data_dir = _data_dir(args)
+    rebuild_of = None
+    if getattr(args, "rebuild", False):
+        from target_monitor.snapshots import list_snapshots
+
+        same = [s for s in list_snapshots(data_dir) if s.month == args.month]
+        if not same:
+            raise UsageError(t("snapshot_rebuild_none", lang, month=args.month))
+        rebuild_of = max(same, key=lambda s: s.version).snapshot_id
     try:
-        snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf)
+        snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf,
+                              rebuild_of=rebuild_of)
     except NoDataError:
         raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
     except SnapshotExists as exc:
@@ -270,7 +282,7 @@ def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_s
     if as_json:
         return
     status = t("ingest_status_" + report.status, lang) if report.status in (
-        "taken", "rejected", "noop", "error", "preview") else report.status
+        "taken", "rejected", "noop", "error", "preview", "held") else report.status
     print(t(summary_key, lang, file=report.file, status=status, rows_read=report.rows_read,
             accepted=report.accepted, quarantined=report.quarantined, skipped=report.skipped,
             warnings=len(report.warnings), **extra))

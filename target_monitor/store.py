@@ -111,8 +111,12 @@ def data_version(data_dir: Path) -> str:
     stats = []
     for name in _extract_names(data_dir):
         v = latest_version(root / name)
-        if v is not None:
-            h.update(f"{name}@{v}\n".encode())
+        if v is not None:  # and the entry's time: a table deleted and written again starts at 0 again
+            try:
+                stamp = (root / name / "_delta_log" / f"{v:020d}.json").stat().st_mtime_ns
+            except FileNotFoundError:
+                stamp = 0
+            h.update(f"{name}@{v}|{stamp}\n".encode())
         else:  # the layout before the table format
             stats += [(str(p), p.stat()) for p in legacy_files(root / name)]
     for path, st in [*stats, *((str(p), p.stat()) for p in [*sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra])]:

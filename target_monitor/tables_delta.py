@@ -89,7 +89,7 @@ class TableFiles:
     dataset: bool = False
 
 
-_cache: dict[tuple[str, str, int], TableFiles] = {}
+_cache: dict[tuple, TableFiles] = {}
 _cache_lock = threading.Lock()
 
 
@@ -99,7 +99,12 @@ def committed_files(data_dir: Path, extract: str, version: int | None = None) ->
     v = latest_version(path) if version is None else version
     if v is None:
         return TableFiles(extract, None, tuple(legacy_files(path)))
-    key = (str(path.resolve()), extract, v)
+    try:  # a table deleted and written again (the demo) starts at version 0 again: key on the entry itself
+        st = (path / LOG_DIR / f"{v:020d}.json").stat()
+        stamp = (st.st_ino, st.st_mtime_ns)
+    except FileNotFoundError:  # a checkpointed version whose entry was cleaned up: the version is final
+        stamp = None
+    key = (str(path.resolve()), extract, v, stamp)
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None:

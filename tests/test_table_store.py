@@ -194,3 +194,23 @@ def _write_legacy(d: Path, name: str, table) -> None:
         folder = d / "extracts" / name / f"year={key // 100:04d}" / f"month={key % 100:02d}"
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(table.filter(pa.array(ym == key)), folder / "part-0.parquet")
+
+
+def test_a_snapshot_records_its_store_versions_and_rebuilds_from_them(d, tmp_path, capsys):
+    from target_monitor.snapshots import build_snapshot
+    from target_monitor.snapshots.frozen import read_manifest
+
+    first = build_snapshot(d, "2020-06", exports=False)
+    manifest = read_manifest(first.data_dir)
+    assert manifest["inputs"]["store_versions"]["new_employment"] == latest_version(table_path(d, "new_employment"))
+    # a later revision of June: the store moves on
+    assert ingest_cli(d, tmp_path, JUNE_ONE, "june.csv", "--replace-period", "2020-06", "--yes") == 0
+    capsys.readouterr()
+    assert main(["snapshot", "--month", "2020-06", "--rebuild", "--no-pdf", "--data-dir", str(d)]) == 0
+    again = read_manifest(d / "snapshots" / "2020-06-v2")
+    assert again["rebuild_of"] == "2020-06" and again["inputs"]["store_versions"] == manifest["inputs"]["store_versions"]
+    for name in ("facts.parquet", "progress.parquet", "monthly.parquet", "revisions.parquet"):
+        assert (d / "snapshots" / "2020-06-v2" / name).read_bytes() == (first.data_dir / name).read_bytes(), name
+    # a plain rebuild (--force) reads the revised store instead
+    fresh = build_snapshot(d, "2020-06", force=True, exports=False)
+    assert (fresh.data_dir / "facts.parquet").read_bytes() != (first.data_dir / "facts.parquet").read_bytes()
