@@ -924,3 +924,9 @@ TEXT.update({
     "imports_tab_caption": ("每次导入都是一个版本；撤销会恢复到该次导入之前的状态（本身也是一个新版本，可再撤销）。",
                             "Every import is a version; an undo restores the state before it (itself a new version that can be undone)."),
 })
+TEXT.update({
+    "ingest_q_person_key_invalid": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的“{raw}”不是有效的身份证号/人员标识。",
+                                    "{file} sheet {sheet} row {row}: '{raw}' in '{column}' is not a valid ID number / person key."),
+    "ingest_fix_person_key_invalid": ("请填写 18 位身份证号（或按规定脱敏的人员标识），不要填公式、链接或文字说明。",
+                                      "Enter the 18-character ID number (or the pseudonymised person key as declared), not a formula, link or free text."),
+})

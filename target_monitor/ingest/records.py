@@ -33,6 +33,7 @@ class ColumnRule:
     required: bool
     min: float | None = None
     max: float | None = None
+    shape: str | None = None  # person_id: "id_number" (18 characters, check digit) or a pseudonymised key's regex
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def column_rules(rules: dict, ext: Extract) -> dict[str, ColumnRule]:
     for col in ext.columns:
         r = raw.get(col.name) or {}
         kind = r.get("kind") or ("date" if col.type == "DATE" else "text")
-        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"))
+        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"), r.get("shape"))
     return out
 
 
@@ -242,7 +243,10 @@ class Converter:
                 self.note(column, "unit_alias", raw, self.units[code].name)
             return code
         if kind in ("id", "person_id"):
-            return nz.parse_id(raw, person=kind == "person_id")
+            value = nz.parse_id(raw, person=kind == "person_id")
+            if kind == "person_id" and value is not None and not nz.person_key_ok(value, rule.shape):
+                raise nz.ValueProblem("person_key_invalid", raw=str(raw))  # formulas, free text: never stored
+            return value
         if kind == "enum":
             text = nz.clean_text(raw)
             if col.values and text not in col.values:
