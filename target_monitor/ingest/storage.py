@@ -128,7 +128,8 @@ def _sweep_tmp(data_dir: Path) -> int:
 
 
 def recover(data_dir: Path) -> dict:
-    """Finish a committed transaction, drop the leftovers of an uncommitted one."""
+    """Finish a transaction of the protocol before the table format (a journal left by an older
+    version of the app), drop leftover temporary files. Table commits need no recovery."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         return {"rolled_forward": False, "swept": 0}
