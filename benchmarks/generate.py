@@ -19,7 +19,6 @@ are log-normal, so some units are ten times others, as in real trees.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import yaml
 
 from target_monitor.paths import REPO_ROOT, SHIPPED_REFERENCE_DIR

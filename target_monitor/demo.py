@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -480,16 +479,6 @@ def _write_extract(folder: Path, columns: dict, schema: pa.Schema, partition_col
     write_deltalake(str(folder), with_partitions(table, partition_col), partition_by=PARTITIONS, mode="error",
                     commit_properties=CommitProperties(custom_metadata={COMMIT_KEY: json.dumps({"kind": "demo"})}))
     return table.num_rows
-
-
-def _write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    # A ".<name>.tmp" name never matches a "*.parquet" glob, so readers never see a half file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:

@@ -1,6 +1,5 @@
 """The aggregate layer: same numbers as the raw rows, incremental, and safe when stale."""
 
-import os
 import shutil
 from datetime import date
 

@@ -4,7 +4,6 @@ its declared shape; formulas, links and free text are quarantined, never stored.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -36,7 +36,6 @@ from target_monitor.ingest.problems import Normalisation, Problem, Rejected, Rep
 from target_monitor.ingest.read import Grid
 from target_monitor.ingest.records import Parsed, _to_frame, header_map
 from target_monitor.ingest.table import HeaderCell, cell_text, locate, split_unit
-from target_monitor.paths import extracts_dir
 from target_monitor.reference import Units
 from target_monitor.registry import BASES, Extract, Indicator, Registry
 
