@@ -8,6 +8,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -214,3 +215,32 @@ def test_a_snapshot_records_its_store_versions_and_rebuilds_from_them(d, tmp_pat
     # a plain rebuild (--force) reads the revised store instead
     fresh = build_snapshot(d, "2020-06", force=True, exports=False)
     assert (fresh.data_dir / "facts.parquet").read_bytes() != (first.data_dir / "facts.parquet").read_bytes()
+
+
+def test_store_compact_and_vacuum_are_commands_that_keep_every_number(d, capsys):
+    import json
+
+    from deltalake import write_deltalake
+
+    from target_monitor.tables_delta import read_partition, with_partitions
+
+    # a second file in June (an append by another tool): two files to compact there
+    june = read_partition(d, "loans", 2020, 6)
+    write_deltalake(str(table_path(d, "loans")), with_partitions(june.slice(0, 0), "disbursed_on"), mode="append")
+    write_deltalake(str(table_path(d, "loans")), with_partitions(june.slice(0, 1).set_column(
+        0, "loan_id", pa.array(["LN-EXTRA"])), "disbursed_on"), mode="append")
+    before, progress0 = extract_digests(d), progress_bytes(d, capsys)
+    assert main(["store", "compact", "--data-dir", str(d)]) == 0
+    out = capsys.readouterr().out
+    assert "loans 2 个文件合并为 1 个" in out
+    assert extract_digests(d) == before and progress_bytes(d, capsys) == progress0
+    files = {f for f in (d / "extracts" / "loans").rglob("*.parquet")}
+    assert main(["store", "vacuum", "--keep-days", "0", "--data-dir", str(d)]) == 0
+    left = {f for f in (d / "extracts" / "loans").rglob("*.parquet")}
+    assert left < files and left == set(committed_files(d, "loans").files)  # only what no version needs went
+    assert extract_digests(d) == before and progress_bytes(d, capsys) == progress0
+    assert main(["store", "vacuum", "--keep-days", "-1", "--data-dir", str(d)]) == 2
+    capsys.readouterr()
+    assert main(["imports", "list", "--json", "--data-dir", str(d)]) == 0
+    kinds = {r["kind"] for r in json.loads(capsys.readouterr().out)}
+    assert {"demo", "compact"} <= kinds
