@@ -19,7 +19,6 @@ are log-normal, so some units are ten times others, as in real trees.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import yaml
 
 from target_monitor.paths import REPO_ROOT, SHIPPED_REFERENCE_DIR
@@ -113,21 +111,17 @@ def _dates(rng, year: int, n: int, weights: np.ndarray) -> np.ndarray:
 
 
 def _write_partitioned(table: pa.Table, date_col: str, folder: Path) -> int:
-    dates = table.column(date_col)
-    years = pc.year(dates).to_numpy()
-    months = pc.month(dates).to_numpy()
-    key = years * 100 + months
-    order = np.argsort(key, kind="stable")
-    table = table.take(pa.array(order))
-    key = key[order]
-    bounds = np.flatnonzero(np.diff(key)) + 1
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(key)]):
-        y, m = divmod(int(key[lo]), 100)
-        part = folder / f"year={y}" / f"month={m:02d}"
-        part.mkdir(parents=True, exist_ok=True)
-        tmp = part / ".part-0.parquet.tmp"
-        pq.write_table(table.slice(lo, hi - lo), tmp, compression="zstd")
-        os.replace(tmp, part / "part-0.parquet")
+    """Append the rows to the extract's Delta table (created by the first call), partitioned by
+    year=YYYY/month=MM like every store the app writes."""
+    from deltalake import write_deltalake
+
+    from target_monitor.tables_delta import PARTITIONS, with_partitions
+
+    plain = pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+                       for f in table.schema])
+    folder.mkdir(parents=True, exist_ok=True)
+    write_deltalake(str(folder), with_partitions(table.cast(plain), date_col), partition_by=PARTITIONS,
+                    mode="append")
     return table.num_rows
 
 

@@ -191,7 +191,9 @@ def ingest_rate(data_dir: Path, max_rows: int = 200_000, runs: int = 5, batch_mo
             d = tmp / f"full{run_no}"
             subprocess.run(["cp", "-al", str(data_dir), str(d)], check=True)  # hard links: new files only
             t0 = time.perf_counter()
-            report = ingest(fix.read_bytes(), fix.name, data_dir=d, extract="new_employment", period=period)
+            # a declared replacement of the unit's month (a corrected file: one record fewer)
+            report = ingest(fix.read_bytes(), fix.name, data_dir=d, extract="new_employment", period=period,
+                            replace=True)
             samples.append(time.perf_counter() - t0)
             shutil.rmtree(d)
         out["unit_fix"] = {"unit": unit, "rows": report.rows_read, "accepted": report.accepted, "status": report.status,

@@ -6,7 +6,7 @@ import streamlit as st
 
 from target_monitor import access, column_maps_ui, ui
 from target_monitor.i18n import dimension_value, t
-from target_monitor.ingest import analyse, confirm, limits, views, zygote
+from target_monitor.ingest import analyse, confirm, limits, preview, views, zygote
 from target_monitor.ingest.storage import recover
 from target_monitor.paths import reference_dir
 from target_monitor.reference import load_reference
@@ -51,6 +51,10 @@ with tab_upload:
         who = c5.text_input(t("data_who", lang), key="data_who").strip() or None
     if not may_upload:
         st.info(t("access_upload_none", lang))
+    # a whole unit-month is replaced only when declared (else records are added and corrected by key)
+    replace = st.checkbox(t("ingest_replace_choice", lang), key="data_replace", disabled=not period,
+                          help=t("ingest_replace_help", lang, period=period or "-") if period
+                          else t("ingest_replace_needs_period", lang)) and bool(period)
     if st.button(t("data_check", lang), key="data_check", type="primary", disabled=not files or not may_upload):
         results = []
         bar = st.progress(0.0)
@@ -73,11 +77,15 @@ with tab_upload:
             results.append((up.name, data, parsed))
         bar.progress(1.0)
         st.session_state["data_results"] = results
+        st.session_state["data_previews"] = [
+            preview(p, data_dir=data_dir, declared_period=period, replace=replace) for _, _, p in results]
         st.session_state.pop("data_done", None)
     results = st.session_state.get("data_results") or []
     if not results:
         st.info(t("data_nothing", lang))
-    for name, _, parsed in results:
+    previews = st.session_state.get("data_previews") or [None] * len(results)
+    shrinking = []
+    for (name, _, parsed), change in zip(results, previews):
         report = parsed.report
         with st.container(border=True):
             if report.status == "rejected":  # say why in plain text, not only in the table below
@@ -107,22 +115,47 @@ with tab_upload:
             if not normalised.empty:
                 st.markdown(f"**{t('data_normalised', lang)}**")
                 st.dataframe(normalised, hide_index=True, placeholder="—", width="stretch")
+            if change is not None and report.status != "rejected" and report.extract:
+                # what confirming would change, before anything is written
+                st.markdown(f"**{t('changes_title', lang)}**")
+                if replace:
+                    units = sorted({c["unit_code"] for c in change["changes"]})
+                    st.info(t("ingest_replace_units", lang, period=period, units="、".join(
+                        u.name for u in ref.units if u.code in units) or "-"))
+                frame = views.changes_frame(change["changes"], ref, lang)
+                if frame.empty:
+                    st.caption(t("changes_none", lang))
+                else:
+                    st.caption(t("changes_caption", lang))
+                    st.dataframe(frame, hide_index=True, placeholder="—", width="stretch")
+                figs = views.figures_frame(change["figures"], ref, registry, lang)
+                if not figs.empty:
+                    st.markdown(f"**{t('figures_title', lang)}**")
+                    st.dataframe(figs, hide_index=True, placeholder="—", width="stretch")
+                if change["shrinking"]:
+                    st.error(views.shrink_text(change["shrinking"], change["share"], ref, lang))
+                    shrinking += change["shrinking"]
     takeable = [(n, d, p) for n, d, p in results if p.report.status != "rejected"]
     if takeable and not st.session_state.get("data_done"):
         needs_ok = any(p.report.warnings for _, _, p in takeable)
         ok = st.checkbox(t("data_warnings_confirm", lang), key="data_warn_ok") if needs_ok else True
+        if shrinking:  # a unit-month losing more than the configured share: ticked, or nothing is written
+            ok = st.checkbox(t("shrink_confirm", lang), key="data_shrink_ok") and ok
         if st.button(t("data_confirm", lang), key="data_confirm", type="primary", disabled=not ok):
             bar = st.progress(0.0)
             done = []
             for i, (name, data, parsed) in enumerate(takeable):
                 bar.progress(i / len(takeable), text=t("data_writing", lang, file=name))
-                done.append(confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet))
+                done.append(confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet,
+                                    replace=replace))
                 ui.audit_event("import", name, done[-1].status, accepted=done[-1].accepted,
                                quarantined=done[-1].quarantined, sha256=done[-1].sha256)
             bar.progress(1.0)
             st.session_state["data_done"] = done
     for report in st.session_state.get("data_done") or []:
         (st.error if report.status == "rejected" else st.success)(views.summary(report, lang))
+        if report.status == "taken" and report.version is not None:
+            st.caption(t("ingest_cli_version", lang, id=f"{report.extract}@{report.version}"))
         message = report.message_en if lang == "en" else report.message_zh
         if message:
             st.info(message)
@@ -148,6 +181,37 @@ with tab_history:
         else:
             st.warning(t("rp_checks_title", lang))
             st.dataframe(falls, hide_index=True, placeholder="—", width="stretch")
+    # every import is a version of its extract's table: list them, undo one with a confirmation
+    from target_monitor.ingest.versions import UndoError, list_imports, undo
+
+    st.markdown(f"**{t('undo_title', lang)}**")
+    st.caption(t("imports_tab_caption", lang))
+    versions = list_imports(data_dir) if data_dir.is_dir() else []
+    if versions and not access.allowed(actor, "undo_import"):
+        st.dataframe(views.imports_frame(versions, registry, lang), hide_index=True, placeholder="—", width="stretch")
+    elif versions:
+        st.dataframe(views.imports_frame(versions, registry, lang), hide_index=True, placeholder="—", width="stretch")
+        undoable = [v["id"] for v in versions if v["kind"] in ("import", "undo") and not v["undone_by"]]
+        pick = st.selectbox(t("undo_select", lang), ["", *undoable], key="undo_pick")
+        if pick:
+            entry = next(v for v in versions if v["id"] == pick)
+            st.info(t("undo_preview", lang, id=pick, file=entry["file"] or "—", who=entry["who"] or "—",
+                      time=entry["time"], extract=entry["extract"], to=entry["version"] - 1))
+            cascade = st.checkbox(t("undo_cascade_choice", lang), key="undo_cascade")
+            sure = st.checkbox(t("undo_confirm", lang), key="undo_sure")
+            if st.button(t("undo_button", lang), key="undo_go", type="primary", disabled=not sure):
+                try:
+                    res = undo(data_dir, pick, cascade=cascade, who=who or "")
+                    ui.audit_event("undo", pick, "ok", new_version=res.get("id"), cascade=cascade)
+                    st.success(t("undo_done", lang, **res))
+                except UndoError as exc:
+                    ui.audit_event("undo", pick, "refused", reason=exc.code)
+                    details = dict(exc.details)
+                    if "later" in details:
+                        details["later"] = ", ".join(details["later"])
+                    st.error(t("undo_e_" + exc.code, lang, **details))
+    else:
+        st.info(t("imports_none", lang))
     for i, (label, fname, body) in enumerate(views.quarantine_downloads(data_dir)):
         st.download_button(f"{t('data_download_quarantine', lang)}：{label}", body, file_name=fname,
                            mime="text/csv", key=f"q_{i}")

@@ -47,8 +47,10 @@ it the few rows `data_bounds` needs from it (min, max and count per event year),
 picker and the default as-of date do not sum every aggregate row of every year on a cold start.
 
 Invariants:
-- Freshness is decided by comparing the manifest with the source files (name, size, mtime)
-  and the registry's hash. The store uses the aggregates only when they are fresh; otherwise it
+- Freshness is decided by comparing the manifest with the source files of the extract tables'
+  committed versions (name, size, mtime) and the registry's hash: aggregates are derived and
+  rebuildable, keyed on the table versions' files, so an undo (a restore re-adds the old files)
+  or a snapshot of an older version reads from the records until the aggregates match. The store uses the aggregates only when they are fresh; otherwise it
   computes the same `indicator_monthly` view from the raw rows, so the numbers never depend on
   whether a refresh has run, only the speed does.
 - The manifest is written last, atomically: a refresh killed half-way leaves the old manifest,
@@ -95,43 +97,27 @@ def _registry_hash() -> str:
     return hashlib.sha256(REGISTRY_PATH.read_bytes()).hexdigest()[:16]
 
 
-def source_partitions(data_dir: Path, registry: Registry) -> dict[str, list[Path]]:
-    """`<extract>/year=YYYY/month=MM` -> its visible Parquet files (dot-files are writes in progress)."""
+def source_partitions(data_dir: Path, registry: Registry, tables: dict | None = None) -> dict[str, list[Path]]:
+    """`<extract>/year=YYYY/month=MM` -> its data files in the extract table's committed version
+    (`tables`: {extract: TableFiles} a store already loaded; default the newest versions)."""
+    from target_monitor.tables_delta import committed_files
+
     root = extracts_dir(Path(data_dir))
     out: dict[str, list[Path]] = {}
     for name in registry.extracts:
-        folder = root / name
-        if not folder.is_dir():
-            continue
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            files = sorted(Path(dirpath) / f for f in filenames if f.endswith(".parquet") and not f.startswith("."))
-            if files:
-                out[Path(dirpath).relative_to(root).as_posix()] = files
-    return out
+        tf = (tables or {}).get(name) or committed_files(Path(data_dir), name)
+        for f in tf.files:
+            out.setdefault(f.parent.relative_to(root).as_posix(), []).append(f)
+    return {k: sorted(v) for k, v in sorted(out.items())}
 
 
 def _signature(files: list[Path]) -> list[list]:
     return [[f.name, st.st_size, st.st_mtime_ns] for f in files for st in [f.stat()]]
 
 
-def _current_signatures(data_dir: Path, registry: Registry) -> dict[str, list[list]]:
-    """`source_partitions` with each partition's `_signature`, in one os.scandir walk (every
-    store opened checks freshness; a national tier has 240 partitions)."""
-    from target_monitor.store import _parquet_entries
-
-    root = extracts_dir(Path(data_dir))
-    prefix = len(str(root)) + 1
-    out: dict[str, list[list]] = {}
-    for name in registry.extracts:
-        folder = root / name
-        if not folder.is_dir():
-            continue
-        for entry in _parquet_entries(folder):
-            st = entry.stat()
-            part = os.path.dirname(entry.path)[prefix:].replace(os.sep, "/")
-            out.setdefault(part, []).append([entry.name, st.st_size, st.st_mtime_ns])
-    return out
+def _current_signatures(data_dir: Path, registry: Registry, tables: dict | None = None) -> dict[str, list[list]]:
+    """`source_partitions` with each partition's `_signature` (every store opened checks freshness)."""
+    return {part: _signature(files) for part, files in source_partitions(data_dir, registry, tables).items()}
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -142,7 +128,7 @@ def read_manifest(data_dir: Path) -> dict | None:
         return None
 
 
-def fresh_files(data_dir: Path, registry: Registry | None = None) -> dict[str, list[Path]] | None:
+def fresh_files(data_dir: Path, registry: Registry | None = None, tables: dict | None = None) -> dict[str, list[Path]] | None:
     """The files readers read, {"compact": [...], "bounds": [...], "reported": [...]}, when every source partition has
     an aggregate built from exactly its current files (and those files exist); None when the
     aggregates are not fresh."""
@@ -150,7 +136,11 @@ def fresh_files(data_dir: Path, registry: Registry | None = None) -> dict[str, l
     manifest = read_manifest(data_dir)
     if not manifest or manifest.get("format") != FORMAT_VERSION or manifest.get("registry") != _registry_hash():
         return None
-    if _current_signatures(data_dir, registry) != manifest.get("partitions"):
+    try:
+        current = _current_signatures(data_dir, registry, tables)
+    except FileNotFoundError:  # a version whose files were vacuumed: not fresh (the store says why)
+        return None
+    if current != manifest.get("partitions"):
         return None
     agg = aggregates_dir(data_dir)
     names = manifest.get("compact", [])

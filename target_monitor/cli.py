@@ -5,6 +5,9 @@
     target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
     target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
     target-monitor aggregates refresh [--full] [--json] [--data-dir DIR]
+    target-monitor ingest PATH... --extract E [--period M | --replace-period M] [--yes]
+    target-monitor imports list [--json] | imports undo ID [--yes] [--cascade]
+    target-monitor store compact | store vacuum --keep-days N [--dry-run] | store migrate
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -103,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     sn.add_argument("--force", action="store_true",
                     help="build again although the month has a snapshot (the earlier one is kept beside it)")
     sn.add_argument("--no-pdf", action="store_true", help="skip the PNG charts and the PDF (faster)")
+    sn.add_argument("--rebuild", action="store_true",
+                    help="build the month's newest snapshot again from the extract versions it recorded "
+                         "(later imports ignored; the data files come out byte-identical)")
     sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     # issue 3: ingest and targets import
     ing = sub.add_parser("ingest", help="ingest extract files (CSV, xlsx, xls, Parquet) into the data directory")
@@ -119,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--map", action="append", metavar="原列名=标准列",
                      help="map a column the file names its own way to a column of the extract, e.g. "
                           "--map 所在社区=unit_code (repeatable; the standard column by name or description)")
+    ing.add_argument("--replace-period", metavar="YYYY-MM",
+                     help="declare that the files replace ALL stored records of their units in this month "
+                          "(rows outside it are quarantined); without it records are added and corrected by key")
+    ing.add_argument("--yes", action="store_true",
+                     help="confirm when a unit-month would lose more than the configured share of its records")
     tg = sub.add_parser("targets", help="task breakdown tables (任务分解表)")
     tg_sub = tg.add_subparsers(dest="targets_command", required=True)
     ti = tg_sub.add_parser("import", help="import a task breakdown table (xlsx, xls or csv)")
@@ -130,6 +141,28 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--sheet", help="worksheet to read when a workbook has several")
     ti.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ti.add_argument("--json", action="store_true", help="print the full report as JSON")
+    # the store's versions: every import is one, and can be undone exactly
+    im = sub.add_parser("imports", help="import versions: list them, undo one")
+    im_sub = im.add_subparsers(dest="imports_command", required=True)
+    il = im_sub.add_parser("list", help="every version of every extract table, newest first")
+    il.add_argument("--json", action="store_true", help="print the versions as JSON")
+    il.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    iu = im_sub.add_parser("undo", help="restore the state before one import (a new version)")
+    iu.add_argument("id", metavar="ID", help="extract@version, from imports list")
+    iu.add_argument("--yes", action="store_true", help="do it (without: show what would be undone, exit 2)")
+    iu.add_argument("--cascade", action="store_true", help="also undo the later versions built on it")
+    iu.add_argument("--json", action="store_true", help="print the result as JSON")
+    iu.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    st = sub.add_parser("store", help="maintenance of the extract tables")
+    st_sub = st.add_subparsers(dest="store_command", required=True)
+    sc = st_sub.add_parser("compact", help="merge small data files (a new version; old files stay for undo)")
+    sc.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    sv = st_sub.add_parser("vacuum", help="delete data files no version of the last N days needs")
+    sv.add_argument("--keep-days", required=True, help="keep every version of the last N days (undo, snapshots)")
+    sv.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    sv.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    sm = st_sub.add_parser("migrate", help="convert a data directory of the old file layout into tables")
+    sm.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     return p
 
 
@@ -238,8 +271,17 @@ def cmd_snapshot(args) -> int:
 
     lang = args.lang
     data_dir = _data_dir(args)
+    rebuild_of = None
+    if getattr(args, "rebuild", False):
+        from target_monitor.snapshots import list_snapshots
+
+        same = [s for s in list_snapshots(data_dir) if s.month == args.month]
+        if not same:
+            raise UsageError(t("snapshot_rebuild_none", lang, month=args.month))
+        rebuild_of = max(same, key=lambda s: s.version).snapshot_id
     try:
-        snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf)
+        snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf,
+                              rebuild_of=rebuild_of)
     except NoDataError:
         raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
     except SnapshotExists as exc:
@@ -267,7 +309,7 @@ def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_s
     if as_json:
         return
     status = t("ingest_status_" + report.status, lang) if report.status in (
-        "taken", "rejected", "noop", "error", "preview") else report.status
+        "taken", "rejected", "noop", "error", "preview", "held") else report.status
     print(t(summary_key, lang, file=report.file, status=status, rows_read=report.rows_read,
             accepted=report.accepted, quarantined=report.quarantined, skipped=report.skipped,
             warnings=len(report.warnings), **extra))
@@ -291,9 +333,15 @@ def cmd_ingest(args) -> int:
     known = load_registry().extracts
     if args.extract not in known:
         raise UsageError(t("ingest_cli_bad_extract", lang, name=args.extract, known=", ".join(known)))
+    replace = bool(getattr(args, "replace_period", None))
+    if replace:
+        if args.period and args.period != args.replace_period:
+            raise UsageError(t("ingest_cli_replace_and_period", lang))
+        args.period = args.replace_period
     if args.period:
         try:
-            parse_period(args.period)
+            if parse_period(args.period) is None:
+                raise ValueError(args.period)
         except ValueError:
             raise UsageError(t("ingest_cli_bad_period", lang, value=args.period)) from None
     column_map = parse_column_map(args.map or [], known[args.extract], lang)
@@ -306,16 +354,172 @@ def cmd_ingest(args) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     recover(data_dir)
     reports = []
-    # in order; the next file is parsed while one is stored (ingest_many)
-    for report in ingest_many([(p.name, p.read_bytes) for p in files], data_dir=data_dir, extract=args.extract,
-                              period=args.period, sheet=args.sheet, basis=args.basis,
-                              column_map=column_map or None, who=_as_user()):
+    too_big = _too_big(files, data_dir, args.extract)  # from the file size, before reading a byte
+    readable = [p for p in files if p not in too_big]
+    for report in too_big.values():
         reports.append(report)
         _print_report(report, lang, args.json)
+    # in order; the next file is parsed while one is stored (ingest_many)
+    for report in ingest_many([(p.name, p.read_bytes) for p in readable], data_dir=data_dir, extract=args.extract,
+                              period=args.period, sheet=args.sheet, basis=args.basis, replace=replace,
+                              allow_shrink=bool(getattr(args, "yes", False)), column_map=column_map or None,
+                              who=_as_user()):
+        reports.append(report)
+        _print_report(report, lang, args.json)
+        if not args.json:
+            _print_changes(report, data_dir, lang)
     if args.json:
         payload = [r.as_json(lang) for r in reports]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=1, default=str))
-    return 2 if any(r.status == "rejected" for r in reports) else 0
+    return 2 if any(r.status in ("rejected", "held") for r in reports) else 0
+
+
+def _too_big(files: list[Path], data_dir: Path, extract: str) -> dict:
+    """Files over the upload cap, as rejected reports (their bytes are never read, nor kept)."""
+    from target_monitor.ingest import limits
+    from target_monitor.ingest.problems import Problem, Report
+
+    cap = limits(data_dir)["max_bytes"]
+    out = {}
+    for path in files:
+        size = path.stat().st_size
+        if size > cap:
+            report = Report(file=path.name, status="rejected", extract=extract, size_bytes=size)
+            report.problems.append(Problem.make("R", "too_big", file=path.name, size_mb=round(size / 2**20, 1),
+                                                cap_mb=round(cap / 2**20)))
+            out[path] = report
+    return out
+
+
+def _print_changes(report, data_dir: Path, lang: str) -> None:
+    """The change table of an import (or of one held back): per unit-month records before -> after
+    and what was added, corrected and removed, then the shrink warning."""
+    from target_monitor.ingest.storage import shrink_share
+
+    changes = getattr(report, "changes", None) or []
+    if report.status not in ("taken", "held"):
+        return
+    print(t("changes_title", lang))
+    if not changes:
+        print("  " + t("changes_none", lang))
+    else:
+        head = [t("col_unit_month", lang), t("col_records_before", lang), t("col_records_after", lang),
+                t("col_added", lang), t("col_replaced", lang), t("col_removed", lang)]
+        print("  " + "\t".join(head))
+        for c in changes:
+            print(f"  {c['unit_code']} {c['month']}\t{c['before']}\t{c['after']}\t{c['added']}\t{c['replaced']}\t"
+                  f"{c['removed']}")
+    for f in getattr(report, "figures", None) or []:
+        before = "—" if f["before"] is None else f["before"]
+        after = "—" if f["after"] is None else f["after"]
+        print(f"  {f['unit_code']} {f['month']} {f['indicator']}: {before} → {after}")
+    share = shrink_share(data_dir)
+    shrinking = [c for c in changes if c["before"] > 0 and c["after"] < c["before"] * (1 - share)]
+    if shrinking:
+        items = "; ".join(f"{c['unit_code']} {c['month']} {c['before']}→{c['after']}" for c in shrinking)
+        print(t("shrink_warning", lang, n=len(shrinking), share=round(share * 100), items=items))
+        if report.status == "held":
+            print(t("shrink_cli_hint", lang))
+    if report.status == "taken" and getattr(report, "version", None) is not None:
+        print(t("ingest_cli_version", lang, id=f"{report.extract}@{report.version}"))
+
+
+def cmd_imports(args) -> int:
+    """Import versions: list (exit 0), undo (exit 0 done; 2 refused, or not confirmed with --yes)."""
+    from target_monitor.ingest.versions import UndoError, list_imports, parse_id, undo
+
+    lang = args.lang
+    data_dir = _data_dir(args)
+    if args.imports_command == "list":
+        rows = list_imports(data_dir)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        elif not rows:
+            print(t("imports_none", lang))
+        else:
+            for r in rows:
+                note = (t("imports_note_undone", lang, by=r["undone_by"]) if r["undone_by"] else
+                        t("imports_note_undoes", lang, id=r["undoes"]) if r["undoes"] else "")
+                print(t("imports_line", lang, note=note, **{k: r[k] for k in
+                        ("id", "time", "kind", "who", "file", "added", "replaced", "removed")}))
+        return 0
+    try:
+        name, version = parse_id(args.id)
+        entry = next((r for r in list_imports(data_dir) if r["id"] == args.id), None)
+        if entry is None:
+            raise UndoError("unknown", id=args.id)
+        if not args.yes:
+            print(t("undo_preview", lang, id=args.id, file=entry["file"] or "—", who=entry["who"] or "—",
+                    time=entry["time"], extract=name, to=version - 1))
+            for c in entry["changes"]:
+                print(f"  {c['unit_code']} {c['month']}\t{c['before']}\t{c['after']}\t{c['added']}\t"
+                      f"{c['replaced']}\t{c['removed']}")
+            print(t("undo_cli_hint", lang), file=sys.stderr)
+            return 2
+        result = undo(data_dir, args.id, cascade=args.cascade, who=_as_user() or _who())
+    except UndoError as exc:
+        details = dict(exc.details)
+        if "later" in details:
+            details["later"] = ", ".join(details["later"])
+        raise UsageError(t("undo_e_" + exc.code, lang, **details)) from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(t("undo_done", lang, **result))
+    return 0
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a container
+        return "unknown"
+
+
+def cmd_store(args) -> int:
+    """Table maintenance: compact, vacuum --keep-days N, migrate. Exit 2 for bad arguments."""
+    from target_monitor.ingest import storage
+    from target_monitor.registry import load_registry
+    from target_monitor.tables_delta import compact, latest_version, table_path, vacuum
+
+    lang = args.lang
+    data_dir = _data_dir(args)
+    names = [n for n in load_registry().extracts if latest_version(table_path(data_dir, n)) is not None]
+    if args.store_command == "migrate":
+        with storage.locked(data_dir):
+            done = storage.ensure_migrated(data_dir)
+        if done:
+            from target_monitor.aggregates import refresh
+
+            refresh(data_dir)
+        print(t("store_migrate_done", lang, names=", ".join(done)) if done else t("store_migrate_none", lang))
+        return 0
+    if args.store_command == "compact":
+        with storage.locked(data_dir):
+            for name in names:
+                m = compact(data_dir, name)
+                print(t("store_compact_done", lang, extract=name, files_removed=m.get("numFilesRemoved", 0),
+                        files_added=m.get("numFilesAdded", 0)))
+        from target_monitor.aggregates import refresh
+
+        refresh(data_dir)
+        return 0
+    try:
+        days = float(args.keep_days)
+        if days < 0:
+            raise ValueError(days)
+    except ValueError:
+        raise UsageError(t("cli_bad_keep_days", lang, value=args.keep_days)) from None
+    with storage.locked(data_dir):
+        for name in names:
+            gone = vacuum(data_dir, name, days, dry_run=args.dry_run)
+            print(t("store_vacuum_done", lang, extract=name, n=len(gone), days=args.keep_days,
+                    dry=t("store_vacuum_dry", lang) if args.dry_run else ""))
+            for f in gone if args.dry_run else []:
+                print("  " + f)
+    return 0
 
 
 def parse_column_map(pairs: list[str], ext, lang: str) -> dict[str, str]:
@@ -375,7 +579,8 @@ def cmd_targets_import(args) -> int:
 # which action each command needs (target_monitor/access/roles.py)
 COMMAND_ACTIONS = {"demo": "generate_demo", "progress": "view_figures", "sql": "query_sql",
                    "aggregates": "refresh_aggregates", "snapshot": "build_snapshot", "ingest": "upload",
-                   "targets": "import_targets", "audit": "view_audit"}
+                   "targets": "import_targets", "audit": "view_audit",
+                   "imports": "undo_import", "store": "undo_import"}
 _ACTOR: list = [None]  # the actor of this command (the local operator unless --as)
 
 
@@ -481,16 +686,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # the writes that leave an audit line with their outcome (reads: sql logs its own; refusals: _authorise)
-WRITE_AUDIT = {"snapshot": "snapshot_build", "ingest": "import", "targets": "target_import"}
+WRITE_AUDIT = {"snapshot": "snapshot_build", "ingest": "import", "targets": "target_import", "imports": "undo"}
 
 
 def _audit_write(args, code: int) -> None:
     if args.command not in WRITE_AUDIT or _ACTOR[0] is None:
         return
+    if args.command == "imports" and args.imports_command != "undo":
+        return
     from target_monitor.access import audit
 
     obj = {"snapshot": lambda: args.month, "ingest": lambda: " ".join(args.paths),
-           "targets": lambda: args.path}[args.command]()
+           "targets": lambda: args.path, "imports": lambda: args.id}[args.command]()
     audit.record(resolve_data_dir(getattr(args, "data_dir", None)), _ACTOR[0], WRITE_AUDIT[args.command], obj,
                  "ok" if code == 0 else "failed", source="cli", exit_code=code)
 
@@ -521,6 +728,10 @@ def _dispatch(args) -> int:
             return cmd_ingest(args)
         if args.command == "targets":  # issue 3
             return cmd_targets_import(args)
+        if args.command == "imports":
+            return cmd_imports(args)
+        if args.command == "store":
+            return cmd_store(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

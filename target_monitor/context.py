@@ -19,11 +19,12 @@ from target_monitor.store import NoDataError, Store, data_version, is_demo, scop
 
 class Context:
     def __init__(self, data_dir: Path, *, require_data: bool = True, aggregates: bool | None = None,
-                 version: str | None = None):
-        """version: the data version when the caller has just computed it (the Streamlit cache key)."""
+                 version: str | None = None, store_versions: dict[str, int] | None = None):
+        """version: the data version when the caller has just computed it (the Streamlit cache key).
+        store_versions: {extract: table version} to read (a snapshot rebuilt from its versions)."""
         self.data_dir = Path(data_dir).resolve()
         self.version = version or data_version(self.data_dir)
-        self.store = Store(self.data_dir, aggregates=aggregates)
+        self.store = Store(self.data_dir, aggregates=aggregates, versions=store_versions)
         if require_data and not self.store.has_data:
             raise NoDataError(str(self.data_dir))
         self.ref: Reference = load_reference(reference_dir(self.data_dir))

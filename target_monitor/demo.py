@@ -6,7 +6,7 @@ developed, tested and shown against this synthetic stand-in instead. ``generate_
 the four extracts for 2019 (full year) and the first half of 2020, "as extracted on
 2020-06-30", in exactly the layout and schema of the real ones:
 
-    <data_dir>/extracts/<extract>/year=YYYY/month=MM/part-0.parquet
+    <data_dir>/extracts/<extract>/               a Delta table (year=YYYY/month=MM partitions)
     <data_dir>/extracts/_demo.json          (marks the data as demo data)
 
 The schema (column order and types) comes from ``queries/indicators.yaml``; volumes come
@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -467,28 +466,19 @@ def _graduates(rng, units: pd.DataFrame, targets: dict) -> dict:
 
 
 def _write_extract(folder: Path, columns: dict, schema: pa.Schema, partition_col: str) -> int:
-    """Replace ``folder`` with one Parquet file per year=YYYY/month=MM partition."""
+    """Replace ``folder`` with a Delta table of the rows, partitioned by year=YYYY/month=MM."""
+    from deltalake import CommitProperties, write_deltalake
+
+    from target_monitor.tables_delta import COMMIT_KEY, PARTITIONS, with_partitions
+
     if folder.exists():
-        shutil.rmtree(folder)  # the demo replaces itself; stale partitions must not linger
+        shutil.rmtree(folder)  # the demo replaces itself; stale files must not linger
     table = pa.table({f.name: pa.array(columns[f.name], type=f.type, from_pandas=True)
                       for f in schema}, schema=schema)
-    months = columns[partition_col].astype("datetime64[M]")
-    for month in np.unique(months):
-        year, mm = str(month).split("-")
-        part = folder / f"year={year}" / f"month={mm}"
-        part.mkdir(parents=True, exist_ok=True)
-        _write_parquet_atomic(table.filter(pa.array(months == month)), part / "part-0.parquet")
+    folder.mkdir(parents=True, exist_ok=True)
+    write_deltalake(str(folder), with_partitions(table, partition_col), partition_by=PARTITIONS, mode="error",
+                    commit_properties=CommitProperties(custom_metadata={COMMIT_KEY: json.dumps({"kind": "demo"})}))
     return table.num_rows
-
-
-def _write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    # A ".<name>.tmp" name never matches a "*.parquet" glob, so readers never see a half file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:

@@ -3,8 +3,10 @@
 Invariants (why the numbers can be trusted):
 - The app never opens a DuckDB *file*: the database is in memory and holds only views, so
   ingest can always write the Parquet underneath without a lock conflict.
-- Views read `<abs path>/**/*.parquet` (the aggregates: the files their manifest lists). Writers
-  create files under a dot-name ending `.tmp` and rename them, so a glob never sees half a file.
+- Views read the data files of one committed version of each extract's Delta table (the list
+  loaded once per version: `tables_delta.committed_files`), never a glob, so a file a writer is
+  still placing, or one an older version used, is never read (the aggregates: the files their
+  manifest lists). `_create_record_views` is the one place the extracts' views are created.
 - Every query runs on its own cursor: one DuckDB connection used by several Streamlit threads
   at once gives wrong answers silently.
 - The only SQL built here is the DDL compiled from the registry (identifiers validated against
@@ -69,37 +71,56 @@ def _parquet_entries(root: Path) -> list[os.DirEntry]:
     return found
 
 
-def parquet_files(data_dir: Path) -> list[Path]:
-    """Every visible Parquet file under extracts/ (dot-files are writes in progress)."""
-    root = extracts_dir(data_dir)
-    if not root.is_dir():
+def _extract_names(data_dir: Path) -> list[str]:
+    root = extracts_dir(Path(data_dir))
+    try:
+        with os.scandir(root) as it:
+            return sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return [Path(e.path) for e in _parquet_entries(root)]
+
+
+def parquet_files(data_dir: Path, versions: dict[str, int] | None = None) -> list[Path]:
+    """Every data file of the extracts' committed versions (the newest, or `versions`)."""
+    from target_monitor.tables_delta import committed_files
+
+    out: list[Path] = []
+    for name in _extract_names(data_dir):
+        out.extend(committed_files(Path(data_dir), name, (versions or {}).get(name)).files)
+    return out
 
 
 def has_extracts(data_dir: Path) -> bool:
-    """Whether extracts/ holds any visible Parquet file (stops at the first)."""
-    root = extracts_dir(data_dir)
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        if any(f.endswith(".parquet") and not f.startswith(".") for f in filenames):
-            return True
-    return False
+    """Whether any extract holds a committed data file."""
+    return bool(parquet_files(data_dir))
 
 
 def data_version(data_dir: Path) -> str:
-    """Changes whenever an extract file, the reference data or the registry changes.
+    """Changes whenever an extract's table gets a new version, or the reference data or the
+    registry changes.
 
-    Used as a cache key: a new upload shows on the next rerun without a server restart.
+    Used as a cache key: a new upload shows on the next rerun without a server restart. Reads
+    only the tables' log folder names (no table load; the sidebar asks on every rerun).
     """
+    from target_monitor.tables_delta import latest_version, legacy_files
+
     h = hashlib.sha256()
     ref = reference_dir(data_dir)
     manifest = Path(data_dir) / "aggregates" / "manifest.json"  # a refresh switches raw -> aggregates
     extra = [manifest] if manifest.exists() else []
     root = extracts_dir(data_dir)
-    entries = _parquet_entries(root) if root.is_dir() else []
-    for path, st in [*((e.path, e.stat()) for e in entries),
-                     *((str(p), p.stat()) for p in [*sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra])]:
+    stats = []
+    for name in _extract_names(data_dir):
+        v = latest_version(root / name)
+        if v is not None:  # and the entry's time: a table deleted and written again starts at 0 again
+            try:
+                stamp = (root / name / "_delta_log" / f"{v:020d}.json").stat().st_mtime_ns
+            except FileNotFoundError:
+                stamp = 0
+            h.update(f"{name}@{v}|{stamp}\n".encode())
+        else:  # the layout before the table format
+            stats += [(str(p), p.stat()) for p in legacy_files(root / name)]
+    for path, st in [*stats, *((str(p), p.stat()) for p in [*sorted(ref.glob("*.csv")), REGISTRY_PATH, *extra])]:
         h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
@@ -122,21 +143,27 @@ def _empty_view_sql(view: str, ext: Extract) -> str:
     return f"create or replace view {quote_ident(view)} as select {cols} where false"
 
 
-def extract_view_sql(ext: Extract, root: Path) -> str:
-    """`ext_<name>`: the extract's canonical columns, typed, over all its Parquet files."""
+def extract_view_sql(ext: Extract, root: Path, files=None) -> str:
+    """`ext_<name>`: the extract's canonical columns, typed, over the data files of one committed
+    version of its table (`files`: a `tables_delta.TableFiles`; default the newest version under
+    `root`, the extracts folder)."""
+    from target_monitor.tables_delta import committed_files
+
     view = "ext_" + ext.name
-    folder = root / ext.name
-    has_files = folder.is_dir() and any(
-        f.endswith(".parquet") and not f.startswith(".") for _, _, fs in os.walk(folder) for f in fs
-    )
-    if not has_files:
+    if files is None:
+        files = committed_files(Path(root).parent, ext.name)
+    if not files.files:
         return _empty_view_sql(view, ext)
-    pattern = quote_literal(str(folder.resolve() / "**" / "*.parquet"))
+    listed = "[" + ", ".join(quote_literal(str(Path(f).resolve())) for f in files.files) + "]"
     cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
     return (
         f"create or replace view {quote_ident(view)} as select {cols} "
-        f"from read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+        f"from read_parquet({listed}, hive_partitioning = true, union_by_name = true)"
     )
+
+
+def dataset_table_name(ext: Extract) -> str:
+    return "delta_rows_" + ext.name
 
 
 def extract_files_view_sql(ext: Extract, files: list[Path]) -> str:
@@ -441,14 +468,13 @@ def record_monthly_from_aggregates_sql(aggregates: Path, files: list[Path]) -> l
     ]
 
 
-def has_reported_files(data_dir: Path, registry: Registry) -> bool:
+def has_reported_files(data_dir: Path, registry: Registry, versions: dict[str, int] | None = None) -> bool:
+    from target_monitor.tables_delta import committed_files
+
     ext = registry.reported_extract
     if ext is None:
         return False
-    folder = extracts_dir(Path(data_dir)) / ext.name
-    return folder.is_dir() and any(
-        f.endswith(".parquet") and not f.startswith(".") for _, _, fs in os.walk(folder) for f in fs
-    )
+    return bool(committed_files(Path(data_dir), ext.name, (versions or {}).get(ext.name)).files)
 
 
 class Store:
@@ -461,21 +487,30 @@ class Store:
     """
 
     def __init__(self, data_dir: Path, registry: Registry | None = None, *, threads: int = 2,
-                 aggregates: bool | None = None):
-        """aggregates: None = use them when fresh; False = always count from the records."""
+                 aggregates: bool | None = None, versions: dict[str, int] | None = None):
+        """aggregates: None = use them when fresh; False = always count from the records.
+        versions: {extract: table version} to read (a snapshot's); default the newest of each."""
+        from target_monitor.tables_delta import committed_files
+
         self.data_dir = Path(data_dir).resolve()
         self.registry = registry or load_registry()
         self.queries: dict[str, QueryFile] = load_queries()
-        self.files = parquet_files(self.data_dir)
+        # the file list of each extract's version, loaded once: every view below reads exactly these
+        self.tables = {name: committed_files(self.data_dir, name, (versions or {}).get(name))
+                       for name in self.registry.extracts}
+        self.versions = {name: tf.version for name, tf in self.tables.items() if tf.version is not None}
+        self.files = [f for tf in self.tables.values() for f in tf.files]
         self._lock = threading.RLock()
         self._records_ready = False
         self._con = duckdb.connect(":memory:", config={"threads": threads})
         from target_monitor.aggregates import aggregates_dir, fresh_files
 
-        fresh = fresh_files(self.data_dir, self.registry) if aggregates is not False and self.files else None
+        fresh = fresh_files(self.data_dir, self.registry, self.tables) \
+            if aggregates is not False and self.files else None
         self.uses_aggregates = fresh is not None
         self._fresh = fresh
-        self.has_reports = has_reported_files(self.data_dir, self.registry)
+        rep = self.registry.reported_extract
+        self.has_reports = rep is not None and bool(self.tables[rep.name].files)
         with self._con.cursor() as cur:
             for ddl in closed_months_sql():
                 cur.execute(ddl)
@@ -509,13 +544,33 @@ class Store:
 
         agg = aggregates_dir(self.data_dir) if (self.uses_aggregates if aggregates is None else aggregates) else None
         for ext in self.registry.extracts.values():
-            cur.execute(extract_view_sql(ext, extracts_dir(self.data_dir)))
+            # the one place the extracts are read: an access filter (by unit) belongs here
+            files = self.tables[ext.name]
+            if files.dataset:
+                cur.execute(self._dataset_view_sql(ext))
+            else:
+                cur.execute(extract_view_sql(ext, extracts_dir(self.data_dir), files))
         for ddl in record_views_sql(self.registry, agg, self._fresh if agg else None, self.has_reports):
             cur.execute(ddl)
         if agg is not None:  # on the records path they need unit_keys first (see __init__)
             for ddl in dimension_views_sql(self.registry, agg):
                 cur.execute(ddl)
         self._records_ready = True
+
+    def _dataset_view_sql(self, ext: Extract) -> str:
+        """A table written by another tool with deletion vectors or column mapping: its files
+        alone are not its rows, so read them once through delta-rs's Arrow dataset into a table
+        of this in-memory database (slower: 3-5x; tables this app writes never need it)."""
+        from target_monitor.tables_delta import open_table
+
+        tf = self.tables[ext.name]
+        dataset = open_table(self.data_dir, ext.name, tf.version).to_pyarrow_dataset()
+        name = dataset_table_name(ext)
+        with self._con.cursor() as cur:
+            cur.register("delta_dataset", dataset)
+            cur.execute(f"create or replace table {quote_ident(name)} as select * from delta_dataset")
+            cur.unregister("delta_dataset")
+        return extract_view_over_sql(ext, quote_ident(name))
 
     def _ensure_records(self) -> None:
         if self._records_ready:

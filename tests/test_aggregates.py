@@ -1,6 +1,5 @@
 """The aggregate layer: same numbers as the raw rows, incremental, and safe when stale."""
 
-import os
 import shutil
 from datetime import date
 
@@ -8,6 +7,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from target_monitor.tables_delta import read_partition, rewrite_partition
 from target_monitor.aggregates import aggregates_dir, is_fresh, refresh
 from target_monitor.cli import main
 from target_monitor.context import Context
@@ -72,13 +72,9 @@ def test_a_store_whose_aggregates_vanish_falls_back_to_records(data):
 
 
 def test_refresh_is_incremental_and_a_stale_store_falls_back_to_records(data):
-    folder = data / "extracts" / "loans" / "year=2020" / "month=03"
-    path = next(folder.glob("*.parquet"))
-    table = pq.read_table(path)
+    table = read_partition(data, "loans", 2020, 3)
     # a corrected March file: one loan fewer
-    tmp = folder / ".fix.parquet.tmp"
-    pq.write_table(table.slice(1), tmp)
-    os.replace(tmp, path)
+    rewrite_partition(data, "loans", 2020, 3, table.slice(1), "disbursed_on")
     assert not is_fresh(data)
     stale = Context(data)
     assert not stale.store.uses_aggregates  # never reads aggregates that no longer match
@@ -92,7 +88,8 @@ def test_refresh_is_incremental_and_a_stale_store_falls_back_to_records(data):
 
 
 def test_a_removed_partition_is_removed_from_the_aggregates(data):
-    shutil.rmtree(data / "extracts" / "training" / "year=2019" / "month=01")
+    empty = read_partition(data, "training", 2019, 1).slice(0, 0)
+    rewrite_partition(data, "training", 2019, 1, empty, "completed_on")
     report = refresh(data)
     assert report.removed == ["training/year=2019/month=01"]
     assert not (aggregates_dir(data) / "indicator_monthly" / "training" / "year=2019" / "month=01").exists()
@@ -151,8 +148,7 @@ def test_ingest_keeps_the_aggregates_fresh(data, tmp_path):
 
     before = read_manifest(data)["partitions"]
     src = tmp_path / "loans_2020_03.parquet"
-    folder = data / "extracts" / "loans" / "year=2020" / "month=03"
-    pq_.write_table(pq_.read_table(next(folder.glob("*.parquet"))), src)
+    pq_.write_table(read_partition(data, "loans", 2020, 3), src)
     code = main(["ingest", str(src), "--extract", "loans", "--period", "2020-03", "--data-dir", str(data), "--json"])
     assert code == 0
     assert is_fresh(data)
@@ -268,13 +264,9 @@ def test_incremental_refresh_rebuilds_only_the_touched_partitions_dimension_aggr
     dim_root = aggregates_dir(data) / "indicator_dimension_monthly"
     before = {p: p.stat().st_mtime_ns for p in dim_root.glob("*/*/*/part-0.parquet")}
     assert len(before) > 50
-    folder = data / "extracts" / "loans" / "year=2020" / "month=03"
-    path = next(folder.glob("*.parquet"))
-    table = pq.read_table(path)
+    table = read_partition(data, "loans", 2020, 3)
     dropped = table.slice(0, 1).to_pandas()
-    tmp = folder / ".fix.parquet.tmp"
-    pq.write_table(table.slice(1), tmp)  # a corrected March file: one loan fewer
-    os.replace(tmp, path)
+    rewrite_partition(data, "loans", 2020, 3, table.slice(1), "disbursed_on")  # a corrected March file: one loan fewer
     stale = _dimension_monthly(Store(data))  # stale: computed from the records
     report = refresh(data)
     assert report.rebuilt == ["loans/year=2020/month=03"] and report.dimension_rows > 0
@@ -324,7 +316,7 @@ def _corrected_loans(data) -> bytes:
     a bank the unit had none from (the other units' March loans stay)."""
     from make_fixtures import HEADERS, csv_bytes
 
-    rows = pq.ParquetFile(data / "extracts" / "loans" / "year=2020" / "month=03" / "part-0.parquet").read().to_pandas()
+    rows = read_partition(data, "loans", 2020, 3).to_pandas()
     mine = rows[rows["unit_code"] == "500107-10"]
     assert len(mine) >= 1 and rows["unit_code"].nunique() > 1
     body = [HEADERS["loans"]]

@@ -60,6 +60,9 @@ def test_good_file_is_checked_confirmed_and_counted(data_copy):
     before = _loans_amount(data_copy, "500107-01")
     at = _open()
     at.file_uploader(key="data_files").upload("loans_june.csv", GOOD, "text/csv")
+    at.text_input(key="data_period").set_value("2020-06")
+    at.run()
+    at.checkbox(key="data_replace").check()  # declared: 杨家坪's June is replaced by this file
     at.run()
     at.button(key="data_check").click()
     at.run()
@@ -67,12 +70,15 @@ def test_good_file_is_checked_confirmed_and_counted(data_copy):
     text = _texts(at)
     assert "读取 4 行 = 导入 2 + 隔离 1 + 按规则跳过 1" in text
     assert "不存在镇" in text and "发放金额(元)" in text  # the quarantine reason and the column mapping
+    # the check step shows what confirming would change
+    assert "将替换：2020-06 的 杨家坪街道" in text and "导入前记录数" in text
+    assert "杨家坪街道 2020-06,1,2,2,0,1" in text  # 1 record before, 2 after: 2 added, 1 removed
     at.button(key="data_confirm").click()
     at.run()
     assert not at.exception, at.exception
     assert "已导入" in _texts(at)
-    # The upload is 杨家坪's June: it replaces that unit-month (the revision is logged and shown),
-    # and the dashboard's figures change on the next run without a restart.
+    # The declared upload replaces 杨家坪's June (the revision is logged and shown), and the
+    # dashboard's figures change on the next run without a restart.
     (rev,) = at.session_state["data_done"][0].revisions
     assert (rev["unit_code"], rev["month"], rev["new_rows"], rev["new_total"]) == ("500107-01", "2020-06", 2, 400000)
     assert "杨家坪街道 2020-06" in _texts(at)
@@ -83,6 +89,54 @@ def test_good_file_is_checked_confirmed_and_counted(data_copy):
     import hashlib
 
     assert hashlib.sha256(GOOD).hexdigest() in _texts(at)
+    # and undoes it, with a confirmation: the figures are exactly the ones before
+    version = at.session_state["data_done"][0].version
+    at.selectbox(key="undo_pick").set_value(f"loans@{version}")
+    at.run()
+    assert at.button(key="undo_go").disabled
+    at.checkbox(key="undo_sure").check()
+    at.run()
+    at.button(key="undo_go").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"已撤销 loans@{version}" in e.value for e in at.success)
+    assert _loans_amount(data_copy, "500107-01") == before
+
+
+def test_a_declared_replacement_that_shrinks_a_unit_month_must_be_ticked(data_copy):
+    june = csv_bytes([HEADERS["new_employment"],
+                      ["NE-X-9", "石坪桥街道", "500107199001091234", "2020-06-15", "其他", "灵活就业"]])
+    at = _open()
+    at.file_uploader(key="data_files").upload("june.csv", june, "text/csv")
+    at.text_input(key="data_period").set_value("2020-06")
+    at.run()
+    at.checkbox(key="data_replace").check()
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("警告" in e.value and "石坪桥街道 2020-06 440→1" in e.value for e in at.error)
+    assert "440.0" in _texts(at)  # the indicator's figure before -> after
+    assert at.button(key="data_confirm").disabled
+    at.checkbox(key="data_shrink_ok").check()
+    at.run()
+    assert not at.button(key="data_confirm").disabled
+
+
+def test_an_undeclared_upload_adds_and_corrects_by_key_only(data_copy):
+    before = _loans_amount(data_copy, "500107-01")
+    at = _open()
+    at.file_uploader(key="data_files").upload("loans_june.csv", GOOD, "text/csv")
+    at.run()
+    at.button(key="data_check").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e for e in at.error if "警告" in e.value]
+    at.button(key="data_confirm").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["data_done"][0].revisions == []  # nothing replaced: two new loans added
+    assert _loans_amount(data_copy, "500107-01") == pytest.approx(before + 40.0)
 
 
 def test_bad_file_is_rejected_with_reason(data_copy):

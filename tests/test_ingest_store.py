@@ -39,8 +39,9 @@ def cli(*args) -> subprocess.CompletedProcess:
 def _loans(data_dir: Path) -> pd.DataFrame:
     import duckdb
 
-    files = sorted((data_dir / "extracts" / "loans").rglob("*.parquet"))
-    files = [str(f) for f in files if not f.name.startswith(".")]
+    from target_monitor.tables_delta import committed_files
+
+    files = [str(f) for f in committed_files(data_dir, "loans").files]
     return duckdb.read_parquet(files, hive_partitioning=True).df().sort_values("loan_id").reset_index(drop=True)
 
 
@@ -50,7 +51,7 @@ def test_raw_upload_is_kept_and_identical_reupload_is_a_noop(tmp_path):
     assert r1.status == "taken" and r1.accepted == 4
     raw = d / r1.raw_file
     assert raw.read_bytes() == V1 and raw.name.startswith(hashlib.sha256(V1).hexdigest())
-    parts = sorted((d / "extracts" / "loans").rglob("*.parquet"))
+    parts = sorted(p for p in (d / "extracts" / "loans").rglob("*") if p.is_file())  # data files and the log
     stamps = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in parts}
     r2 = ingest(V1, "loans_march_again.csv", data_dir=d, extract="loans", isolated=False)
     assert r2.status == "noop" and "完全相同" in r2.message_zh
@@ -61,10 +62,10 @@ def test_raw_upload_is_kept_and_identical_reupload_is_a_noop(tmp_path):
     assert len(_loans(d)) == 4
 
 
-def test_corrected_file_replaces_that_unit_month_only(tmp_path):
+def test_a_declared_replacement_replaces_that_unit_month_only(tmp_path):
     d = tmp_path / "data"
     ingest(V1, "v1.csv", data_dir=d, extract="loans", isolated=False)
-    r = ingest(V2, "v2.csv", data_dir=d, extract="loans", period="2020-03", isolated=False)
+    r = ingest(V2, "v2.csv", data_dir=d, extract="loans", period="2020-03", replace=True, isolated=False)
     assert r.status == "taken"
     assert r.revisions == [{"unit_code": "500107-01", "month": "2020-03", "old_rows": 2, "new_rows": 1,
                             "old_total": 300000.0, "new_total": 120000.0}]
@@ -289,4 +290,7 @@ def test_cli_ingest_of_several_files_reports_each_in_order(tmp_path):
     assert r.returncode == 0, r.stderr
     payload = json.loads(r.stdout[r.stdout.index("["):])
     assert [(p["file"], p["status"]) for p in payload] == [("a.csv", "taken"), ("b.csv", "noop"), ("c.csv", "taken")]
-    assert list(_loans(d)["loan_id"]) == ["LN-R1", "LN-R3", "LN-R4"]
+    # no replacement declared: c.csv corrects LN-R1 by its key and touches nothing else
+    rows = _loans(d)
+    assert list(rows["loan_id"]) == ["LN-R1", "LN-R2", "LN-R3", "LN-R4"]
+    assert rows.set_index("loan_id").loc["LN-R1", "amount_yuan"] == 120000

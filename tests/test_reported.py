@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from target_monitor.tables_delta import read_partition, read_table
 from target_monitor.aggregates import refresh
 from target_monitor.cli import main
 from target_monitor.context import Context
@@ -307,7 +308,7 @@ def test_a_long_file_with_one_indicator_leaves_the_others_of_that_month(tmp_path
            today="2020-07-15")
     fix = "单位,月份,指标,当月\n杨家坪街道,2020-05,职业培训,9\n".encode()
     ingest(fix, "f.csv", data_dir=tmp_path, extract="reported_monthly", isolated=False, today="2020-07-15")
-    stored = pq.read_table(tmp_path / "extracts" / "reported_monthly" / "year=2020" / "month=05").to_pandas()
+    stored = read_partition(tmp_path, "reported_monthly", 2020, 5).to_pandas()
     assert dict(zip(stored["indicator"], stored["value"])) == {NE: 5.0, "vocational_training": 9.0}
 
 
@@ -320,7 +321,7 @@ def test_same_bytes_declared_differently_are_not_a_noop(tmp_path):
     c = ingest(csv, "x.csv", data_dir=tmp_path, extract="reported_monthly", period="2020-05", basis="累计",
                isolated=False, today="2020-07-15")
     assert (a.status, b.status, c.status) == ("taken", "noop", "taken")
-    stored = pq.read_table(tmp_path / "extracts" / "reported_monthly").to_pandas()
+    stored = read_table(tmp_path, "reported_monthly").to_pandas()
     assert list(stored["basis"]) == ["累计"]
 
 

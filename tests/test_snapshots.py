@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from target_monitor.cli import main
@@ -66,15 +65,16 @@ def _cli_progress(data_dir: Path, as_of: str = "2020-06-30") -> pd.DataFrame:
 
 
 def _revise_june(data_dir: Path, unit_code: str = "500107-01", drop: int = 25) -> int:
-    """Re-submit June's new-employment file with `drop` fewer records for one unit (atomically)."""
-    path = data_dir / "extracts" / "new_employment" / "year=2020" / "month=06" / "part-0.parquet"
-    table = pq.read_table(path).to_pandas()
-    mine = table.index[table["unit_code"] == unit_code][:drop]
+    """Re-submit June's new-employment file with `drop` fewer records for one unit (one commit)."""
+    import pyarrow as pa
+
+    from target_monitor.tables_delta import read_partition, rewrite_partition
+
+    table = read_partition(data_dir, "new_employment", 2020, 6)
+    mine = set(table.to_pandas().index[table.to_pandas()["unit_code"] == unit_code][:drop])
     assert len(mine) == drop
-    revised = table.drop(index=mine)
-    tmp = path.with_name(".part-0.parquet.tmp")
-    revised.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    keep = pa.array([i not in mine for i in range(table.num_rows)])
+    rewrite_partition(data_dir, "new_employment", 2020, 6, table.filter(keep), "employed_on")
     return drop
 
 

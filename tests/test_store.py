@@ -1,4 +1,4 @@
-"""The store: views over the Parquet, dot-files never read, data version, first-start demo."""
+"""The store: views over a committed version of each extract table, uncommitted files never read, data version, first-start demo."""
 
 import shutil
 from datetime import date
@@ -45,13 +45,25 @@ def test_half_written_files_are_never_read_and_the_version_changes(tmp_path, dem
     same = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit)
     # floats summed by parallel threads may differ in the last bit between runs
     pd.testing.assert_frame_equal(same, n0, check_exact=False, rtol=1e-12)
-    # renamed into place: the same view sees it at once, and the cache key moves
-    assert not (folder / "part-added.parquet").exists()
+    # a complete Parquet file in the partition that no commit lists (a writer killed before its
+    # commit): never read, and the cache key does not move
     (folder / ".part-1.parquet.tmp").rename(folder / "part-added.parquet")
+    assert data_version(d) == before
+    pd.testing.assert_frame_equal(Store(d).query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit),
+                                  n0, check_exact=False, rtol=1e-12)
+    # committed (a new version of the table): the next store reads it, and the cache key moves
+    from deltalake import write_deltalake
+
+    from target_monitor.tables_delta import with_partitions
+
+    write_deltalake(str(d / "extracts" / "new_employment"), with_partitions(table, "employed_on"), mode="append")
     assert data_version(d) != before
-    after = store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit)
+    after = Store(d).query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit)
     ne = lambda df: df[df["indicator"] == "urban_new_employment"]["numerator"].sum()  # noqa: E731
     assert ne(after) == ne(n0) + table.num_rows
+    # the store opened before the commit still reads its own version
+    pd.testing.assert_frame_equal(store.query("actuals_as_of", year=2020, as_of=date(2020, 6, 30), **per_unit),
+                                  n0, check_exact=False, rtol=1e-12)
 
 
 def test_the_app_generates_demo_data_on_first_start(tmp_path, monkeypatch):

@@ -27,6 +27,7 @@ ACTIONS = (
     "edit_work_items",   # assessment work items (考核评分)
     "build_snapshot",    # 月度快照
     "refresh_aggregates",
+    "undo_import",       # imports list / undo, store compact / vacuum: the store's versions
     "generate_demo",
     "view_audit",
 )

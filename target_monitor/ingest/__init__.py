@@ -61,8 +61,14 @@ def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = Non
 
 
 def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = None,
-            declared_period: str | None = None, sheet: str | None = None) -> Report:
-    """Store an analysed upload. Identical bytes already taken are a no-op, reported as such."""
+            declared_period: str | None = None, sheet: str | None = None, replace: bool = False,
+            allow_shrink: bool = True) -> Report:
+    """Store an analysed upload. Identical bytes already taken are a no-op, reported as such.
+
+    replace: the upload declares that it replaces all records of its units in `declared_period`
+    (rows outside it were quarantined by the parser); otherwise it adds and corrects by record key.
+    allow_shrink=False: a unit-month that would shrink past the configured share is not written
+    (status "held", with the changes), for the CLI without --yes."""
     data_dir = Path(data_dir)
     report = parsed.report
     who = who or _user()
@@ -79,12 +85,41 @@ def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = No
         storage.record_only(data_dir, report, data, who=who, declared_period=declared_period, now=now)
         return report
     ext = load_registry().extracts[report.extract]
-    return storage.commit(data_dir, ext, parsed, data, who=who, declared_period=declared_period, now=now)
+    return storage.commit(data_dir, ext, parsed, data, who=who, declared_period=declared_period, now=now,
+                          replace_months=replace_months(declared_period, replace), allow_shrink=allow_shrink)
+
+
+def replace_months(declared_period: str | None, replace: bool) -> set[tuple[int, int]] | None:
+    """The months a declared replacement covers (None: add and correct by record key)."""
+    if not replace or not declared_period:
+        return None
+    from target_monitor.ingest.pipeline import parse_period
+
+    month = parse_period(declared_period)
+    return {month} if month else None
+
+
+def preview(parsed: Parsed, *, data_dir: Path, declared_period: str | None = None, replace: bool = False) -> dict:
+    """What confirming would change, without writing: per unit-month records before -> after
+    (added / replaced / removed), each indicator's figure before -> after, and the unit-months
+    shrinking past the configured share (they need an explicit confirmation)."""
+    report = parsed.report
+    if report.status == "rejected" or not report.extract:
+        return {"changes": [], "figures": [], "shrinking": [], "share": storage.shrink_share(data_dir)}
+    ext = load_registry().extracts[report.extract]
+    accepted = parsed.accepted_table(ext)
+    if accepted is None:
+        accepted = storage.schema_for(ext).empty_table()
+    p = storage.plan(Path(data_dir), ext, accepted, replace_months(declared_period, replace))
+    share = storage.shrink_share(data_dir)
+    return {"changes": p.changes, "figures": storage.figures(p), "shrinking": p.shrinking(share), "share": share,
+            "revisions": p.revisions}
 
 
 def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, period: str | None = None,
            sheet: str | None = None, who: str | None = None, isolated: bool = True,
-           today: str | None = None, basis: str | None = None, column_map: dict[str, str] | None = None) -> Report:
+           today: str | None = None, basis: str | None = None, column_map: dict[str, str] | None = None,
+           replace: bool = False, allow_shrink: bool = True) -> Report:
     if extract:  # identical bytes already taken: say so without parsing them again
         digest = storage.sha256(data)
         prev = storage.previous_take(Path(data_dir), digest, extract, sheet, period, basis)
@@ -100,12 +135,13 @@ def ingest(data: bytes, file: str, *, data_dir: Path, extract: str | None, perio
             return report
     parsed = analyse(data, file, data_dir=data_dir, extract=extract, period=period, sheet=sheet,
                      isolated=isolated, today=today, basis=basis, column_map=column_map)
-    return confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
+    return confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet, replace=replace,
+                   allow_shrink=allow_shrink)
 
 
 def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | None = None, sheet: str | None = None,
                 who: str | None = None, basis: str | None = None, isolated: bool = True,
-                column_map: dict[str, str] | None = None):
+                column_map: dict[str, str] | None = None, replace: bool = False, allow_shrink: bool = True):
     """`ingest` of several files, in order, yielding each Report as it is stored.
 
     `files`: (name, read) pairs, `read()` returning the bytes (read when needed, so no more than
@@ -122,7 +158,8 @@ def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | Non
     if ext is None or ext.is_reported or len(files) < 2:
         for name, read in files:
             yield ingest(read(), name, data_dir=data_dir, extract=extract, period=period, sheet=sheet, who=who,
-                         basis=basis, isolated=isolated, column_map=column_map)
+                         basis=basis, isolated=isolated, column_map=column_map, replace=replace,
+                         allow_shrink=allow_shrink)
         return
 
     def parse(name, read):
@@ -141,9 +178,11 @@ def ingest_many(files, *, data_dir: Path, extract: str | None, period: str | Non
                 ahead = pool.submit(parse, *files[i + 1])
             if parsed is None:
                 yield ingest(data, name, data_dir=data_dir, extract=extract, period=period, sheet=sheet, who=who,
-                             basis=basis, isolated=isolated, column_map=column_map)
+                             basis=basis, isolated=isolated, column_map=column_map, replace=replace,
+                             allow_shrink=allow_shrink)
             else:
-                yield confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet)
+                yield confirm(parsed, data, data_dir=data_dir, who=who, declared_period=period, sheet=sheet,
+                              replace=replace, allow_shrink=allow_shrink)
 
 
 def _noop_text(lang: str, report: Report, prev: dict) -> str:
@@ -159,4 +198,4 @@ def _user() -> str:
         return "unknown"
 
 
-__all__ = ["analyse", "confirm", "ingest", "ingest_many", "limits", "Parsed", "Problem", "Rejected", "Report"]
+__all__ = ["analyse", "confirm", "preview", "replace_months", "ingest", "ingest_many", "limits", "Parsed", "Problem", "Rejected", "Report"]

@@ -264,6 +264,21 @@ class _Distinct:
     notes: dict  # kind -> (has: bool per value, order: position among the converter's notes, examples (raw, value))
 
 
+def _shape_ok(arr: pa.Array, shape: str | None) -> np.ndarray:
+    """Which person keys have their declared shape (nz.person_key_ok, vectorised: a regex, or an ID
+    number's form here and its check digit per distinct value)."""
+    if shape == "id_number":
+        form = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9X]$"), False).to_numpy(zero_copy_only=False)
+        ok = form.copy()
+        if form.any():
+            enc = pc.dictionary_encode(arr.filter(pa.array(form)))
+            good = np.array([nz.id_number_ok(v) for v in enc.dictionary.to_pylist()], dtype=bool)
+            ok[form] = good[enc.indices.to_numpy(zero_copy_only=False)]
+        return ok
+    pattern = "^(?:" + (shape or nz.DEFAULT_PERSON_KEY) + ")$"
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
+
+
 def _distinct(name: str, conv: Converter, values: list) -> _Distinct:
     m = len(values)
     out = _Distinct([None] * m, np.zeros(m, bool), np.zeros(m, bool), np.zeros(m, bool), np.zeros(m, bool), {})
@@ -360,6 +375,8 @@ def _convert_text(name: str, rule: ColumnRule, conv: Converter, arr: pa.Array) -
             upper = plain & pc.fill_null(pc.ends_with(arr, "x"), False).to_numpy(zero_copy_only=False)
             if upper.any() and (upper := upper & _matches(arr, PERSON_X_ASCII)).any():
                 values = pc.if_else(pa.array(upper), pc.utf8_upper(arr), arr)
+            # a key not of its declared shape goes through the converter, which quarantines it
+            plain &= _shape_ok(values, rule.shape)
     col = Column(name, rule.kind, values, np.zeros(n, bool), problem, np.zeros(n, bool), np.zeros(n, bool))
     special = ~plain
     if special.any():  # every other value once through the row path's converter

@@ -397,6 +397,27 @@ def parse_id(value, *, person: bool = False) -> str | None:
     return text
 
 
+# a person key that is not declared otherwise: letters, digits and . _ - (no spaces, no formula)
+DEFAULT_PERSON_KEY = r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}"
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_ok(text: str) -> bool:
+    """An 18-character resident ID number (GB 11643): 17 digits and the ISO 7064 MOD 11-2 check character."""
+    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        return False
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS)) % 11] == text[17]
+
+
+def person_key_ok(text: str, shape: str | None) -> bool:
+    """A person key of its declared shape (ingest_rules.yaml `shape:`): "id_number" for real ID
+    numbers, else a regular expression a pseudonymised key matches in full (default DEFAULT_PERSON_KEY)."""
+    if shape == "id_number":
+        return id_number_ok(text)
+    return re.fullmatch(shape or DEFAULT_PERSON_KEY, text) is not None
+
+
 def is_formula(text: str) -> bool:
     return bool(text) and text[0] in "=+-@" and not _NUMBER_RE.match(text.replace(",", ""))
 

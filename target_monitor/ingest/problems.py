@@ -93,7 +93,7 @@ class Normalisation:
 @dataclass
 class Report:
     file: str
-    status: str = "pending"  # taken | rejected | noop | error | preview
+    status: str = "pending"  # taken | rejected | noop | error | preview | held (a shrink not confirmed)
     extract: str = ""
     sheet: str = ""
     sha256: str = ""
@@ -115,6 +115,9 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     normalised: list[Normalisation] = field(default_factory=list)
     revisions: list[dict] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)  # per unit-month: rows before/after, added, replaced, removed
+    figures: list[dict] = field(default_factory=list)  # per unit-month and indicator: figure before/after
+    version: int | None = None  # the extract table's version this upload committed
     quarantine_file: str = ""
     raw_file: str = ""
     message_zh: str = ""

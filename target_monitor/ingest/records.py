@@ -36,6 +36,7 @@ class ColumnRule:
     # dates: the first day that can be one of ours (ingest_rules.yaml first_year); 1900-06-10 and
     # 0001-01-01 are typing or export errors, never a record of the unit tree
     earliest: date | None = None
+    shape: str | None = None  # person_id: "id_number" (18 characters, check digit) or a pseudonymised key's regex
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def column_rules(rules: dict, ext: Extract) -> dict[str, ColumnRule]:
         r = raw.get(col.name) or {}
         kind = r.get("kind") or ("date" if col.type == "DATE" else "text")
         earliest = date(int(rules.get("first_year", DEFAULT_FIRST_YEAR)), 1, 1) if kind == "date" else None
-        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"), earliest)
+        out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"), earliest=earliest,
+                                   shape=r.get("shape"))
     return out
 
 
@@ -268,7 +270,10 @@ class Converter:
                 self.note(column, "unit_alias", raw, self.units[code].name)
             return code
         if kind in ("id", "person_id"):
-            return nz.parse_id(raw, person=kind == "person_id")
+            value = nz.parse_id(raw, person=kind == "person_id")
+            if kind == "person_id" and value is not None and not nz.person_key_ok(value, rule.shape):
+                raise nz.ValueProblem("person_key_invalid", raw=str(raw))  # formulas, free text: never stored
+            return value
         if kind == "enum":
             text = nz.clean_text(raw)
             if col.values and text not in col.values:

@@ -36,7 +36,6 @@ from target_monitor.ingest.problems import Normalisation, Problem, Rejected, Rep
 from target_monitor.ingest.read import Grid
 from target_monitor.ingest.records import Parsed, _to_frame, header_map
 from target_monitor.ingest.table import HeaderCell, cell_text, locate, split_unit
-from target_monitor.paths import extracts_dir
 from target_monitor.reference import Units
 from target_monitor.registry import BASES, Extract, Indicator, Registry
 
@@ -219,15 +218,15 @@ def _value(raw, ind: Indicator, unit: str) -> float | None:
 
 def stored_series(data_dir: Path, ext: Extract, keys: set[tuple[str, str, int]]) -> pd.DataFrame:
     """Stored reported rows of the given (unit, indicator, year) series."""
-    root = extracts_dir(data_dir) / ext.name
-    years = sorted({y for _, _, y in keys})
+    from target_monitor.tables_delta import committed_files
+
+    years = {f"year={y:04d}" for _, _, y in keys}
     frames = []
-    for y in years:
-        for path in sorted((root / f"year={y:04d}").glob("month=*/*.parquet")):
-            if path.name.startswith("."):
-                continue
-            frames.append(pq.read_table(path, columns=["unit_code", "indicator", "report_month", "basis", "value"])
-                          .to_pandas())
+    for path in committed_files(Path(data_dir), ext.name).files:  # the committed version's files only
+        if path.parent.parent.name not in years:
+            continue
+        frames.append(pq.ParquetFile(path).read(columns=["unit_code", "indicator", "report_month", "basis", "value"])
+                      .to_pandas())
     if not frames:
         return pd.DataFrame(columns=["unit_code", "indicator", "report_month", "basis", "value"])
     df = pd.concat(frames, ignore_index=True)

@@ -1,22 +1,28 @@
-"""The one writer of the data directory: raw uploads, partitions, quarantine files, history.
+"""The one writer of the data directory: raw uploads, extract tables, quarantine files, history.
 
 Layout under the data directory:
     raw/<sha256>.<type>                 every upload kept byte for byte as received
     uploads/<time>-<sha12>.json          one record per upload attempt (who, when, period, counts, status)
     quarantine/<sha12>-<name>.csv        quarantined rows with their reasons (formulas neutralised)
-    extracts/<extract>/year=YYYY/month=MM/part-0.parquet
-    .ingest.lock, .ingest-journal.json   the commit protocol
+    extracts/<extract>/                  a Delta Lake table per extract (target_monitor/tables_delta.py)
+    .ingest.lock                         one writer at a time
 
-Commit protocol (why a kill -9 at any moment leaves the old or the new state):
-1. under an exclusive lock, every new partition file is written completely as
-   `.part-0.parquet.<pid>.tmp` (a dot-name ending .tmp: no reader glob matches it);
-2. the journal (the list of renames + the history record) is written to a temporary name and
-   renamed to `.ingest-journal.json`: that rename is the commit point;
-3. the temporary files are renamed over the partitions (os.replace: atomic per file), the
-   history record is written, the journal is deleted.
-`recover()` (run before every commit and by the CLI/page) rolls a committed journal forward
-and deletes temporary files left by a transaction that never reached its commit point.
-A corrected file for a unit-month replaces that unit-month's rows and nothing else.
+An upload is one commit of its extract's table (docs/store.md): the partitions it touches are
+rewritten with their whole new content in one `write_deltalake(mode="overwrite", predicate=...)`,
+whose log entry is the commit point, so a reader sees the old version or the new one and a writer
+killed at any step leaves nothing to recover (unreferenced files only, removed by `store vacuum`).
+The commit carries the upload's own record (who, file, rows added / replaced / removed per
+unit-month), so `imports list` never depends on a second file being written.
+
+What an upload changes (`plan`):
+- by default, rows are added and corrected by record key (`ext.key`: record_id, loan_id,
+  graduate_key): a known key replaces that record wherever it is stored, a new key adds one;
+  nothing else is touched;
+- a declared replacement (`replace_months`) also removes every stored row of the file's units
+  in those months (a unit re-sends its June); rows outside the declared months are quarantined
+  by the parser before they get here;
+- reported figures (one value per unit, indicator and month) always replace that unit-month's
+  figure of each indicator the file reports.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import json
 import os
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -121,7 +128,8 @@ def _sweep_tmp(data_dir: Path) -> int:
 
 
 def recover(data_dir: Path) -> dict:
-    """Finish a committed transaction, drop the leftovers of an uncommitted one."""
+    """Finish a transaction of the protocol before the table format (a journal left by an older
+    version of the app), drop leftover temporary files. Table commits need no recovery."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         return {"rolled_forward": False, "swept": 0}
@@ -221,14 +229,6 @@ def write_quarantine(data_dir: Path, parsed: Parsed, digest: str) -> str:
 # --------------------------------------------------------------------------- partitions
 
 
-def _read_partition(folder: Path, schema: pa.Schema) -> tuple[pa.Table | None, list[Path]]:
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(".")) if folder.is_dir() else []
-    if not files:
-        return None, []
-    tables = [pq.read_table(p).select(schema.names).cast(schema) for p in files]
-    return pa.concat_tables(tables), files
-
-
 def _measure_columns(ext: Extract) -> list[str]:
     return [c.name for c in ext.columns if c.type == "DOUBLE"]
 
@@ -237,7 +237,7 @@ KEY_SEP = "\x1f"
 
 
 def _replace_key(table: pa.Table, ext: Extract) -> pa.Array:
-    """What a re-sent file replaces: the unit code (records), or unit code + indicator (reported figures)."""
+    """What a re-sent reported figure replaces: unit code + indicator (within its month)."""
     units = table.column("unit_code").combine_chunks()
     if not ext.is_reported:
         return units
@@ -246,6 +246,8 @@ def _replace_key(table: pa.Table, ext: Extract) -> pa.Array:
 
 def _unit_totals(table: pa.Table, ext: Extract) -> dict[str, tuple[int, float | None]]:
     """Rows and the first measure's total (nulls as 0) per replace key (`_replace_key`)."""
+    if table.num_rows == 0:
+        return {}
     enc = pc.dictionary_encode(_replace_key(table, ext))
     codes = enc.indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(codes, minlength=len(enc.dictionary))
@@ -263,87 +265,275 @@ def _canonical(accepted, schema: pa.Schema) -> pa.Table:
     return accepted.select(schema.names).cast(schema)
 
 
-def plan_partitions(data_dir: Path, ext: Extract, accepted: pa.Table | pd.DataFrame,
-                    before_write=None) -> tuple[list, list, list]:
-    """Write every new partition under a temporary name. Returns (renames, deletes, revisions).
+def _year_month(table: pa.Table, ext: Extract) -> np.ndarray:
+    days = table.column(ext.partition_date)
+    return pc.fill_null(pc.add(pc.multiply(pc.year(days), 100), pc.month(days)), -1).to_numpy()
 
-    `accepted` is Arrow (or a DataFrame) with the extract's columns; other columns (`_row`) are
-    dropped. Within a partition, the units in the file replace their old rows; old rows of other
-    units are kept first, in their order, then the file's rows in file order.
 
-    before_write: called with {`<extract>/year=YYYY/month=MM`: the partition's whole new content}
-    before any file is written (ingest starts computing their aggregates from it meanwhile)."""
+def _read_files(files: list[Path], schema: pa.Schema) -> pa.Table:
+    if not files:
+        return schema.empty_table()
+    # ParquetFile, not read_table: read_table would add year=/month= from the path as columns
+    return pa.concat_tables([pq.ParquetFile(f).read(columns=schema.names).select(schema.names).cast(schema)
+                             for f in files])
+
+
+def _count_by_unit(table: pa.Table) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    vc = pc.value_counts(table.column("unit_code").combine_chunks())
+    return {v["values"].as_py(): v["counts"].as_py() for v in vc}
+
+
+def _key_partitions(files: list[Path], root: Path, key: str, keys: pa.Array) -> set[str]:
+    """The partitions (`<extract>/year=YYYY/month=MM`) whose stored rows hold any of `keys`.
+
+    A corrected record may have moved to another month: its old row must go wherever it is, so
+    every file's key column is read (one column; DuckDB, on all cores)."""
+    if not files or len(keys) == 0:
+        return set()
+    import duckdb
+
+    con = duckdb.connect(":memory:", config={"threads": 2, "autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
+    try:
+        con.register("new_keys", pa.table({"k": keys}))
+        listed = [str(f) for f in files]
+        rows = con.execute(
+            "select distinct filename from read_parquet($files, filename = true) "
+            f"where {_quote(key)} in (select k from new_keys)", {"files": listed}).fetchall()
+    finally:
+        con.close()
+    return {Path(r[0]).parent.relative_to(root).as_posix() for r in rows}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Plan:
+    """What one upload would do to its extract's table (computed before anything is written)."""
+    extract: str
+    base_version: int | None
+    partitions: dict[str, pa.Table] = field(default_factory=dict)  # `<extract>/year=YYYY/month=MM` -> new content
+    old: dict[str, pa.Table] = field(default_factory=dict)  # the same partitions' stored content
+    revisions: list[dict] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)  # per unit-month: rows before/after, added, replaced, removed
+
+    @property
+    def months(self) -> list[tuple[int, int]]:
+        out = []
+        for part in self.partitions:
+            _, y, m = part.split("/")
+            out.append((int(y.split("=")[1]), int(m.split("=")[1])))
+        return sorted(out)
+
+    def shrinking(self, share: float) -> list[dict]:
+        """Unit-months whose records fall by more than `share` of what was stored."""
+        return [c for c in self.changes if c["before"] > 0 and c["after"] < c["before"] * (1 - share)]
+
+
+def plan(data_dir: Path, ext: Extract, accepted, replace_months: set[tuple[int, int]] | None = None) -> Plan:
+    """The new content of every partition the upload touches (module docstring: what changes)."""
+    from target_monitor.tables_delta import committed_files
+
+    data_dir = Path(data_dir)
     schema = schema_for(ext)
-    # record ids and person keys are unique per row: a dictionary and min/max statistics are work for nothing
-    encoded = [c.name for c in ext.columns if c.name != ext.key and not c.mask]
-    renames, deletes, revisions, planned = [], [], [], []
+    root = extracts_dir(data_dir)
+    current = committed_files(data_dir, ext.name)
+    files_by_part: dict[str, list[Path]] = {}
+    for f in current.files:
+        files_by_part.setdefault(f.parent.relative_to(root).as_posix(), []).append(f)
+    out = Plan(ext.name, current.version)
     new = _canonical(accepted, schema)
-    days = new.column(ext.partition_date)
-    ym = pc.fill_null(pc.add(pc.multiply(pc.year(days), 100), pc.month(days)), -1).to_numpy()
-    root = extracts_dir(data_dir) / ext.name
-    # a corrected file replaces what it covers: a unit-month of records; for reported figures a
-    # unit-month of each indicator it reports (a file with one indicator leaves the others alone)
-    for key in np.unique(ym[ym >= 0]).tolist():
-        year, month = divmod(key, 100)
-        in_month = ym == key
-        part = new if in_month.all() else new.filter(pa.array(in_month))
-        folder = root / f"year={year:04d}" / f"month={month:02d}"
-        old, old_files = _read_partition(folder, schema)
-        combined = part
-        if old is not None:
-            hit = pc.fill_null(pc.is_in(_replace_key(old, ext), value_set=pc.unique(_replace_key(part, ext))), False)
-            replaced, kept = old.filter(hit), old.filter(pc.invert(hit))
-            if replaced.num_rows:
-                before, after = _unit_totals(replaced, ext), _unit_totals(part, ext)
-                for key in sorted(before):
-                    (o_rows, o_total), (n_rows, n_total) = before[key], after[key]
-                    unit, _, indicator = key.partition(KEY_SEP)
-                    revisions.append({"unit_code": unit, "month": f"{year}-{month:02d}",
+    ym = _year_month(new, ext)
+    keep = ym >= 0
+    if not keep.all():
+        new, ym = new.filter(pa.array(keep)), ym[keep]
+    new_keys = pc.unique(new.column(ext.key).combine_chunks()) if not ext.is_reported else pa.array([], pa.string())
+    parts_new = {f"{ext.name}/year={k // 100:04d}/month={k % 100:02d}": k for k in np.unique(ym).tolist()}
+    touched = set(parts_new)
+    if not ext.is_reported:
+        touched |= _key_partitions(list(current.files), root, ext.key, new_keys)
+    replace_months = replace_months or set()
+    for part in sorted(touched):
+        key = parts_new.get(part)
+        if key is None:
+            piece = new.slice(0, 0)
+        else:
+            piece = new if (ym == key).all() else new.filter(pa.array(ym == key))
+        old = _read_files(files_by_part.get(part, []), schema)
+        if ext.is_reported:
+            hit = pc.fill_null(pc.is_in(_replace_key(old, ext), value_set=pc.unique(_replace_key(piece, ext))), False) \
+                if old.num_rows else pa.array([], pa.bool_())
+            by_key = hit
+        else:
+            by_key = pc.fill_null(pc.is_in(old.column(ext.key), value_set=new_keys), False)
+            hit = by_key
+            y, m = (int(x.split("=")[1]) for x in part.split("/")[1:])
+            if (y, m) in replace_months and piece.num_rows:
+                units = pc.unique(piece.column("unit_code").combine_chunks())
+                hit = pc.or_(hit, pc.fill_null(pc.is_in(old.column("unit_code"), value_set=units), False))
+        replaced_rows, kept = old.filter(hit), old.filter(pc.invert(hit))
+        combined = pa.concat_tables([kept, piece]) if kept.num_rows else piece
+        out.partitions[part] = combined
+        out.old[part] = old
+        month = f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+        if replaced_rows.num_rows and piece.num_rows:
+            before, after = _unit_totals(replaced_rows, ext), _unit_totals(piece, ext)
+            for rk in sorted(set(before) & set(after)):
+                (o_rows, o_total), (n_rows, n_total) = before[rk], after[rk]
+                unit, _, indicator = rk.partition(KEY_SEP)
+                out.revisions.append({"unit_code": unit, "month": month,
                                       **({"indicator": indicator} if ext.is_reported else {}), "old_rows": o_rows,
                                       "new_rows": n_rows, "old_total": o_total, "new_total": n_total})
-            if kept.num_rows:
-                combined = pa.concat_tables([kept, part])
-        planned.append((folder, combined, old_files))
-    if before_write is not None and planned:
-        before_write({folder.relative_to(extracts_dir(data_dir)).as_posix(): combined
-                      for folder, combined, _ in planned})
-    for folder, combined, old_files in planned:
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / PART
-        tmp = folder / f".{PART}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            pq.write_table(combined, fh, use_dictionary=encoded, write_statistics=encoded)
-            fh.flush()
-            os.fsync(fh.fileno())
-        renames.append((str(tmp.relative_to(data_dir)), str(final.relative_to(data_dir))))
-        deletes.extend(str(p.relative_to(data_dir)) for p in old_files if p.name != PART)
-    return renames, deletes, revisions
+        # per unit-month counts: replaced = an old row whose record came again; removed = an old row
+        # dropped by a declared replacement (or a record that moved to another month); added = new keys
+        before_u, after_u = _count_by_unit(old), _count_by_unit(combined)
+        again = old.filter(by_key)
+        replaced_u = _count_by_unit(again)
+        removed_u = _count_by_unit(old.filter(pc.and_(hit, pc.invert(by_key)))) if not ext.is_reported else {}
+        if ext.is_reported:
+            added_u = {u: max(0, after_u.get(u, 0) - before_u.get(u, 0) + replaced_u.get(u, 0))
+                       for u in set(after_u) | set(before_u)}
+        else:
+            fresh = pc.invert(pc.fill_null(pc.is_in(piece.column(ext.key), value_set=old.column(ext.key)), False)) \
+                if old.num_rows else pa.array(np.ones(piece.num_rows, dtype=bool))
+            added_u = _count_by_unit(piece.filter(fresh))
+            if key is None:  # records that moved out of this month: their old rows are removed here
+                removed_u = {u: removed_u.get(u, 0) + n for u, n in replaced_u.items()}
+                replaced_u = {}
+        for unit in sorted(set(before_u) | set(after_u)):
+            c = {"unit_code": unit, "month": month, "before": before_u.get(unit, 0), "after": after_u.get(unit, 0),
+                 "added": added_u.get(unit, 0), "replaced": replaced_u.get(unit, 0), "removed": removed_u.get(unit, 0)}
+            if c["before"] != c["after"] or c["added"] or c["replaced"] or c["removed"]:
+                out.changes.append(c)
+    return out
+
+
+def figures(plan_: Plan, registry=None) -> list[dict]:
+    """Each indicator's figure per unit-month before -> after: what the records of the touched
+    partitions count (a cumulative indicator's sum; a rate's successes / registrations)."""
+    import duckdb
+
+    from target_monitor.registry import load_registry
+    from target_monitor.store import _empty_view_sql, extract_view_over_sql, indicator_events_sql
+
+    registry = registry or load_registry()
+    ext = registry.extracts[plan_.extract]
+    inds = [i for i in registry.indicators if i.extract == ext.name]
+    if not inds or ext.is_reported or not plan_.partitions:
+        return []
+    wanted = {(c["unit_code"], c["month"]) for c in plan_.changes}
+    kinds = {i.name: i.kind for i in inds}
+    out: dict[tuple, dict] = {}
+    con = duckdb.connect(":memory:", config={"threads": 2})
+    try:
+        with con.cursor() as cur:
+            for other in registry.extracts.values():
+                if other.name != ext.name:
+                    cur.execute(_empty_view_sql("ext_" + other.name, other))
+            cur.register("partition_rows", schema_for(ext).empty_table())  # views bind when created
+            cur.execute(extract_view_over_sql(ext, "partition_rows"))
+            cur.execute(indicator_events_sql(registry))
+            for part in sorted(plan_.partitions):
+                month = f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+                for side, table in (("before", plan_.old[part]), ("after", plan_.partitions[part])):
+                    cur.register("partition_rows", table)
+                    res = cur.execute("select indicator, unit_code, sum(num), sum(den) from indicator_events "
+                                      "group by indicator, unit_code").fetchall()
+                    for ind, unit, num, den in res:
+                        if (unit, month) not in wanted:
+                            continue
+                        rec = out.setdefault((unit, month, ind), {"unit_code": unit, "month": month,
+                                                                  "indicator": ind, "before": None, "after": None})
+                        if kinds[ind] == "cumulative":
+                            rec[side] = round(float(num), 2)
+                        else:  # a rate: successes of the month's registrations / registrations
+                            rec[side] = round(float(num) / float(den) * 100, 1) if den else None
+    finally:
+        con.close()
+    return [v for _, v in sorted(out.items()) if v["before"] != v["after"]]
+
+
+def shrink_share(data_dir: Path) -> float:
+    """The share by which a unit-month may shrink before the uploader must tick a warning."""
+    from target_monitor.ingest.records import load_rules
+    from target_monitor.paths import SHIPPED_REFERENCE_DIR, reference_dir
+
+    rules = load_rules(reference_dir(Path(data_dir)), SHIPPED_REFERENCE_DIR)
+    return float(rules.get("replace_shrink_warn_share", 0.2))
+
+
+def _write_plan(data_dir: Path, ext: Extract, p: Plan, meta: dict) -> int | None:
+    """One commit of the extract's table with the plan's partitions. Returns the new version."""
+    from target_monitor.tables_delta import create_empty, with_partitions, write
+
+    if not p.partitions:
+        return None
+    schema = schema_for(ext)
+    create_empty(data_dir, ext.name, schema)
+    table = pa.concat_tables([t for _, t in sorted(p.partitions.items())])
+    table = with_partitions(table, ext.partition_date)
+    return write(data_dir, ext.name, table, p.months, meta)
+
+
+def ensure_migrated(data_dir: Path, registry=None) -> list[str]:
+    """Convert every extract still in the layout before the table format (under the lock)."""
+    from target_monitor.registry import load_registry
+    from target_monitor.tables_delta import legacy_files, migrate, table_path
+
+    registry = registry or load_registry()
+    done = []
+    for ext in registry.extracts.values():
+        if legacy_files(table_path(data_dir, ext.name)):
+            if migrate(data_dir, ext.name, schema_for(ext), ext.partition_date):
+                done.append(ext.name)
+    return done
+
+
+FIGURES_MAX_CHANGES = 2000  # a national re-send touches thousands of unit-months: the counts say enough
 
 
 def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: str, declared_period: str | None,
-           now: datetime | None = None) -> Report:
-    """Store a parsed upload: raw bytes, quarantine file, partitions, history (see module doc)."""
+           now: datetime | None = None, replace_months: set[tuple[int, int]] | None = None,
+           allow_shrink: bool = True) -> Report:
+    """Store a parsed upload: raw bytes, quarantine file, one table commit, history (module doc).
+
+    allow_shrink=False: when a unit-month would lose more than `shrink_share` of its records, write
+    nothing and return the report with status "held" and the changes (the CLI without --yes)."""
     data_dir = Path(data_dir)
     now = now or datetime.now()
     report = parsed.report
     ahead = _Ahead(data_dir, ext)
     with locked(data_dir):
         try:
-            _roll_forward(data_dir)
             _sweep_tmp(data_dir)
+            ensure_migrated(data_dir)
+            accepted = parsed.accepted_table(ext)
+            p = plan(data_dir, ext, accepted if accepted is not None else schema_for(ext).empty_table(),
+                     replace_months)
+            report.revisions = p.revisions
+            report.changes = p.changes
+            if len(p.changes) <= FIGURES_MAX_CHANGES:
+                report.figures = figures(p)
+            if not allow_shrink and p.shrinking(shrink_share(data_dir)):
+                report.status = "held"
+                return report
             report.raw_file = save_raw(data_dir, data, report.sha256, report.file_type)
             report.quarantine_file = write_quarantine(data_dir, parsed, report.sha256)
-            renames, deletes, revisions = ([], [], [])
-            accepted = parsed.accepted_table(ext)
-            if accepted is not None and accepted.num_rows:
-                renames, deletes, revisions = plan_partitions(data_dir, ext, accepted, before_write=ahead.start)
-            report.revisions = revisions
             report.status = "taken"
             rec = record(data_dir, report, who=who, declared_period=declared_period, now=now)
-            plan = {"renames": renames, "deletes": deletes, "history_path": _history_name(now, report.sha256),
-                    "history": rec}
-            write_atomic(data_dir / JOURNAL, json.dumps(plan, ensure_ascii=False).encode("utf-8"))  # commit point
-            _roll_forward(data_dir)
+            rec["replace_months"] = [f"{y}-{m:02d}" for y, m in sorted(replace_months or ())]
+            if p.partitions:
+                ahead.start(p.partitions)
+                meta = {"kind": "import", "who": who, "file": report.file, "sha256": report.sha256,
+                        "at": rec["uploaded_at"], "base_version": p.base_version,
+                        "replace_months": rec["replace_months"], "changes": p.changes}
+                report.version = _write_plan(data_dir, ext, p, meta)
+                rec["version"] = report.version
+            write_history(data_dir, rec, now)
         finally:
             precomputed = ahead.result()
         _refresh_aggregates(data_dir, precomputed)
@@ -384,12 +574,13 @@ class _Ahead:
 
 
 def _refresh_aggregates(data_dir: Path, precomputed: dict | None = None) -> None:
-    """Issue 7: rebuild the monthly aggregates of the partitions this commit touched.
+    """Rebuild the monthly aggregates of the partitions this commit touched.
 
-    Incremental (only partitions whose files changed) and outside the commit point: if it is
-    killed, the aggregates' manifest no longer matches the extracts and readers count from the
-    records until the next refresh, so the numbers are right either way. `precomputed`: the new
-    partitions' aggregates from their tables (`_Ahead`), written instead of reading the files back.
+    Incremental (only partitions whose files changed) and after the commit: if it is killed,
+    the aggregates' manifest no longer matches the extracts' committed files and readers count
+    from the records until the next refresh, so the numbers are right either way. `precomputed`:
+    the new partitions' aggregates from their tables (`_Ahead`), written instead of reading the
+    files back.
     """
     from target_monitor.aggregates import refresh
 
@@ -406,4 +597,5 @@ def record_only(data_dir: Path, report: Report, data: bytes, *, who: str, declar
         write_history(data_dir, record(data_dir, report, who=who, declared_period=declared_period, now=now), now)
 
 
-__all__ = ["commit", "record_only", "recover", "history", "previous_take", "sha256"]
+__all__ = ["commit", "plan", "figures", "Plan", "record_only", "recover", "history", "previous_take", "sha256",
+           "ensure_migrated", "shrink_share"]

@@ -13,7 +13,7 @@ from target_monitor.ingest.problems import Report
 from target_monitor.reference import Reference
 from target_monitor.registry import Registry
 
-STATUSES = ("taken", "rejected", "noop", "error", "preview")
+STATUSES = ("taken", "rejected", "noop", "error", "preview", "held", "undone")
 
 
 def status_text(status: str, lang: str) -> str:
@@ -170,3 +170,51 @@ def reported_falls_table(ctx, year: int, registry: Registry, lang: str) -> pd.Da
         t("col_prev_month", lang): pd.to_datetime(df["earlier_month"]).dt.strftime("%Y-%m"),
         t("col_prev_value", lang): df["earlier_value"].map(lambda v: f"{v:,.2f}".rstrip("0").rstrip(".")),
     })
+
+
+# --- the change preview, versions and undo ---------------------------------------------------------
+
+
+def _unit_names(ref: Reference, lang: str) -> dict[str, str]:
+    return {u.code: (u.name_en if lang == "en" else u.name) for u in ref.units}
+
+
+def changes_frame(changes: list[dict], ref: Reference, lang: str) -> pd.DataFrame:
+    """Per unit-month: records before -> after, added / corrected / removed."""
+    names = _unit_names(ref, lang)
+    rows = [{t("col_unit_month", lang): f"{names.get(c['unit_code'], c['unit_code'])} {c['month']}",
+             t("col_records_before", lang): c["before"], t("col_records_after", lang): c["after"],
+             t("col_added", lang): c["added"], t("col_replaced", lang): c["replaced"],
+             t("col_removed", lang): c["removed"]} for c in changes]
+    return pd.DataFrame(rows)
+
+
+def figures_frame(figures: list[dict], ref: Reference, registry: Registry, lang: str) -> pd.DataFrame:
+    """Per unit-month and indicator: the figure its records count, before -> after."""
+    names = _unit_names(ref, lang)
+    labels = {i.name: i.label[lang] for i in registry.indicators}
+    rows = [{t("col_unit_month", lang): f"{names.get(f['unit_code'], f['unit_code'])} {f['month']}",
+             t("col_indicator", lang): labels.get(f["indicator"], f["indicator"]),
+             t("col_figure_before", lang): "—" if f["before"] is None else f["before"],
+             t("col_figure_after", lang): "—" if f["after"] is None else f["after"]} for f in figures]
+    return pd.DataFrame(rows)
+
+
+def shrink_text(shrinking: list[dict], share: float, ref: Reference, lang: str) -> str:
+    names = _unit_names(ref, lang)
+    items = "; ".join(f"{names.get(c['unit_code'], c['unit_code'])} {c['month']} {c['before']}→{c['after']}"
+                      for c in shrinking)
+    return t("shrink_warning", lang, n=len(shrinking), share=round(share * 100), items=items)
+
+
+def imports_frame(rows: list[dict], registry: Registry, lang: str) -> pd.DataFrame:
+    """Every version of every extract table, newest first (imports list)."""
+    labels = {n: e.label[lang] for n, e in registry.extracts.items()}
+    out = [{"ID": r["id"], t("col_time", lang): r["time"], t("col_extract", lang): labels.get(r["extract"], r["extract"]),
+            t("col_file", lang): r["file"], t("col_who", lang): r["who"], t("col_status", lang): r["kind"],
+            t("col_added", lang): r["added"], t("col_replaced", lang): r["replaced"],
+            t("col_removed", lang): r["removed"],
+            t("col_note", lang): (t("imports_note_undone", lang, by=r["undone_by"]) if r["undone_by"] else
+                                  t("imports_note_undoes", lang, id=r["undoes"]) if r["undoes"] else "")}
+           for r in rows]
+    return pd.DataFrame(out).map(neutralise) if out else pd.DataFrame()

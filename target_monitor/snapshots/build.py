@@ -93,10 +93,12 @@ def code_version() -> dict:
     return {"package": pkg, "git_commit": commit, "git_dirty": dirty, "queries_sha256": h.hexdigest()}
 
 
-def _input_hashes(data_dir: Path) -> dict:
-    files = parquet_files(data_dir)
+def _input_hashes(data_dir: Path, store_versions: dict[str, int] | None = None) -> dict:
+    files = parquet_files(data_dir, store_versions)
     ref = reference_dir(data_dir)
     return {
+        # the extract tables' versions the snapshot read: `snapshot --rebuild` reads them again
+        "store_versions": dict(sorted((store_versions or {}).items())),
         "extracts": {str(p.relative_to(data_dir)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in files},
         "reference_dir": str(ref),
@@ -142,7 +144,7 @@ def _seal(folder: Path) -> None:
 
 def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str = "zh",
                    step: Step | None = None, exports: bool = True,
-                   pdf: bool = True) -> SnapshotContext:
+                   pdf: bool = True, rebuild_of: str | None = None) -> SnapshotContext:
     """Build `<data_dir>/snapshots/<id>/` for `month` ('YYYY-MM'); returns a context over it.
 
     Raises SnapshotError('bad_month'), SnapshotError('no_data_month|<latest day>'),
@@ -154,7 +156,14 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
     as_of = month_end(year, mon)
 
     step(0.02, "snap_step_check")
-    ctx = Context(data_dir)  # raises NoDataError when there are no extracts
+    original = None
+    if rebuild_of is not None:  # the same extract versions as that snapshot, whatever was imported since
+        from target_monitor.snapshots.frozen import read_manifest
+
+        original = read_manifest(snapshots_dir(data_dir) / rebuild_of)
+        force = True
+    pinned = (original or {}).get("inputs", {}).get("store_versions") or None
+    ctx = Context(data_dir, store_versions=pinned)  # raises NoDataError when there are no extracts
     if year not in ctx.years() or ctx.bounds().query("year == @year")["first_event_on"].iloc[0].month > mon:
         latest = max((ctx.latest_day(y) for y in ctx.years()), default=None)
         raise SnapshotError(f"no_data_month|{latest}")
@@ -162,7 +171,7 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
     snapshot_id, version, supersedes = _next_id(data_dir, year, mon, force)
 
     step(0.08, "snap_step_hash")
-    before = _input_hashes(data_dir)
+    before = _input_hashes(data_dir, ctx.store.versions)
     root = snapshots_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     # unique per build: two sessions of one Streamlit process may build at the same moment
@@ -183,7 +192,7 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
             shutil.copy2(work_items_path(data_dir), work_items_path(tmp))
         facts = ctx.store.query("snapshot_facts", first_year=year - 1, last_year=year, as_of=as_of)
         _write_parquet(facts, tmp / FACTS)
-        after = _input_hashes(data_dir)
+        after = _input_hashes(data_dir, ctx.store.versions)
         if after != before:
             raise SnapshotError("changed_during_build")
 
@@ -200,6 +209,7 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
             "is_demo": ctx.is_demo,
             "code_version": code_version(),
             "inputs": before,
+            "rebuild_of": rebuild_of,
             "frozen": {FACTS: {"rows": int(len(facts)), "first_year": year - 1, "last_year": year}},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -216,6 +226,9 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
         from target_monitor.snapshots.compare import revisions
 
         prev = _previous(data_dir, as_of)
+        if original is not None:  # compared with what the original was compared with
+            prev = SnapshotContext(snapshots_dir(data_dir) / original["compared_with"]) \
+                if original.get("compared_with") else None
         revs = revisions(prev.monthly(prev.snapshot.year, prev.snapshot.as_of), monthly, min(prev.snapshot.as_of, as_of))\
             if prev is not None else revisions(None, monthly, as_of)
         revs.insert(0, "compared_with", prev.snapshot.snapshot_id if prev is not None else None)
