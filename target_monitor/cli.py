@@ -698,7 +698,10 @@ def _audit_write(args, code: int) -> None:
 
     obj = {"snapshot": lambda: args.month, "ingest": lambda: " ".join(args.paths),
            "targets": lambda: args.path, "imports": lambda: args.id}[args.command]()
-    audit.record(resolve_data_dir(getattr(args, "data_dir", None)), _ACTOR[0], WRITE_AUDIT[args.command], obj,
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    if not data_dir.is_dir():  # the command could not even reach its data directory (already said, exit 1 or 2)
+        return
+    audit.record(data_dir, _ACTOR[0], WRITE_AUDIT[args.command], obj,
                  "ok" if code == 0 else "failed", source="cli", exit_code=code)
 
 
