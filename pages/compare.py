@@ -25,14 +25,14 @@ sort_by = st.selectbox(
 table, columns = official_table(df, ctx.registry, ctx.ref.units, lang, sort_by=sort_by)
 tab_table, tab_detail = st.tabs([f.t("tab_breakdown"), f.t("tab_detail")])
 with tab_table:
-    # issue 6: drill-down: a click on a unit's row opens its detail
+    # drill-down: a click on a unit's row opens its detail
     by_label = {label: code for code, label in names.items()}
     picked = st.dataframe(style_official(table, columns, ctx.registry, lang), hide_index=True, width="stretch",
                           placeholder="—", height=(len(table) + 1) * 35 + 3,
                           on_select="rerun", selection_mode="single-row", key="compare_table")
     st.caption(f.t("drill_hint"))
     ui.drill_to_unit([by_label.get(table.iloc[i][f.t("unit_name")]) for i in picked.selection.rows])
-    ui.download_buttons(table, f"progress_{f.as_of}", lang, key="compare_dl")  # issue 6: CSV + XLSX, neutralised
+    ui.download_buttons(table, f"progress_{f.as_of}", lang, key="compare_dl")  # CSV + XLSX, neutralised
 with tab_detail:
     detail = detail_table(df, ctx.registry, ctx.ref.units, lang)
     st.dataframe(detail, hide_index=True, width="stretch", height=600, placeholder="—")
@@ -45,4 +45,4 @@ ind = ctx.registry.get(chart_ind)
 children = df[(df["level"] == "child") & (df["indicator"] == ind.name)]
 clicked = st.plotly_chart(charts.ranked_bars(ind, children, tp, lang, names), key="ranked",
                           config={"displayModeBar": False}, on_select="rerun", selection_mode="points")
-ui.drill_to_unit([by_label.get(p.get("y")) for p in clicked.selection.points])  # issue 6
+ui.drill_to_unit([by_label.get(p.get("y")) for p in clicked.selection.points])  # drill-down

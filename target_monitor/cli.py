@@ -72,14 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
     pr.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
-    # issue 6: the SQL console's sandbox from the command line
+    # the SQL console's sandbox from the command line
     sq = sub.add_parser("sql", help="run one read-only SELECT in the SQL console's sandbox")
     sq.add_argument("query", help='one SELECT (or WITH ... SELECT) statement, e.g. "select * from units"')
     sq.add_argument("--format", choices=["csv", "json"], default="csv")
     sq.add_argument("--timeout", type=float, default=10.0, help="seconds, 5-30 (default 10)")
     sq.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
-    # issue 7: the monthly aggregate layer
+    # the monthly aggregate layer
     ag = sub.add_parser("aggregates", help="the monthly aggregates the pages read")
     ag_sub = ag.add_subparsers(dest="action", required=True)
     ar = ag_sub.add_parser("refresh", help="rebuild the aggregates of changed partitions (all with --full)")
@@ -87,14 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     ar.add_argument("--json", action="store_true", help="print the report as JSON")
     ar.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
-    # issue 5: monthly snapshots
+    # monthly snapshots
     sn = sub.add_parser("snapshot", help="freeze a month-end report into <data-dir>/snapshots/YYYY-MM/")
     sn.add_argument("--month", required=True, help="YYYY-MM; the snapshot is as of the month's last day")
     sn.add_argument("--force", action="store_true",
                     help="build again although the month has a snapshot (the earlier one is kept beside it)")
     sn.add_argument("--no-pdf", action="store_true", help="skip the PNG charts and the PDF (faster)")
     sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
-    # issue 3: ingest and targets import
+    # ingest and targets import
     ing = sub.add_parser("ingest", help="ingest extract files (CSV, xlsx, xls, Parquet) into the data directory")
     ing.add_argument("paths", nargs="+", metavar="PATH")
     ing.add_argument("--extract", required=True, help="which extract the files hold (see queries/indicators.yaml)")
@@ -121,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_sql(args) -> int:
-    """Issue 6: exit 0 with the rows on stdout; exit 2 with one line on stderr when refused or failed."""
+    """The SQL console from the command line: exit 0 with the rows on stdout; exit 2 with one line
+    on stderr when refused or failed."""
     from target_monitor.downloads import neutralise
     from target_monitor.sandbox import MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S, MIN_TIMEOUT_S, Sandbox, SqlError
 
@@ -190,7 +191,7 @@ def cmd_progress(args) -> int:
 
 
 def cmd_aggregates(args) -> int:
-    """Issue 7: refresh the monthly aggregates; exit 2 for a missing or empty data directory."""
+    """Refresh the monthly aggregates; exit 2 for a missing or empty data directory."""
     from target_monitor.aggregates import refresh
     from target_monitor.store import parquet_files
 
@@ -206,7 +207,7 @@ def cmd_aggregates(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
-    """issue 5: build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
+    """Build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
     from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, snapshots_dir
 
     lang = args.lang
@@ -233,7 +234,7 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-# --- issue 3: ingest and targets import ------------------------------------------------------
+# --- ingest and targets import ------------------------------------------------------
 
 
 def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_summary", **extra) -> None:
@@ -328,15 +329,15 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "progress":
             return cmd_progress(args)
-        if args.command == "sql":  # issue 6
+        if args.command == "sql":  # the SQL console's sandbox
             return cmd_sql(args)
-        if args.command == "aggregates":  # issue 7
+        if args.command == "aggregates":  # the monthly aggregates
             return cmd_aggregates(args)
-        if args.command == "snapshot":  # issue 5
+        if args.command == "snapshot":  # monthly snapshots
             return cmd_snapshot(args)
-        if args.command == "ingest":  # issue 3
+        if args.command == "ingest":  # extract files into the store
             return cmd_ingest(args)
-        if args.command == "targets":  # issue 3
+        if args.command == "targets":  # the targets workbook import
             return cmd_targets_import(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)

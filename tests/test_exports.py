@@ -1,4 +1,4 @@
-"""Exports (issue 5): the official-layout workbook checked cell by cell against
+"""Exports: the official-layout workbook checked cell by cell against
 `target-monitor progress`, formula-injection neutralisation in CSV and XLSX."""
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def test_extra_sheets(workbook, demo_dir):
     brief = [c.value for c in wb["通报"]["A"] if c.value]
     as_of = ctx.latest_day(2020)
     progress = ctx.progress(2020, as_of)
-    # the 通报 sheet carries the meeting issue's drafted briefing, sentence for sentence
+    # the 通报 sheet carries meeting mode's drafted briefing, sentence for sentence
     from target_monitor.briefing import build_briefing
 
     drafted = build_briefing(ctx.registry, ctx.ref.units, progress, ctx.missing_months(2020, as_of), 2020, as_of,

@@ -1,4 +1,4 @@
-"""Monthly snapshots (issue 5): immutable folders, manifests, reproducible numbers, revisions."""
+"""Monthly snapshots: immutable folders, manifests, reproducible numbers, revisions."""
 
 from __future__ import annotations
 

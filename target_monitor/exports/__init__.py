@@ -44,7 +44,7 @@ def report_for(ctx, lang: str = "zh", year: int | None = None, as_of=None) -> Re
 
 
 def _scores(ctx, progress, year: int, lang: str):
-    """The assessment scores (issue 4) as the 考核评分 page shows them, or None if not configured."""
+    """The assessment scores as the 考核评分 page shows them, or None if not configured."""
     from target_monitor.i18n import unit_label
     from target_monitor.paths import reference_dir
     from target_monitor.scoring import (ScoringConfigError, load_scoring, load_work_items, score_table,

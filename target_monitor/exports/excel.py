@@ -267,8 +267,8 @@ def _trend_sheet(w: _Writer, r: Report) -> None:
 
 
 def _rank_sheet(w: _Writer, r: Report) -> None:
-    """Ranks per indicator (completion for amounts, the rate for rates). HOOK: the meeting
-    issue's composite scores belong here as extra columns once they exist."""
+    """Ranks per indicator (completion for amounts, the rate for rates). The assessment
+    scores have their own sheet (考核评分)."""
     lang = r.lang
     ws = w.wb.add_worksheet(t("xl_sheet_rank", lang))
     rows = []
@@ -286,7 +286,7 @@ def _rank_sheet(w: _Writer, r: Report) -> None:
 
 
 def _scores_sheet(w: _Writer, r: Report) -> None:
-    """The assessment scores (issue 4's method and config), as frozen with the snapshot."""
+    """The assessment scores (the method and config of data/reference/scoring.yaml), as frozen with the snapshot."""
     if r.scores is None or r.scores.empty:
         return
     ws = w.wb.add_worksheet(t("xl_sheet_scores", r.lang))

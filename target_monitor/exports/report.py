@@ -41,7 +41,7 @@ class Report:
     data_through: date | None = None
     is_demo: bool = False
     missing: dict = field(default_factory=dict)  # unit_code -> months without records (the 通报 says so)
-    scores: pd.DataFrame | None = None  # the assessment scores table (issue 4), None when not configured
+    scores: pd.DataFrame | None = None  # the assessment scores table (考核评分), None when not configured
     target_sources: list[str] = field(default_factory=list)
 
     @property

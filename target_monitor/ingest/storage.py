@@ -384,7 +384,7 @@ class _Ahead:
 
 
 def _refresh_aggregates(data_dir: Path, precomputed: dict | None = None) -> None:
-    """Issue 7: rebuild the monthly aggregates of the partitions this commit touched.
+    """Rebuild the monthly aggregates of the partitions this commit touched.
 
     Incremental (only partitions whose files changed) and outside the commit point: if it is
     killed, the aggregates' manifest no longer matches the extracts and readers count from the
