@@ -861,3 +861,8 @@ TEXT.update({
                                         "{file} sheet {sheet}: the title '{raw}' says {title_month} but the declared period is {period}; imported as {period}."),
     "ingest_fix_rp_title_month_differs": ("如月份选错，请取消并按正确期间重新上传。", "If the period is wrong, cancel and upload again with the right one."),
 })
+# --- reports that fit the page, the 通报 as an official document ------------------------------
+TEXT.update({
+    "beijing_time": ("{stamp}（北京时间）", "{stamp} (Beijing time)"),
+    "ranked_rate_chart_title": ("{label}排名（与目标比较）", "{label}: ranking against the target"),
+})

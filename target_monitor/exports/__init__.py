@@ -37,7 +37,8 @@ def report_for(ctx, lang: str = "zh", year: int | None = None, as_of=None) -> Re
         missing=ctx.missing_months(year, as_of), scores=_scores(ctx, progress, year, lang),
         revisions=revisions, compared_with=compared,
         snapshot_id=snap.snapshot_id if snap else None,
-        created_at=_created(snap.created_at) if snap else None,
+        created_at=_created(snap.created_at, lang) if snap else None,
+        created_utc=_created_utc(snap.created_at) if snap else None,
         data_through=_through(snap.manifest) if snap else None,
         is_demo=ctx.is_demo, target_sources=sources,
     )
@@ -67,10 +68,20 @@ def _scores(ctx, progress, year: int, lang: str):
     return score_table(score_units(progress, config, values), config, ctx.registry, names, lang)
 
 
-def _created(created_at: str) -> str:
+def _created(created_at: str, lang: str) -> str:
     from target_monitor.snapshots.frozen import created_local
 
-    return created_local(created_at)
+    return created_local(created_at, lang)
+
+
+def _created_utc(created_at: str):
+    from datetime import datetime, timezone
+
+    try:
+        d = datetime.fromisoformat(created_at)
+    except (TypeError, ValueError):
+        return None
+    return d.replace(tzinfo=d.tzinfo or timezone.utc).astimezone(timezone.utc)
 
 
 def _through(manifest: dict):
