@@ -136,17 +136,17 @@ def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: 
     # the left margin is measured from the longest unit name (automargin alone has cut names down
     # to their last character when the exported image was laid out before the CJK font loaded)
     fig.update_layout(margin=dict(l=label_width_px(labels, 15) + 16, r=30, t=48, b=10),
-                      title=dict(xref="paper", x=0))
+                      title=dict(xref="container", x=0.01))
     return fig
 
 
 def label_width_px(labels, font_size: float) -> int:
     """An upper estimate of the widest label's width in pixels: CJK and other full-width
-    characters take one em, Latin letters and digits about 0.62 em (Noto Sans CJK's metrics)."""
+    characters take one em, Latin letters and digits about 0.56 em (Noto Sans CJK's metrics)."""
     import unicodedata
 
     def width(text: str) -> float:
-        return sum(1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.62 for ch in str(text))
+        return sum(1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56 for ch in str(text))
 
     return int(max((width(x) for x in labels), default=0) * font_size) + 1
 

@@ -85,8 +85,24 @@ def test_every_number_equals_cli_progress(workbook, demo_dir):
             c = 3 + 4 * i
             cells = [ws.cell(r, c + j).value for j in range(4)]
             if kind == "total" and (code, ind.name, "allocation_sum") not in cli.index:
+                # no allocation sum: the pooled actual, beside the standard every unit shares (a rate)
                 exp = cli.loc[(code, ind.name, "own")]
-                assert cells[0] == "—" and _same(cells[1], exp["actual"]), (r, ind.name)
+                kids = pd.Series([cli.loc[(u.code, ind.name, "own"), "target"] for u in ctx.ref.units.children(root)
+                                  if (u.code, ind.name, "own") in cli.index]).dropna()
+                standard = kids.iloc[0] if ind.is_rate and kids.nunique() == 1 else None
+                assert _same(cells[1], exp["actual"]), (r, ind.name)
+                assert _same(cells[0], standard) if standard is not None else cells[0] == "—", (r, ind.name, cells)
+                if standard is not None:
+                    assert cells[3] == pytest.approx(exp["actual"] - standard)
+                checked += 1
+                continue
+            if kind == "total":
+                # completion and gap from the unrounded totals; they round to what the table says
+                exp = cli.loc[(code, ind.name, basis)]
+                assert _same(cells[0], exp["target"]) and _same(cells[1], exp["actual"]), (r, ind.name, cells)
+                completion = exp["actual"] / exp["target"] * 100
+                assert cells[2] == pytest.approx(completion) and round(cells[2], 1) == exp["completion_pct"]
+                assert cells[3] == pytest.approx(completion - exp["time_progress_pct"])
                 checked += 1
                 continue
             exp = cli.loc[(code, ind.name, basis)]

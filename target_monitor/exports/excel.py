@@ -228,7 +228,8 @@ def target_format(ind: Indicator, value, note: str | None = None) -> str:
     not 165.00), and a note beside the figure kept as published ("3000(创业培训)")."""
     whole = not _missing(value) and float(value).is_integer()
     if note:
-        return '0"' + note.replace('"', "'") + '"' if whole else '0.00"' + note.replace('"', "'") + '"'
+        shown = '"(' + note.replace('"', "'") + ')"'
+        return ("0" if whole else "0.00") + shown
     return "#,##0" if whole and not ind.is_rate else _num_format(ind)
 
 
