@@ -5,6 +5,7 @@
     target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
     target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
     target-monitor aggregates refresh [--full] [--json] [--data-dir DIR]
+    target-monitor briefing --out 通报.docx [--as-of 2020-06-30] [--number 15] [--date 2020-07-03] [--pdf]
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -116,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--source", help="the document the table comes from (default: the file name)")
     ti.add_argument("--sheet", help="worksheet to read when a workbook has several")
     ti.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    # the drafted 通报 as an official document (.docx, GB/T 9704-2012 layout)
+    br = sub.add_parser("briefing", help="write the drafted 通报 as an official document (.docx, optionally .pdf)")
+    br.add_argument("--out", required=True, help="the .docx to write")
+    br.add_argument("--year", type=int, help="target year (default: the latest with data)")
+    br.add_argument("--as-of", help="YYYY-MM-DD (default: the latest day with data)")
+    br.add_argument("--number", help="the document's number in its year (default: official_document.yaml; "
+                    "none there: left blank)")
+    br.add_argument("--date", help="成文日期 YYYY-MM-DD (default: today, Beijing time)")
+    br.add_argument("--pdf", action="store_true", help="also render a PDF beside it (LibreOffice headless)")
+    br.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ti.add_argument("--json", action="store_true", help="print the full report as JSON")
     return p
 
@@ -322,6 +333,36 @@ def cmd_targets_import(args) -> int:
     return 2 if report.status == "rejected" else 0
 
 
+def cmd_briefing(args) -> int:
+    """Write the drafted 通报 in the official layout; exit 2 for a bad date, no data, or --pdf
+    without LibreOffice."""
+    from target_monitor.briefing import build_briefing
+    from target_monitor.exports.official import docx_to_pdf, load_header, soffice
+    from target_monitor.paths import reference_dir
+
+    lang = args.lang
+    ctx = _open_context(args)
+    year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
+    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
+    if as_of.year != year:
+        raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
+    if args.pdf and soffice() is None:
+        raise UsageError(t("cli_brief_no_soffice", lang))
+    issued = _date(args.date, lang) if args.date else None
+    brief = build_briefing(ctx.registry, ctx.ref.units, ctx.progress(year, as_of), ctx.missing_months(year, as_of),
+                           year, as_of, lang, is_demo=ctx.is_demo)
+    header = load_header(lang, issued_on=issued, number=args.number, reference_dir=reference_dir(ctx.data_dir))
+    out = Path(args.out)
+    if out.suffix.lower() != ".docx":
+        raise UsageError(t("cli_brief_bad_out", lang, path=out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(brief.to_docx(header, lang))
+    print(t("cli_brief_done", lang, path=out, number=header.doc_number))
+    if args.pdf:
+        print(t("cli_brief_done", lang, path=docx_to_pdf(out, out.parent), number=header.doc_number))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -339,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ingest(args)
         if args.command == "targets":  # the targets workbook import
             return cmd_targets_import(args)
+        if args.command == "briefing":  # the 通报 as an official document
+            return cmd_briefing(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

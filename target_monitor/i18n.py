@@ -865,4 +865,8 @@ TEXT.update({
 TEXT.update({
     "beijing_time": ("{stamp}（北京时间）", "{stamp} (Beijing time)"),
     "ranked_rate_chart_title": ("{label}排名（与目标比较）", "{label}: ranking against the target"),
+    "cli_brief_done": ("已写出 {path}（{number}）", "Written: {path} ({number})"),
+    "cli_brief_bad_out": ("输出文件须以 .docx 结尾：{path}", "The output file must end in .docx: {path}"),
+    "cli_brief_no_soffice": ("未安装 LibreOffice，无法生成 PDF：请安装 libreoffice-writer-nogui，或去掉 --pdf。",
+                             "LibreOffice is not installed, so no PDF: install libreoffice-writer-nogui, or leave out --pdf."),
 })

@@ -175,3 +175,35 @@ def test_rendered_grid_is_22_lines_of_28_characters(header, tmp_path):
     assert number == "—2—"
     assert len(body) == 22
     assert {len(line) for line in body} == {28}
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def _cli(*args) -> tuple[int, str, str]:
+    import contextlib
+
+    from target_monitor.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_writes_the_official_docx(demo_dir, tmp_path, brief):
+    out = tmp_path / "通报.docx"
+    code, stdout, err = _cli("briefing", "--out", str(out), "--as-of", "2020-06-30", "--number", "15",
+                             "--date", "2020-07-03", "--data-dir", str(demo_dir))
+    assert code == 0, err
+    assert stdout.strip() == f"已写出 {out}（九龙坡就业〔2020〕15号）"
+    texts = [p.text for p in Document(out).paragraphs if p.text]
+    assert texts[:2] == ["重庆市九龙坡区就业和人才服务局", "九龙坡就业〔2020〕15号"]
+    assert texts[-1] == "二〇二〇年七月三日"
+    assert brief.sections[0][1][0] in texts  # the same text as the 通报 page
+    # bad input: one line, exit 2, nothing written
+    code, _, err = _cli("briefing", "--out", str(tmp_path / "x.txt"), "--data-dir", str(demo_dir))
+    assert code == 2 and err.strip() == f"输出文件须以 .docx 结尾：{tmp_path / 'x.txt'}"
+    code, _, err = _cli("briefing", "--out", str(tmp_path / "y.docx"), "--date", "2020-13-01",
+                        "--data-dir", str(demo_dir))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not (tmp_path / "y.docx").exists()
