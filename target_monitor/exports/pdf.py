@@ -12,7 +12,7 @@ import base64
 import html
 from pathlib import Path
 
-from target_monitor.exports.briefing import briefing_lines, headline_sentences
+from target_monitor.exports.briefing import headline_sentences
 from target_monitor.exports.excel import group_header, sub_headers
 from target_monitor.exports.report import LEGEND_STATUSES, STATUS_FILL, Report, target_note, total_row
 from target_monitor.i18n import STATUS_SYMBOL, status_label, t
@@ -46,6 +46,8 @@ table.official thead { display: table-header-group; }
 .chart { page-break-inside: avoid; margin-bottom: 4mm; }
 .chart img { display: block; margin: 0 auto; width: auto; height: auto; max-width: 100%; max-height: 84mm; }
 .brief p { font-size: 11pt; line-height: 1.8; margin: 0 0 2.5mm 0; text-indent: 2em; }
+.brief p.h { font-weight: bold; margin-top: 4mm; }
+.brief p.note-line { text-indent: 0; color: #333; }
 """
 
 
@@ -132,6 +134,19 @@ def table_html(r: Report) -> str:
             + "".join(f'<div class="note">{_e(n)}</div>' for n in notes))
 
 
+def _briefing_html(r: Report) -> str:
+    """The drafted 通报 (the same text as the page and the workbook's sheet): the note, then each
+    section's heading set apart in bold, then its paragraphs indented."""
+    from target_monitor.briefing import build_briefing
+
+    b = build_briefing(r.registry, r.units, r.progress, r.missing or {}, r.year, r.as_of, r.lang, is_demo=r.is_demo)
+    out = [f'<p class="note-line">{_e(b.subtitle)}</p>']
+    for heading, paragraphs in b.sections:
+        out.append(f'<p class="h">{_e(heading)}</p>')
+        out += [f"<p>{_e(s)}</p>" for s in paragraphs]
+    return "".join(out)
+
+
 def report_html(r: Report, pngs: list[Path]) -> str:
     lang = r.lang
     cover_sub = t("pdf_cover_sub", lang, snap=r.snapshot_id or t("xl_live", lang), created=r.created_at or "—")
@@ -141,8 +156,7 @@ def report_html(r: Report, pngs: list[Path]) -> str:
     # snapshot is built in a temporary folder, so a path would make every build's PDF differ
     charts = "".join(f'<div class="chart"><img src="data:image/png;base64,'
                      f'{base64.b64encode(Path(p).read_bytes()).decode()}"></div>' for p in pngs)
-    brief = "".join(f"<p>{_e(s)}</p>" for s in briefing_lines(r.progress, r.registry, r.units, r.as_of, lang,
-                                                                missing=r.missing, year=r.year, is_demo=r.is_demo))
+    brief = _briefing_html(r)
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f"<title>{_e(r.title())}</title>{_created_meta(r)}<style>{CSS}</style></head><body>"
