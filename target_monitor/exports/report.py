@@ -85,8 +85,8 @@ def total_row(r: Report, ind: Indicator) -> dict | None:
 
     Amounts: the allocation-sum row of the progress table, with completion and the gap to 序时进度
     recomputed from the unrounded totals (49.98% is not "50.0%, +0.0"); its status is the table's.
-    Rates have no allocation sum: the row carries the standard every unit is held to (≥95%) when
-    they share one, the pooled rate, and the gap of the one to the other.
+    Rates: the table's allocation-sum row when it carries one; otherwise the standard every unit
+    is held to (≥95%) when they share one, the pooled rate, and the gap of the one to the other.
     """
     root = r.units.root().code
     alloc = r.row(root, ind, "allocation_sum")
@@ -98,6 +98,11 @@ def total_row(r: Report, ind: Indicator) -> dict | None:
             gap = completion - float(alloc["time_progress_pct"])
         return {"target": target, "actual": actual, "completion": completion, "gap": gap,
                 "status": alloc["status"], "comparator": alloc["comparator"], "standard": False}
+    if alloc is not None:  # a rate whose 合计 row the progress table carries: its standard and status
+        target, actual = alloc["target"], alloc["actual"]
+        gap = None if _na(target) or _na(actual) else float(actual) - float(target)
+        return {"target": None if _na(target) else target, "actual": actual, "completion": None, "gap": gap,
+                "status": alloc["status"], "comparator": alloc["comparator"], "standard": True}
     own = r.row(root, ind, "own")
     if own is None:
         return None
