@@ -34,20 +34,20 @@ sections = {
         st.Page("pages/trend.py", title=t("page_trend", lang), url_path="trend"),
         st.Page("pages/unit_detail.py", title=t("page_unit", lang), url_path="unit"),
     ],
-    t("nav_meeting", lang): [  # issue 4: meeting mode, ranking and flags, assessment scores, the briefing
+    t("nav_meeting", lang): [  # meeting mode, ranking and flags, assessment scores, the briefing
         st.Page("pages/meeting.py", title=t("page_meeting", lang), url_path="meeting"),
         st.Page("pages/ranking.py", title=t("page_ranking", lang), url_path="ranking"),
         st.Page("pages/scores.py", title=t("page_scores", lang), url_path="scores"),
         st.Page("pages/briefing.py", title=t("page_briefing", lang), url_path="briefing"),
     ],
-    t("nav_analysis", lang): [  # issue 6: analyst tools
+    t("nav_analysis", lang): [  # analyst tools
         st.Page("pages/records.py", title=t("page_records", lang), url_path="records"),
         st.Page("pages/explore.py", title=t("page_explore", lang), url_path="explore"),
         st.Page("pages/console.py", title=t("page_console", lang), url_path="console"),
     ],
     t("nav_data", lang): [
-        st.Page("pages/snapshots.py", title=t("page_snapshots", lang), url_path="snapshots"),  # issue 5
-        st.Page("pages/data.py", title=t("page_data", lang), url_path="data"),  # issue 3
+        st.Page("pages/snapshots.py", title=t("page_snapshots", lang), url_path="snapshots"),  # monthly snapshots
+        st.Page("pages/data.py", title=t("page_data", lang), url_path="data"),  # ingest (数据管理)
         st.Page("pages/audit.py", title=t("page_audit", lang), url_path="audit"),  # access: the audit trail
     ],
 }

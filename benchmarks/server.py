@@ -2,7 +2,7 @@
 
     uv run python -m benchmarks.run --tier national --data-dir /tmp/rp/national --server-only [--starts 3]
 
-What AppTest cannot show (issue 7: server memory ≤1 GB, first page after start ≤2 s). Each
+What AppTest cannot show (the goals: server memory ≤1 GB, first page after start ≤2 s). Each
 measurement is one fresh browser profile (an empty HTTP cache) and a fresh server:
 - the time from launching `streamlit run app.py` (Popen) until /_stcore/health answers, and
   until the overview's content (its headline and first bullet chart) is visible in a browser

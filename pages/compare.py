@@ -53,7 +53,7 @@ with tab_table:
     name_col = f.t("unit_name")
     rows = list(picked.selection.rows) + [r for r, col in picked.selection.get("cells", []) if col == name_col]
     ui.drill_to_unit([by_label.get(shown.iloc[i][name_col]) for i in rows])
-    ui.download_buttons(table, f"progress_{f.as_of}", lang, key="compare_dl")  # issue 6: CSV + XLSX, neutralised
+    ui.download_buttons(table, f"progress_{f.as_of}", lang, key="compare_dl")  # CSV + XLSX, neutralised
 with tab_detail:
     detail = detail_table(df, ctx.registry, ctx.ref.units, lang)
     st.dataframe(detail, hide_index=True, width="stretch", height=600, placeholder="—")
@@ -69,4 +69,4 @@ ind = ctx.registry.get(chart_ind)
 children = df[(df["level"] == "child") & (df["indicator"] == ind.name)]
 clicked = st.plotly_chart(charts.ranked_bars(ind, children, tp, lang, names), key="ranked",
                           config={"displayModeBar": False}, on_select="rerun", selection_mode="points")
-ui.drill_to_unit([by_label.get(p.get("y")) for p in clicked.selection.points])  # issue 6
+ui.drill_to_unit([by_label.get(p.get("y")) for p in clicked.selection.points])  # drill-down

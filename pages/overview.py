@@ -64,5 +64,5 @@ for ind in indicators:
     st.plotly_chart(f.bullet_chart(ind), key=f"bullet_{ind.name}",
                     config={"displayModeBar": False})
 
-# issue 6: download the whole progress table behind these figures
+# download the whole progress table behind these figures
 ui.download_buttons(df, f"progress_all_{f.as_of}", lang, key="overview_dl")

@@ -39,9 +39,9 @@ for i, code in enumerate(units):
         st.plotly_chart(charts.trend_chart(ind, rows, f.year, target, lang, title=f"{names[code]} · {ind.label[lang]}",
                                            allocation_target=alloc_target),
                         key=f"trend_{code}", config={"displayModeBar": False})
-        if code != root.code:  # issue 6: drill-down to the unit's detail
+        if code != root.code:  # drill-down to the unit's detail
             st.page_link("pages/unit_detail.py", label=f.t("unit_title", unit=names[code]), query_params={"unit": code})
 
-# issue 6: download the series shown
+# download the series shown
 shown = series[series["unit_code"].isin(units) & (series["indicator"] == ind.name)]
 ui.download_buttons(shown, f"trend_{ind.name}_{f.as_of}", lang, key="trend_dl")

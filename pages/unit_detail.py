@@ -34,8 +34,8 @@ if f.snapshot is None:  # who has reported what: the last month with records, pe
             for e, m in last.items())))
 table = unit_table(progress, code, ctx.registry, ctx.ref.units, lang)
 st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
-ui.download_buttons(table, f"unit_{code}_{f.as_of}", lang, key="unit_dl")  # issue 6
-# issue 6: drill-down to the records behind these figures
+ui.download_buttons(table, f"unit_{code}_{f.as_of}", lang, key="unit_dl")  # CSV + XLSX, neutralised
+# drill-down to the records behind these figures
 st.page_link("pages/records.py", label=f.t("records_link", unit=names[code]), query_params={"unit": code})
 
 series = f.monthly()

@@ -19,7 +19,6 @@ Dates in words (2020年6月30日), percentages to one decimal, money in 万元, 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -52,37 +51,15 @@ class Briefing:
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
 
-    def to_docx(self) -> bytes:
-        """A Word document (python-docx): title, subtitle, headings and indented paragraphs."""
-        from docx import Document
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.oxml.ns import qn
-        from docx.shared import Pt
+    def to_docx(self, header=None, lang: str | None = None) -> bytes:
+        """A Word document laid out as an official document (GB/T 9704-2012): the issuing body,
+        document number, addressees and date around this text (target_monitor/exports/official.py).
+        `header` (an OfficialHeader) defaults to data/reference/official_document.yaml, dated today."""
+        from target_monitor.exports.official import load_header, official_docx
 
-        doc = Document()
-
-        def font(run, size: float, bold: bool = False, face: str = "仿宋") -> None:
-            run.font.size = Pt(size)
-            run.font.bold = bold
-            run.font.name = face
-            run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
-
-        p = doc.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        font(p.add_run(self.title), 18, bold=True, face="黑体")
-        p = doc.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        font(p.add_run(self.subtitle), 12)
-        for heading, paragraphs in self.sections:
-            h = doc.add_paragraph()
-            font(h.add_run(heading), 14, bold=True, face="黑体")
-            for text in paragraphs:
-                para = doc.add_paragraph()
-                para.paragraph_format.first_line_indent = Pt(28)
-                font(para.add_run(text), 14)
-        buf = io.BytesIO()
-        doc.save(buf)
-        return buf.getvalue()
+        if lang is None:
+            lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in self.title) else "en"
+        return official_docx(self.title, self.subtitle, self.sections, header or load_header(lang), lang)
 
 
 def _end(lang: str) -> str:

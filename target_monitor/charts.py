@@ -130,9 +130,27 @@ def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: 
     fig.add_annotation(x=line_at, y=1, yref="paper", text=f"{line_label} {line_at:.1f}%", showarrow=False,
                        yanchor="bottom", font=dict(color=PACE_COLOUR))
     top = max([100.0, *[v for v in score if not is_missing(v)]]) * 1.3
-    fig.update_xaxes(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, height=70 + 30 * len(rows), title=t("ranked_chart_title", lang, label=ind.label[lang]))
+    fig.update_xaxes(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee", automargin=True)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    # a rate is ranked by its value against the target, not by a completion rate
+    title = t("ranked_rate_chart_title" if ind.is_rate else "ranked_chart_title", lang, label=ind.label[lang])
+    _layout(fig, height=70 + 30 * len(rows), title=title)
+    # the left margin is measured from the longest unit name (automargin alone has cut names down
+    # to their last character when the exported image was laid out before the CJK font loaded)
+    fig.update_layout(margin=dict(l=label_width_px(labels, 15) + 16, r=30, t=48, b=10),
+                      title=dict(xref="container", x=0.01))
+    return fig
+
+
+def label_width_px(labels, font_size: float) -> int:
+    """An upper estimate of the widest label's width in pixels: CJK and other full-width
+    characters take one em, Latin letters and digits about 0.56 em (Noto Sans CJK's metrics)."""
+    import unicodedata
+
+    def width(text: str) -> float:
+        return sum(1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56 for ch in str(text))
+
+    return int(max((width(x) for x in labels), default=0) * font_size) + 1
 
 
 def trend_chart(ind: Indicator, series: pd.DataFrame, year: int, target: float | None, lang: str,

@@ -8,6 +8,7 @@
     target-monitor ingest PATH... --extract E [--period M | --replace-period M] [--yes]
     target-monitor imports list [--json] | imports undo ID [--yes] [--cascade]
     target-monitor store compact | store vacuum --keep-days N [--dry-run] | store migrate
+    target-monitor briefing --out 通报.docx [--as-of 2020-06-30] [--number 15] [--date 2020-07-03] [--pdf]
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -85,14 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
     pr.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
-    # issue 6: the SQL console's sandbox from the command line
+    # the SQL console's sandbox from the command line
     sq = sub.add_parser("sql", help="run one read-only SELECT in the SQL console's sandbox")
     sq.add_argument("query", help='one SELECT (or WITH ... SELECT) statement, e.g. "select * from units"')
     sq.add_argument("--format", choices=["csv", "json"], default="csv")
     sq.add_argument("--timeout", type=float, default=10.0, help="seconds, 5-30 (default 10)")
     sq.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
-    # issue 7: the monthly aggregate layer
+    # the monthly aggregate layer
     ag = sub.add_parser("aggregates", help="the monthly aggregates the pages read")
     ag_sub = ag.add_subparsers(dest="action", required=True)
     ar = ag_sub.add_parser("refresh", help="rebuild the aggregates of changed partitions (all with --full)")
@@ -100,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     ar.add_argument("--json", action="store_true", help="print the report as JSON")
     ar.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
-    # issue 5: monthly snapshots
+    # monthly snapshots
     sn = sub.add_parser("snapshot", help="freeze a month-end report into <data-dir>/snapshots/YYYY-MM/")
     sn.add_argument("--month", required=True, help="YYYY-MM; the snapshot is as of the month's last day")
     sn.add_argument("--force", action="store_true",
@@ -110,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="build the month's newest snapshot again from the extract versions it recorded "
                          "(later imports ignored; the data files come out byte-identical)")
     sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
-    # issue 3: ingest and targets import
+    # ingest and targets import
     ing = sub.add_parser("ingest", help="ingest extract files (CSV, xlsx, xls, Parquet) into the data directory")
     ing.add_argument("paths", nargs="+", metavar="PATH")
     ing.add_argument("--extract", required=True, help="which extract the files hold (see queries/indicators.yaml)")
@@ -140,6 +141,16 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--source", help="the document the table comes from (default: the file name)")
     ti.add_argument("--sheet", help="worksheet to read when a workbook has several")
     ti.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    # the drafted 通报 as an official document (.docx, GB/T 9704-2012 layout)
+    br = sub.add_parser("briefing", help="write the drafted 通报 as an official document (.docx, optionally .pdf)")
+    br.add_argument("--out", required=True, help="the .docx to write")
+    br.add_argument("--year", type=int, help="target year (default: the latest with data)")
+    br.add_argument("--as-of", help="YYYY-MM-DD (default: the latest day with data)")
+    br.add_argument("--number", help="the document's number in its year (default: official_document.yaml; "
+                    "none there: left blank)")
+    br.add_argument("--date", help="成文日期 YYYY-MM-DD (default: today, Beijing time)")
+    br.add_argument("--pdf", action="store_true", help="also render a PDF beside it (LibreOffice headless)")
+    br.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     ti.add_argument("--json", action="store_true", help="print the full report as JSON")
     # the store's versions: every import is one, and can be undone exactly
     im = sub.add_parser("imports", help="import versions: list them, undo one")
@@ -167,7 +178,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_sql(args) -> int:
-    """Issue 6: exit 0 with the rows on stdout; exit 2 with one line on stderr when refused or failed."""
+    """The SQL console from the command line: exit 0 with the rows on stdout; exit 2 with one line
+    on stderr when refused or failed."""
     from target_monitor.downloads import neutralise
     from target_monitor.sandbox import MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S, MIN_TIMEOUT_S, Sandbox, SqlError
 
@@ -250,7 +262,7 @@ def cmd_progress(args) -> int:
 
 
 def cmd_aggregates(args) -> int:
-    """Issue 7: refresh the monthly aggregates; exit 2 for a missing or empty data directory."""
+    """Refresh the monthly aggregates; exit 2 for a missing or empty data directory."""
     from target_monitor.aggregates import refresh
     from target_monitor.store import parquet_files
 
@@ -266,7 +278,7 @@ def cmd_aggregates(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
-    """issue 5: build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
+    """Build a snapshot; exit 2 (one line) for a bad month, no data, or an existing snapshot."""
     from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, snapshots_dir
 
     lang = args.lang
@@ -302,7 +314,7 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
-# --- issue 3: ingest and targets import ------------------------------------------------------
+# --- ingest and targets import ------------------------------------------------------
 
 
 def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_summary", **extra) -> None:
@@ -574,13 +586,44 @@ def cmd_targets_import(args) -> int:
     return 2 if report.status == "rejected" else 0
 
 
+def cmd_briefing(args) -> int:
+    """Write the drafted 通报 in the official layout; exit 2 for a bad date, no data, or --pdf
+    without LibreOffice."""
+    from target_monitor.briefing import build_briefing
+    from target_monitor.exports.official import docx_to_pdf, load_header, soffice
+    from target_monitor.paths import reference_dir
+
+    lang = args.lang
+    ctx = _open_context(args)
+    year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
+    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
+    if as_of.year != year:
+        raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
+    if args.pdf and soffice() is None:
+        raise UsageError(t("cli_brief_no_soffice", lang))
+    issued = _date(args.date, lang) if args.date else None
+    brief = build_briefing(ctx.registry, ctx.ref.units, ctx.progress(year, as_of), ctx.missing_months(year, as_of),
+                           year, as_of, lang, is_demo=ctx.is_demo)
+    header = load_header(lang, issued_on=issued, number=args.number, reference_dir=reference_dir(ctx.data_dir))
+    out = Path(args.out)
+    if out.suffix.lower() != ".docx":
+        raise UsageError(t("cli_brief_bad_out", lang, path=out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(brief.to_docx(header, lang))
+    print(t("cli_brief_done", lang, path=out, number=header.doc_number))
+    if args.pdf:
+        print(t("cli_brief_done", lang, path=docx_to_pdf(out, out.parent), number=header.doc_number))
+    return 0
+
+
 # --- access: --as USER on every command, the audit trail ----------------------------------------
 
 # which action each command needs (target_monitor/access/roles.py)
 COMMAND_ACTIONS = {"demo": "generate_demo", "progress": "view_figures", "sql": "query_sql",
                    "aggregates": "refresh_aggregates", "snapshot": "build_snapshot", "ingest": "upload",
                    "targets": "import_targets", "audit": "view_audit",
-                   "imports": "undo_import", "store": "undo_import"}
+                   "imports": "undo_import", "store": "undo_import",
+                   "briefing": "view_figures"}
 _ACTOR: list = [None]  # the actor of this command (the local operator unless --as)
 
 
@@ -721,20 +764,22 @@ def _dispatch(args) -> int:
             return cmd_demo(args)
         if args.command == "progress":
             return cmd_progress(args)
-        if args.command == "sql":  # issue 6
+        if args.command == "sql":  # the SQL console's sandbox
             return cmd_sql(args)
-        if args.command == "aggregates":  # issue 7
+        if args.command == "aggregates":  # the monthly aggregates
             return cmd_aggregates(args)
-        if args.command == "snapshot":  # issue 5
+        if args.command == "snapshot":  # monthly snapshots
             return cmd_snapshot(args)
-        if args.command == "ingest":  # issue 3
+        if args.command == "ingest":  # extract files into the store
             return cmd_ingest(args)
-        if args.command == "targets":  # issue 3
+        if args.command == "targets":  # the targets workbook import
             return cmd_targets_import(args)
         if args.command == "imports":
             return cmd_imports(args)
         if args.command == "store":
             return cmd_store(args)
+        if args.command == "briefing":  # the 通报 as an official document
+            return cmd_briefing(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

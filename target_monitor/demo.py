@@ -141,14 +141,14 @@ def generate_demo(data_dir: Path, seed: int = 42, reference_dir: Path | None = N
     for name, columns in tables.items():
         spec = extracts[name]
         rows[name] = _write_extract(root / name, columns, spec["schema"], spec["partition_date"])
-    # issue 4: the manual work-item inputs of the assessment scores, for the demo year
+    # the manual work-item inputs of the assessment scores, for the demo year
     from target_monitor.scoring import demo_work_items, save_work_items, work_items_path
 
     save_work_items(work_items_path(data_dir), 2020, demo_work_items(_street_town_codes(units), 2020))
     _write_json_atomic(root / "_demo.json", {
         "demo": True, "seed": seed, "through": str(THROUGH), "generator": "target_monitor.demo",
     })
-    # issue 7: the monthly aggregates the pages read (the demo is complete, so build them all)
+    # the monthly aggregates the pages read (the demo is complete, so build them all)
     from target_monitor.aggregates import refresh
 
     refresh(data_dir, full=True)

@@ -244,7 +244,7 @@ def unit_label(unit, lang: str) -> str:
     return unit.name_en if lang == "en" else unit.name
 
 
-# issue 4: meeting mode, ranking and flags, assessment scores, the drafted briefing (通报)
+# meeting mode, ranking and flags, assessment scores, the drafted briefing (通报)
 TEXT.update({
     # briefing
     "page_briefing": ("通报", "Briefing"),
@@ -410,7 +410,7 @@ TEXT.update({
     "no": ("否", "no"),
 })
 
-# --- issue 6: analyst tools (SQL console, explorer, records, downloads) --------------------
+# --- analyst tools (SQL console, explorer, records, downloads) --------------------
 TEXT.update({
     "page_console": ("SQL查询", "SQL console"),
     "page_explore": ("自助分析", "Explorer"),
@@ -526,7 +526,7 @@ TEXT.update({
     "cli_sql_truncated": ("结果超过 {cap} 行，只输出了前 {cap} 行。", "More than {cap} rows: only the first {cap} were written."),
 })
 
-# --- issue 5: monthly snapshots and exports ----------------------------------------------------
+# --- monthly snapshots and exports ----------------------------------------------------
 TEXT.update({
     "date_long": ("{y}年{m}月{d}日", "{d} {mon} {y}"),
     # Excel / PDF report
@@ -568,7 +568,7 @@ TEXT.update({
     "rev_old": ("原值", "Old"),
     "rev_new": ("新值", "New"),
     "rev_change": ("变化", "Change"),
-    # briefing (foundation wording; the meeting issue's 通报 replaces it)
+    # briefing (the first, short wording; the drafted 通报 of target_monitor/briefing.py replaces it)
     "brief_intro": ("截至{date}，序时进度为{pct}%。", "As of {date}, time progress is {pct}%."),
     "brief_behind": ("{label}：明显滞后或未达标的单位{n}个：{names}。",
                      "{label}: {n} unit(s) far behind or not meeting the target: {names}."),
@@ -670,7 +670,7 @@ TEXT.update({
     "snap_not_found_ui": ("找不到快照 {id}，已显示当前数据。", "Snapshot {id} not found; showing today's data."),
 })
 
-# --- issue 7: aggregates ----------------------------------------------------------------------
+# --- aggregates ----------------------------------------------------------------------
 TEXT.update({
     "compare_node": ("比较对象（下级单位）", "Compare the units under"),
     "scope_city": ("全市", "the city's"),
@@ -682,7 +682,7 @@ TEXT.update({
     ),
 })
 
-# --- issue 3: ingest (数据管理), targets import --------------------------------------------------
+# --- ingest (数据管理), targets import --------------------------------------------------
 # Problem messages: ingest_<level>_<code> (level r = file rejected, q = row quarantined,
 # w = warning); ingest_fix_<code> says what to do. Placeholders: {file} {sheet} {row} {column} {raw}.
 TEXT.update({
@@ -901,7 +901,7 @@ TEXT.update({
     "change_changed": ("调整", "changed"),
 })
 
-# --- issue 3: figures reported by units (当月 / 累计) --------------------------------------------
+# --- figures reported by units (当月 / 累计) --------------------------------------------
 TEXT.update({
     "ingest_r_rp_no_header": ("文件 {file}（工作表 {sheet}）中找不到报送表的表头：需要单位列，以及指标列（如“城镇新增就业”）或“指标”+“当月数/累计数”列。",
                               "File {file} (sheet {sheet}): no header of a figures report found: it needs a unit column and indicator columns (e.g. 城镇新增就业), or an 指标 column with a 当月数/累计数 column."),
@@ -1131,4 +1131,13 @@ TEXT.update({
                                     "{file} sheet {sheet} row {row}: '{raw}' in '{column}' is not a valid ID number / person key."),
     "ingest_fix_person_key_invalid": ("请填写 18 位身份证号（或按规定脱敏的人员标识），不要填公式、链接或文字说明。",
                                       "Enter the 18-character ID number (or the pseudonymised person key as declared), not a formula, link or free text."),
+})
+# --- reports that fit the page, the 通报 as an official document ------------------------------
+TEXT.update({
+    "beijing_time": ("{stamp}（北京时间）", "{stamp} (Beijing time)"),
+    "ranked_rate_chart_title": ("{label}排名（与目标比较）", "{label}: ranking against the target"),
+    "cli_brief_done": ("已写出 {path}（{number}）", "Written: {path} ({number})"),
+    "cli_brief_bad_out": ("输出文件须以 .docx 结尾：{path}", "The output file must end in .docx: {path}"),
+    "cli_brief_no_soffice": ("未安装 LibreOffice，无法生成 PDF：请安装 libreoffice-writer-nogui，或去掉 --pdf。",
+                             "LibreOffice is not installed, so no PDF: install libreoffice-writer-nogui, or leave out --pdf."),
 })

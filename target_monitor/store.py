@@ -300,7 +300,7 @@ def indicator_events_sql(registry: Registry, view: str = "indicator_events") -> 
     return f"create or replace view {quote_ident(view)} as\n" + "\nunion all\n".join(parts)
 
 
-# --- per-dimension events and monthly sums (issue 7; the explorer reads these) ----------------
+# --- per-dimension events and monthly sums (the explorer reads these) ----------------
 
 
 def dimension_sets(ind: Indicator) -> list[tuple[str | None, str | None]]:

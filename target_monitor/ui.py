@@ -42,7 +42,7 @@ def _scope_key() -> str:
 def _context(data_dir: str, version: str) -> Context:
     from target_monitor.snapshots.frozen import VERSION_PREFIX, SnapshotContext
 
-    if version.startswith(VERSION_PREFIX):  # issue 5: `data_dir` is a snapshot folder
+    if version.startswith(VERSION_PREFIX):  # `data_dir` is a snapshot folder
         return SnapshotContext(Path(data_dir))
     return Context(Path(data_dir), version=version)
 
@@ -110,8 +110,8 @@ class Frame:
     lang: str
     year: int
     as_of: date
-    snapshot: object = None  # issue 5: the SnapshotInfo being viewed, None for live data
-    parent_code: str | None = None  # issue 7: whose children are compared (None: the top of the tree)
+    snapshot: object = None  # the SnapshotInfo being viewed, None for live data
+    parent_code: str | None = None  # whose children are compared (None: the top of the tree)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -179,13 +179,13 @@ def build_frame() -> Frame:
             format_func=lambda x: "中文" if x == "zh" else "English", horizontal=True,
         )
     st.query_params["lang"] = lang
-    snap = opened_snapshot(directory, lang)  # issue 5: a snapshot opened on the 月度快照 page
+    snap = opened_snapshot(directory, lang)  # a snapshot opened on the 月度快照 page
     try:
         ctx = snapshot_context(snap) if snap is not None else context(directory)
     except Exception as exc:  # no extracts in a chosen data directory: say where and what to do
         st.error(t("no_data", lang, path=directory))
         st.caption(str(exc))
-        _data_page_only(lang)  # issue 3: the data page still works, so the first data can be uploaded
+        _data_page_only(lang)  # the data page still works, so the first data can be uploaded
         st.stop()
     with st.sidebar:
         years = ctx.years()
@@ -206,7 +206,7 @@ def build_frame() -> Frame:
             as_of = clamp_with_notice(ctx, as_of, lang)
             st.query_params["year"] = str(year)
             st.query_params["as_of"] = as_of.isoformat()
-        parent_code = node_picker(ctx, lang)  # issue 7: only when the tree has more than two levels
+        parent_code = node_picker(ctx, lang)  # only when the tree has more than two levels
         if ctx.is_demo:
             st.markdown(f'<span class="tm-badge">{t("demo_badge", lang)}</span>', unsafe_allow_html=True)
             st.caption(t("demo_note", lang))
@@ -276,7 +276,7 @@ def keep_choice(key: str, value) -> None:
 
 
 def node_picker(ctx: Context, lang: str) -> str | None:
-    """Issue 7: in a city, province or national tree, choose whose children the pages compare.
+    """In a city, province or national tree, choose whose children the pages compare.
 
     A district deployment (district → 街镇) shows no picker: its view stays exactly as it was.
     Remembered in the URL as ?node=CODE so a drill-down can be bookmarked.
@@ -301,7 +301,7 @@ def node_picker(ctx: Context, lang: str) -> str | None:
     return code
 
 
-# --- issue 5: viewing a frozen snapshot -------------------------------------------------------
+# --- viewing a frozen snapshot -------------------------------------------------------
 
 SNAPSHOT_KEY = "snapshot_id"
 
@@ -390,7 +390,7 @@ def frame() -> Frame:
         _leave_legacy_pages_mode()
         st.rerun()
     # Built here (the page ran without app.py): not kept in the session, or every later run
-    # would reuse this run's choices (issue 5 found it: an opened snapshot never showed).
+    # would reuse this run's choices (an opened snapshot then never showed).
     access_gate()  # without app.py too: who this is and its scope, or nothing
     f = build_frame()
     clear_frame()
@@ -419,7 +419,7 @@ html, body, [class*="css"] { font-family: "Noto Sans CJK SC", "Noto Sans SC", "M
 """
 
 
-# --- issue 6: analyst tools (sandbox per data version and as-of date, download buttons) ----
+# --- analyst tools (sandbox per data version and as-of date, download buttons) ----
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -474,7 +474,7 @@ def drill_to_unit(codes: list) -> None:
     code = next((c for c in codes if c), None)
     if code:
         st.switch_page("pages/unit_detail.py", query_params={"unit": code})
-# --- issue 3: the 数据管理 page works before there is any data ------------------------------
+# --- the 数据管理 page works before there is any data ------------------------------
 
 
 def _data_page_only(lang: str) -> None:

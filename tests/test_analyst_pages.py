@@ -1,4 +1,4 @@
-"""AppTest for the analyst pages (issue 6): SQL console, explorer, records, drill-down."""
+"""AppTest for the analyst pages: SQL console, explorer, records, drill-down."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Browser test (issue 6): a person opens the SQL console, runs a query and downloads the result.
+"""Browser test of the SQL console: a person opens the SQL console, runs a query and downloads the result.
 
 Starts the real app (streamlit run) on the session's demo data and drives headless Chromium.
 Skipped when chromium is not installed.

@@ -1,4 +1,4 @@
-"""`target-monitor sql` (issue 6): exit 0 with rows, exit 2 with one line when refused or failed."""
+"""`target-monitor sql`: exit 0 with rows, exit 2 with one line when refused or failed."""
 
 from __future__ import annotations
 

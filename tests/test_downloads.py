@@ -1,4 +1,4 @@
-"""Downloads and masking (issue 6): utf-8-sig CSV, XLSX, formula injection neutralised, IDs masked."""
+"""Downloads and masking: utf-8-sig CSV, XLSX, formula injection neutralised, IDs masked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The explorer's pivot (issue 6; issue 7: read from the per-dimension aggregates): SQL only from the
+"""The explorer's pivot (read from the per-dimension aggregates): SQL only from the
 query file or registry identifiers, values bound, totals from DuckDB, the same numbers on every path."""
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def test_wide_table_has_total_row_and_column(demo_ctx):
     assert body["Total"].sum() == pytest.approx(table.iloc[-1]["Total"], abs=0.05)
 
 
-# --- issue 7: the same pivot from the aggregates, from the raw-path views and from the records ----
+# --- the same pivot from the aggregates, from the raw-path views and from the records ----
 
 SPECS = [
     PivotSpec("urban_new_employment", 2020, AS_OF, "unit_code", "group"),

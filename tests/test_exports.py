@@ -1,4 +1,4 @@
-"""Exports (issue 5): the official-layout workbook checked cell by cell against
+"""Exports: the official-layout workbook checked cell by cell against
 `target-monitor progress`, formula-injection neutralisation in CSV and XLSX."""
 
 from __future__ import annotations
@@ -85,8 +85,28 @@ def test_every_number_equals_cli_progress(workbook, demo_dir):
             c = 3 + 4 * i
             cells = [ws.cell(r, c + j).value for j in range(4)]
             if kind == "total" and (code, ind.name, "allocation_sum") not in cli.index:
+                # no allocation sum: the pooled actual, beside the standard every unit shares (a rate)
                 exp = cli.loc[(code, ind.name, "own")]
-                assert cells[0] == "—" and _same(cells[1], exp["actual"]), (r, ind.name)
+                kids = pd.Series([cli.loc[(u.code, ind.name, "own"), "target"] for u in ctx.ref.units.children(root)
+                                  if (u.code, ind.name, "own") in cli.index]).dropna()
+                standard = kids.iloc[0] if ind.is_rate and kids.nunique() == 1 else None
+                assert _same(cells[1], exp["actual"]), (r, ind.name)
+                assert _same(cells[0], standard) if standard is not None else cells[0] == "—", (r, ind.name, cells)
+                if standard is not None:
+                    assert cells[3] == pytest.approx(exp["actual"] - standard)
+                checked += 1
+                continue
+            if kind == "total":
+                # completion and gap from the unrounded totals; they round to what the table says
+                exp = cli.loc[(code, ind.name, basis)]
+                assert _same(cells[0], exp["target"]) and _same(cells[1], exp["actual"]), (r, ind.name, cells)
+                if ind.is_rate:  # the table's own 合计 row of a rate: its standard, the gap to it
+                    assert cells[3] == pytest.approx(exp["actual"] - exp["target"])
+                    checked += 1
+                    continue
+                completion = exp["actual"] / exp["target"] * 100
+                assert cells[2] == pytest.approx(completion) and round(cells[2], 1) == exp["completion_pct"]
+                assert cells[3] == pytest.approx(completion - exp["time_progress_pct"])
                 checked += 1
                 continue
             exp = cli.loc[(code, ind.name, basis)]
@@ -135,7 +155,7 @@ def test_extra_sheets(workbook, demo_dir):
     brief = [c.value for c in wb["通报"]["A"] if c.value]
     as_of = ctx.latest_day(2020)
     progress = ctx.progress(2020, as_of)
-    # the 通报 sheet carries the meeting issue's drafted briefing, sentence for sentence
+    # the 通报 sheet carries meeting mode's drafted briefing, sentence for sentence
     from target_monitor.briefing import build_briefing
 
     drafted = build_briefing(ctx.registry, ctx.ref.units, progress, ctx.missing_months(2020, as_of), 2020, as_of,

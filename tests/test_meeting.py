@@ -1,4 +1,5 @@
-"""Meeting-mode library (URL state, the views' markup) and AppTest runs of the issue-4 pages."""
+"""Meeting-mode library (URL state, the views' markup) and AppTest runs of the
+meeting, ranking, scores and 通报 pages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pace rules on tiny inputs: every boundary named in the foundation issue."""
+"""Pace rules on tiny inputs: every boundary the pace rules name."""
 
 import math
 import random

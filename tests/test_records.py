@@ -1,4 +1,4 @@
-"""Records drill-down (issue 6): the right records, paged and sorted, masked, never searchable by person key."""
+"""Records drill-down: the right records, paged and sorted, masked, never searchable by person key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SQL sandbox (issue 6): what it refuses, what it answers, and that a timeout really cancels.
+"""The SQL sandbox: what it refuses, what it answers, and that a timeout really cancels.
 
 The must-block corpus lists statements an analyst (or someone curious) might try; each must be
 refused with a message, and none may touch the file system. The must-pass corpus lists realistic

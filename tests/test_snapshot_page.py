@@ -1,4 +1,4 @@
-"""The 月度快照 page (issue 5): build with a progress bar, list, download, open, compare."""
+"""The 月度快照 page: build with a progress bar, list, download, open, compare."""
 
 from __future__ import annotations
 

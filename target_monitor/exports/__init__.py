@@ -37,14 +37,15 @@ def report_for(ctx, lang: str = "zh", year: int | None = None, as_of=None) -> Re
         missing=ctx.missing_months(year, as_of), scores=_scores(ctx, progress, year, lang),
         revisions=revisions, compared_with=compared,
         snapshot_id=snap.snapshot_id if snap else None,
-        created_at=_created(snap.created_at) if snap else None,
+        created_at=_created(snap.created_at, lang) if snap else None,
+        created_utc=_created_utc(snap.created_at) if snap else None,
         data_through=_through(snap.manifest) if snap else None,
         is_demo=ctx.is_demo, target_sources=sources,
     )
 
 
 def _scores(ctx, progress, year: int, lang: str):
-    """The assessment scores (issue 4) as the 考核评分 page shows them, or None if not configured."""
+    """The assessment scores as the 考核评分 page shows them, or None if not configured."""
     from target_monitor.i18n import unit_label
     from target_monitor.paths import reference_dir
     from target_monitor.scoring import (ScoringConfigError, load_scoring, load_work_items, score_table,
@@ -67,10 +68,20 @@ def _scores(ctx, progress, year: int, lang: str):
     return score_table(score_units(progress, config, values), config, ctx.registry, names, lang)
 
 
-def _created(created_at: str) -> str:
+def _created(created_at: str, lang: str) -> str:
     from target_monitor.snapshots.frozen import created_local
 
-    return created_local(created_at)
+    return created_local(created_at, lang)
+
+
+def _created_utc(created_at: str):
+    from datetime import datetime, timezone
+
+    try:
+        d = datetime.fromisoformat(created_at)
+    except (TypeError, ValueError):
+        return None
+    return d.replace(tzinfo=d.tzinfo or timezone.utc).astimezone(timezone.utc)
 
 
 def _through(manifest: dict):

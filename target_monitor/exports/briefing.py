@@ -1,6 +1,6 @@
 """The text that goes into a snapshot's report: headline sentences and a short briefing.
 
-`briefing_lines` is the meeting issue's drafted briefing (通报, target_monitor/briefing.py), so the
+`briefing_lines` is the drafted briefing of meeting mode (通报, target_monitor/briefing.py), so the
 通报 sheet, the PDF's last section and the 通报 page read the same sentences.
 """
 
@@ -27,7 +27,7 @@ def headline_sentences(progress: pd.DataFrame, registry: Registry, as_of: date, 
 
 def briefing_lines(progress: pd.DataFrame, registry: Registry, units: Units, as_of: date, lang: str, *,
                    missing: dict | None = None, year: int | None = None, is_demo: bool = False) -> list[str]:
-    """The drafted 通报 (issue 4's `build_briefing`), as lines: each section's heading, then its
+    """The drafted 通报 (`target_monitor.briefing.build_briefing`), as lines: each section's heading, then its
     sentences. The same text as the 通报 page, from the same progress table."""
     from target_monitor.briefing import build_briefing
 

@@ -22,7 +22,7 @@ import pandas as pd
 import xlsxwriter
 
 from target_monitor.exports.briefing import briefing_lines
-from target_monitor.exports.report import LEGEND_STATUSES, STATUS_FILL, Report
+from target_monitor.exports.report import LEGEND_STATUSES, STATUS_FILL, Report, target_note, total_row
 from target_monitor.exports.safe import neutralise
 from target_monitor.i18n import STATUS_SYMBOL, status_label, t
 from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN, CONTRACT_COLUMNS
@@ -88,7 +88,11 @@ def write_workbook(report: Report, path: Path) -> Path:
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False})
-    wb.set_properties({"title": report.title(), "subject": report.snapshot_id or "", "comments": "target-monitor"})
+    props = {"title": report.title(), "subject": report.snapshot_id or "", "comments": "target-monitor"}
+    if report.created_utc is not None:
+        # xlsxwriter stamps "now" otherwise; a snapshot's files must not depend on when they were built
+        props["created"] = report.created_utc.replace(tzinfo=None)
+    wb.set_properties(props)
     w = _Writer(wb)
     _official_sheet(w, report)
     _trend_sheet(w, report)
@@ -191,15 +195,8 @@ def _cells(w: _Writer, ws, row: int, r: Report, code: str, basis: str, *, total:
         c = 2 + 4 * i
         data = r.row(code, ind, basis)
         nf = _num_format(ind)
-        if data is None and total:
-            # no allocation sum (a rate, or an indicator not allocated to units): the 合计 row
-            # shows the total actual (pooled rate) and no target
-            own = r.row(code, ind, BASIS_OWN)
-            w.text(ws, row, c, "—", w.fmt(align="center", **border))
-            w.number(ws, row, c + 1, None if own is None else own["actual"],
-                     w.fmt(num_format=nf + ('"%"' if ind.is_rate else ""), **border))
-            w.text(ws, row, c + 2, "—", w.fmt(align="center", **border))
-            w.text(ws, row, c + 3, "—", w.fmt(align="center", **border))
+        if total:
+            _total_cells(w, ws, row, c, r, ind, border)
             continue
         if data is None:
             for j in range(4):
@@ -217,12 +214,56 @@ def _cells(w: _Writer, ws, row: int, r: Report, code: str, basis: str, *, total:
             w.text(ws, row, c + 2, status_label(status, lang), w.fmt(align="center", **{**border, **fill}))
             w.number(ws, row, c + 3, data["gap_pp"], w.fmt(num_format="+0.0;-0.0;0.0", **{**border, **fill}))
         else:
-            w.number(ws, row, c, data["target"], w.fmt(num_format=nf, **border))
+            w.number(ws, row, c, data["target"], w.fmt(num_format=target_format(ind, data["target"],
+                                                                                target_note(data)), **border))
             w.number(ws, row, c + 1, data["actual"], w.fmt(num_format=nf, **border))
             symbol = STATUS_SYMBOL.get(status, "")
             w.number(ws, row, c + 2, data["completion_pct"],
                      w.fmt(num_format=f'0.0"% {symbol}"', **{**border, **fill}))
             w.number(ws, row, c + 3, data["gap_pp"], w.fmt(num_format="+0.0;-0.0;0.0", **{**border, **fill}))
+
+
+def target_format(ind: Indicator, value, note: str | None = None) -> str:
+    """A target prints as the published table prints it: whole numbers without decimals (165,
+    not 165.00), and a note beside the figure kept as published ("3000(创业培训)")."""
+    whole = not _missing(value) and float(value).is_integer()
+    if note:
+        shown = '"(' + note.replace('"', "'") + ')"'
+        return ("0" if whole else "0.00") + shown
+    return "#,##0" if whole and not ind.is_rate else _num_format(ind)
+
+
+def _total_cells(w: _Writer, ws, row: int, c: int, r: Report, ind: Indicator, border: dict) -> None:
+    """The 合计 row of one indicator (report.total_row): completion and gap from the unrounded
+    totals, shown to two decimals so 49.98% is not printed as 50.0%."""
+    tot = total_row(r, ind)
+    centre = w.fmt(align="center", **border)
+    if tot is None:
+        for j in range(4):
+            w.text(ws, row, c + j, "—", centre)
+        return
+    fill = {"bg_color": STATUS_FILL.get(tot["status"], "#F2F2F2")} if tot["status"] else {}
+    if ind.is_rate:
+        if tot["target"] is None:
+            w.text(ws, row, c, "—", centre)
+        else:
+            op = "≥" if tot["comparator"] in (">=", None) else "≤"
+            w.number(ws, row, c, tot["target"], w.fmt(num_format=f'"{op}"0.0"%"', **border))
+        w.number(ws, row, c + 1, tot["actual"], w.fmt(num_format='0.0"%"', **border))
+        if tot["status"]:
+            w.text(ws, row, c + 2, status_label(tot["status"], r.lang), w.fmt(align="center", **{**border, **fill}))
+        else:
+            w.text(ws, row, c + 2, "—", centre)
+        if tot["gap"] is None:
+            w.text(ws, row, c + 3, "—", centre)
+        else:
+            w.number(ws, row, c + 3, tot["gap"], w.fmt(num_format="+0.0;-0.0;0.0", **{**border, **fill}))
+        return
+    w.number(ws, row, c, tot["target"], w.fmt(num_format=target_format(ind, tot["target"]), **border))
+    w.number(ws, row, c + 1, tot["actual"], w.fmt(num_format=_num_format(ind), **border))
+    symbol = STATUS_SYMBOL.get(tot["status"], "")
+    w.number(ws, row, c + 2, tot["completion"], w.fmt(num_format=f'0.00"% {symbol}"', **{**border, **fill}))
+    w.number(ws, row, c + 3, tot["gap"], w.fmt(num_format="+0.00;-0.00;0.00", **{**border, **fill}))
 
 
 def _table(w: _Writer, ws, df: pd.DataFrame, start_row: int = 0, widths: dict[int, float] | None = None) -> int:
@@ -267,8 +308,8 @@ def _trend_sheet(w: _Writer, r: Report) -> None:
 
 
 def _rank_sheet(w: _Writer, r: Report) -> None:
-    """Ranks per indicator (completion for amounts, the rate for rates). HOOK: the meeting
-    issue's composite scores belong here as extra columns once they exist."""
+    """Ranks per indicator (completion for amounts, the rate for rates). The assessment
+    scores have their own sheet (考核评分)."""
     lang = r.lang
     ws = w.wb.add_worksheet(t("xl_sheet_rank", lang))
     rows = []
@@ -286,7 +327,7 @@ def _rank_sheet(w: _Writer, r: Report) -> None:
 
 
 def _scores_sheet(w: _Writer, r: Report) -> None:
-    """The assessment scores (issue 4's method and config), as frozen with the snapshot."""
+    """The assessment scores (the method and config of data/reference/scoring.yaml), as frozen with the snapshot."""
     if r.scores is None or r.scores.empty:
         return
     ws = w.wb.add_worksheet(t("xl_sheet_scores", r.lang))

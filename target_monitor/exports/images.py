@@ -20,11 +20,15 @@ SCALE = 2
 
 
 def chart_figures(report: Report):
-    """(indicator, figure) per indicator, built with the dashboard's own chart code."""
+    """(indicator, figure) per indicator with units to rank, built with the dashboard's own chart
+    code. An indicator without a ranked unit (no task breakdown for it) gets no chart: an empty
+    axis tells a reader nothing."""
     names = {u.code: report.unit_name(u.code) for u in report.units}
     p = report.progress
     for ind in report.registry.indicators:
         rows = p[(p["level"] == "child") & (p["indicator"] == ind.name)]
+        if not rows["rank"].notna().any():
+            continue
         fig = ranked_bars(ind, rows, report.time_progress_pct, report.lang, names)
         fig.update_layout(width=WIDTH)
         yield ind, fig

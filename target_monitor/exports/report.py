@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -43,8 +43,11 @@ class Report:
     data_through: date | None = None
     is_demo: bool = False
     missing: dict = field(default_factory=dict)  # unit_code -> months without records (the 通报 says so)
-    scores: pd.DataFrame | None = None  # the assessment scores table (issue 4), None when not configured
+    scores: pd.DataFrame | None = None  # the assessment scores table (考核评分), None when not configured
     target_sources: list[str] = field(default_factory=list)
+    # the manifest's creation time: every timestamp inside report.xlsx and report.pdf is this one,
+    # so building a snapshot again from the same inputs gives byte-identical files
+    created_utc: datetime | None = None
 
     @property
     def time_progress_pct(self) -> float:
@@ -77,3 +80,56 @@ class Report:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
+
+
+def total_row(r: Report, ind: Indicator) -> dict | None:
+    """The 合计 row of one indicator as the official table prints it, or None when there is nothing.
+
+    Amounts: the allocation-sum row of the progress table, with completion and the gap to 序时进度
+    recomputed from the unrounded totals (49.98% is not "50.0%, +0.0"); its status is the table's.
+    Rates: the table's allocation-sum row when it carries one; otherwise the standard every unit
+    is held to (≥95%) when they share one, the pooled rate, and the gap of the one to the other.
+    """
+    root = r.units.root().code
+    alloc = r.row(root, ind, "allocation_sum")
+    if alloc is not None and not ind.is_rate:
+        target, actual = alloc["target"], alloc["actual"]
+        completion = gap = None
+        if not _na(target) and not _na(actual) and target:
+            completion = float(actual) / float(target) * 100
+            gap = completion - float(alloc["time_progress_pct"])
+        return {"target": target, "actual": actual, "completion": completion, "gap": gap,
+                "status": alloc["status"], "comparator": alloc["comparator"], "standard": False}
+    if alloc is not None:  # a rate whose 合计 row the progress table carries: its standard and status
+        target, actual = alloc["target"], alloc["actual"]
+        gap = None if _na(target) or _na(actual) else float(actual) - float(target)
+        return {"target": None if _na(target) else target, "actual": actual, "completion": None, "gap": gap,
+                "status": alloc["status"], "comparator": alloc["comparator"], "standard": True}
+    own = r.row(root, ind, "own")
+    if own is None:
+        return None
+    kids = r.progress[(r.progress["level"] == "child") & (r.progress["indicator"] == ind.name)
+                      & (r.progress["target_basis"] == "own")]
+    targets = set(kids["target"].dropna().round(6))
+    comparators = set(kids.loc[kids["target"].notna(), "comparator"].dropna())
+    if not ind.is_rate or len(targets) != 1 or len(comparators) != 1:
+        return {"target": None, "actual": own["actual"], "completion": None, "gap": None, "status": None,
+                "comparator": None, "standard": False}
+    standard, comparator = float(targets.pop()), comparators.pop()
+    actual = own["actual"]
+    status = gap = None
+    if not _na(actual):
+        gap = float(actual) - standard
+        status = "met" if (actual >= standard if comparator == ">=" else actual <= standard) else "not_met"
+    return {"target": standard, "actual": actual, "completion": None, "gap": gap, "status": status,
+            "comparator": comparator, "standard": True}
+
+
+def target_note(row) -> str | None:
+    """The words the published table prints beside a target ("3000(创业培训)"), or None."""
+    note = row.get("target_note") if row is not None else None
+    return note if isinstance(note, str) and note.strip() else None
+
+
+def _na(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and x != x)

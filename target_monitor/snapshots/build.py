@@ -107,6 +107,16 @@ def _input_hashes(data_dir: Path, store_versions: dict[str, int] | None = None) 
     }
 
 
+def created_now() -> datetime:
+    """The build's creation time (UTC, whole seconds), the one timestamp every export carries.
+    SOURCE_DATE_EPOCH (the reproducible-builds convention) pins it, so two builds from the same
+    inputs give byte-identical report.xlsx and report.pdf."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 def _next_id(data_dir: Path, year: int, month: int, force: bool) -> tuple[str, int, str | None]:
     base = f"{year:04d}-{month:02d}"
     same = [s for s in list_snapshots(data_dir) if s.month == base]
@@ -204,7 +214,7 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
             "data_through": data_through.isoformat(),
             "version": version,
             "supersedes": supersedes,
-            "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "created_at": created_now().isoformat(),
             "data_dir": str(data_dir),
             "is_demo": ctx.is_demo,
             "code_version": code_version(),
@@ -234,6 +244,8 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
         revs.insert(0, "compared_with", prev.snapshot.snapshot_id if prev is not None else None)
         _write_parquet(revs, tmp / REVISIONS)
         manifest["compared_with"] = prev.snapshot.snapshot_id if prev is not None else None
+        # on disk before the exports open the folder: their 修订记录 sheet reads it from the manifest
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
         frozen = SnapshotContext(tmp)  # re-open: now with its progress, monthly and revisions
         if exports:

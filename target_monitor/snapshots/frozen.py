@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -201,10 +201,21 @@ class SnapshotContext(Context):
         return Context.monthly(self, self.snapshot.year, self.snapshot.as_of)
 
 
-def created_local(created_at: str) -> str:
-    """'2026-11-22T01:40:00+00:00' -> '2026-11-22 01:40 UTC' (for banners and lists)."""
+BEIJING = timezone(timedelta(hours=8), "UTC+8")  # China has one time zone and no summer time
+
+
+def created_local(created_at: str, lang: str | None = None) -> str:
+    """'2026-11-22T01:40:00+00:00' -> '2026-11-22 09:40 北京时间' (or 'Beijing time'; without a
+    language, '2026-11-22 09:40 UTC+8'): the bureau reads its own clock, not UTC."""
     try:
         d = datetime.fromisoformat(created_at)
     except ValueError:
         return created_at
-    return d.strftime("%Y-%m-%d %H:%M UTC")
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)  # the manifest writes UTC
+    stamp = d.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    if lang is None:
+        return f"{stamp} UTC+8"
+    from target_monitor.i18n import t
+
+    return t("beijing_time", lang, stamp=stamp)
