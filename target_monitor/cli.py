@@ -596,9 +596,10 @@ def cmd_briefing(args) -> int:
     lang = args.lang
     ctx = _open_context(args)
     year = args.year or (args.as_of and _date(args.as_of, lang).year) or ctx.default_year()
-    as_of = _date(args.as_of, lang) if args.as_of else ctx.latest_day(year)
+    as_of = _date(args.as_of, lang) if args.as_of else ctx.default_as_of(year)
     if as_of.year != year:
         raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
+    refuse_past_data(ctx, as_of, lang)  # a 通报 never states figures as of a day the data does not reach
     if args.pdf and soffice() is None:
         raise UsageError(t("cli_brief_no_soffice", lang))
     issued = _date(args.date, lang) if args.date else None
