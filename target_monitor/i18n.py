@@ -179,6 +179,21 @@ TEXT: dict[str, tuple[str, str]] = {
                            "--map {value} is not understood: write 原列名=标准列 (file column=standard column), the standard column one of {extract}'s: {columns}."),
     "cli_as_of_past_data": ("数据只到{date}（{through}），不能统计截至{as_of}的数字。请用 --as-of {through} 或更早的日期，或先导入更新的数据。",
                             "The data only runs to {date} ({through}): no figures can be stated as of {as_of}. Use --as-of {through} or earlier, or import newer data first."),
+    # traffic-light rules (status_rules.py, docs/rules.md)
+    "historical_progress": ("历史同期进度", "Seasonal pace (earlier years)"),
+    "status_unrated": ("无适用规则", "No rule applies"),
+    "status_rule": ("亮灯规则", "Traffic-light rule"),
+    "rule_measured_done": ("已完成年度目标", "annual target reached"),
+    "rule_measured_ahead": ("快于{bench}{pp}个百分点", "{pp} pp ahead of {bench}"),
+    "rule_measured_at": ("与{bench}持平", "level with {bench}"),
+    "rule_measured_behind": ("落后{bench}{pp}个百分点", "{pp} pp behind {bench}"),
+    "rule_text": ("{status}：{measured}（规则：{rule}）", "{status}: {measured} (rule: {rule})"),
+    "rule_text_none": ("{status}：{measured}（本方案无对应规则）", "{status}: {measured} (no rule of this scheme applies)"),
+    "cli_bad_rules": ("亮灯规则文件不能使用：{error}", "The traffic-light rules file cannot be used: {error}"),
+    "historical_vs": ("按历史同期进度（{hist}%）{dir}{pp}个百分点", "against the seasonal pace ({hist}%) {pp} pp {dir}"),
+    "historical_ahead": ("快", "ahead"),
+    "historical_behind": ("慢", "behind"),
+    "historical_level": ("持平", "level"),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
 }
 
@@ -193,6 +208,7 @@ STATUS_SYMBOL = {
     "not_done": "✖",
     "no_target": "–",
     "no_data": "?",
+    "unrated": "·",
 }
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
