@@ -190,10 +190,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "rule_text": ("{status}：{measured}（规则：{rule}）", "{status}: {measured} (rule: {rule})"),
     "rule_text_none": ("{status}：{measured}（本方案无对应规则）", "{status}: {measured} (no rule of this scheme applies)"),
     "cli_bad_rules": ("亮灯规则文件不能使用：{error}", "The traffic-light rules file cannot be used: {error}"),
-    "historical_vs": ("按历史同期进度（{hist}%）{dir}{pp}个百分点", "against the seasonal pace ({hist}%) {pp} pp {dir}"),
-    "historical_ahead": ("快", "ahead"),
+    "historical_vs": ("按历史同期进度（{hist}%）{dir}{pp}个百分点", "{pp} pp {dir} the seasonal pace ({hist}%)"),
+    "historical_vs_level": ("与历史同期进度（{hist}%）持平", "level with the seasonal pace ({hist}%)"),
+    "historical_ahead": ("快", "ahead of"),
     "historical_behind": ("慢", "behind"),
-    "historical_level": ("持平", "level"),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
 }
 
