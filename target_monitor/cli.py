@@ -192,7 +192,7 @@ def cmd_progress(args) -> int:
     if as_of.year != year:
         raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
     refuse_past_data(ctx, as_of, lang)
-    if getattr(args, "rules", None):
+    if getattr(args, "rules", None) or lang != "zh":  # the rule in words (status_rule) in --lang
         df = _progress_with_rules(ctx, year, as_of, args.rules, lang)
     else:
         df = ctx.progress(year, as_of)
@@ -216,7 +216,7 @@ def _progress_with_rules(ctx, year, as_of, path, lang):
     from target_monitor.status_rules import RulesFileError, load_scheme_file
 
     try:
-        scheme = load_scheme_file(Path(path), ctx.ref.rules.slightly_behind_pp)
+        scheme = load_scheme_file(Path(path), ctx.ref.rules.slightly_behind_pp) if path else None
     except RulesFileError as exc:
         raise UsageError(t("cli_bad_rules", lang, error=exc)) from None
     return progress_table(ctx.store, ctx.ref, year, as_of, scheme=scheme, lang=lang)

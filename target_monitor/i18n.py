@@ -222,6 +222,8 @@ def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
 
 
 def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) -> str:
+    if status not in STATUS_SYMBOL:  # a deployment's own colour (rules.yaml status_rules colours): its key
+        return str(status)
     word = t("status_" + status, lang)
     return f"{STATUS_SYMBOL[status]} {word}" if symbol else word
 

@@ -176,10 +176,14 @@ def progress_table(
             earlier.append(status_rules.base_results(prev, base))
         for key in status_rules.base_results(df, base):
             history[key] = [e[key] for e in earlier if key in e]
-    statuses, texts = status_rules.apply(df, scheme, history, lang)
+    other = "en" if lang == "zh" else "zh"
+    statuses, texts = status_rules.apply_langs(df, scheme, history, (lang, other))
     df["status"] = statuses
-    df["status_rule"] = texts
-    return df[COLUMNS].reset_index(drop=True)
+    df["status_rule"] = texts[lang]
+    out = df[COLUMNS].reset_index(drop=True)
+    # the rule in the other language too, for pages that switch language (not a CLI column)
+    out["status_rule_" + other] = texts[other]
+    return out
 
 
 HISTORY_YEARS = 5  # 历史同期进度: the mean over at most this many earlier years with records

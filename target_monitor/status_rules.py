@@ -349,6 +349,8 @@ def measured(row, scheme: Scheme, lang: str) -> str:
         return t("rule_measured_done", lang)
     bench_name = t("historical_progress" if scheme.benchmark == "historical"
                    and not np.isnan(_num(row.get("historical_progress_pct"))) else "time_progress", lang)
+    if lang == "en":  # mid-sentence
+        bench_name = bench_name[0].lower() + bench_name[1:]
     g = _gap(row, scheme)
     if np.isnan(g):
         return t("status_no_data", lang)
@@ -371,14 +373,22 @@ def apply(rows: pd.DataFrame, scheme: Scheme, history: dict | None = None, lang:
     """(statuses, rule texts) for every row: the scheme's for rows it judges, the row's own status
     (and no text) for the others. `history[(unit, indicator, basis)]` lists the earlier month ends'
     base results, latest first (see `base_results`)."""
+    statuses, texts = apply_langs(rows, scheme, history, (lang,))
+    return statuses, texts[lang]
+
+
+def apply_langs(rows: pd.DataFrame, scheme: Scheme, history: dict | None, langs) -> tuple[list, dict]:
+    """`apply` with the rule texts in several languages at once: (statuses, {lang: texts})."""
     peers = peer_averages(rows, scheme)
-    statuses, texts = [], []
+    statuses, texts = [], {lang: [] for lang in langs}
     for row in rows.to_dict("records"):
         if not _ruled(row):
             statuses.append(row.get("status"))
-            texts.append(None)
+            for lang in langs:
+                texts[lang].append(None)
             continue
         status, rule = evaluate_row(row, scheme, peers, history)
         statuses.append(status)
-        texts.append(rule_text(row, status, rule, scheme, lang))
+        for lang in langs:
+            texts[lang].append(rule_text(row, status, rule, scheme, lang))
     return statuses, texts

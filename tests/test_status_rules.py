@@ -61,7 +61,7 @@ def test_yinchuan_rule_text_in_the_published_form():
     scheme = sr.load_scheme_file(EXAMPLES / "yinchuan-2025.yaml")
     df = rows(("A", 1000, 377, 0))  # 37.7% of the year at 50.0%: 12.3 百分点 behind
     assert judge(scheme, df)[1]["A"] == "黄：落后序时进度12.3个百分点（规则：10–30个百分点）"
-    assert sr.apply(df, scheme, lang="en")[1][0] == "Yellow: 12.3 pp behind Time progress (rule: 10–30 pp behind)"
+    assert sr.apply(df, scheme, lang="en")[1][0] == "Yellow: 12.3 pp behind time progress (rule: 10–30 pp behind)"
 
 
 def test_sanya_2022_on_hand_made_rows():
