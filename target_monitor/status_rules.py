@@ -51,6 +51,9 @@ class Colour:
         return self.zh if lang == "zh" else self.en
 
 
+_CONDITIONS: dict = {}  # a rule's `when`, thawed once
+
+
 @dataclass(frozen=True)
 class Rule:
     status: str
@@ -62,7 +65,10 @@ class Rule:
 
     @property
     def conditions(self) -> dict:
-        return {k: _thaw(v) for k, v in self.when}
+        cached = _CONDITIONS.get(self.when)
+        if cached is None:
+            cached = _CONDITIONS[self.when] = {k: _thaw(v) for k, v in self.when}
+        return cached
 
     def describe(self, lang: str) -> str:
         return self.describe_zh if lang == "zh" else self.describe_en
@@ -251,19 +257,35 @@ def _ruled(row) -> bool:
     return row.get("kind") == "cumulative" and row.get("status") in RULED_STATUSES
 
 
-def peer_averages(rows: pd.DataFrame, scheme: Scheme) -> dict:
+ROW_FIELDS = ("unit_code", "indicator", "kind", "level", "target_basis", "is_ranked", "status", "target", "actual",
+              "completion_pct", "time_progress_pct", "yoy_change", "historical_progress_pct")
+
+
+def _records(rows: pd.DataFrame) -> list[dict]:
+    """The rows as plain dicts, only the fields the rules read (pandas row access is slow)."""
+    cols = [c for c in ROW_FIELDS if c in rows.columns]
+    return [dict(zip(cols, values)) for values in zip(*(rows[c].tolist() for c in cols))]
+
+
+def _uses_peers(scheme: Scheme) -> bool:
+    return any(k in ("at_or_above_peer_average", "below_peer_average") for r in scheme.rules for k in r.conditions)
+
+
+def peer_averages(rows, scheme: Scheme) -> dict:
     """Per indicator, the plain average over the ranked child units with a figure of each measure."""
-    out: dict[tuple[str, str], float] = {}
-    kids = rows[(rows["level"] == "child") & rows["status"].isin(RULED_STATUSES)]
-    if "is_ranked" in kids:
-        kids = kids[kids["is_ranked"].fillna(True).astype(bool)]
-    for name, group in kids.groupby("indicator", sort=False):
+    records = _records(rows) if isinstance(rows, pd.DataFrame) else rows
+    sums: dict[tuple[str, str], list[float]] = {}
+    for r in records:
+        if r.get("level") != "child" or r.get("status") not in RULED_STATUSES:
+            continue
+        ranked = r.get("is_ranked")
+        if ranked is not None and not pd.isna(ranked) and not bool(ranked):
+            continue  # 区就业局 is not a peer of the 街镇
         for measure in MEASURES:
-            vals = group.apply(lambda r: _gap(r, scheme), axis=1) if measure == "gap_pp" else group[measure]
-            vals = pd.to_numeric(vals, errors="coerce").dropna()
-            if len(vals):
-                out[(name, measure)] = float(vals.mean())
-    return out
+            x = _measure(r, measure, scheme)
+            if not np.isnan(x):
+                sums.setdefault((r["indicator"], measure), []).append(x)
+    return {k: float(np.mean(v)) for k, v in sums.items()}
 
 
 def _measure(row, measure: str, scheme: Scheme) -> float:
@@ -332,9 +354,10 @@ def _base(row, scheme: Scheme, peers: dict, history) -> tuple[str, Rule | None]:
 
 def base_results(rows: pd.DataFrame, scheme: Scheme) -> dict:
     """{(unit, indicator, basis): {"status", "rule"}} by the scheme's non-event rules, for the history of event rules."""
-    peers = peer_averages(rows, scheme)
+    records = _records(rows)
+    peers = peer_averages(records, scheme) if _uses_peers(scheme) else {}
     out = {}
-    for row in rows.to_dict("records"):
+    for row in records:
         if _ruled(row):
             status, rule = _base(row, scheme, peers, None)
             out[(row["unit_code"], row["indicator"], row.get("target_basis", "own"))] = {
@@ -379,9 +402,10 @@ def apply(rows: pd.DataFrame, scheme: Scheme, history: dict | None = None, lang:
 
 def apply_langs(rows: pd.DataFrame, scheme: Scheme, history: dict | None, langs) -> tuple[list, dict]:
     """`apply` with the rule texts in several languages at once: (statuses, {lang: texts})."""
-    peers = peer_averages(rows, scheme)
+    records = _records(rows)
+    peers = peer_averages(records, scheme) if _uses_peers(scheme) else {}
     statuses, texts = [], {lang: [] for lang in langs}
-    for row in rows.to_dict("records"):
+    for row in records:
         if not _ruled(row):
             statuses.append(row.get("status"))
             for lang in langs:
