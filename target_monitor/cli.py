@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--format", choices=["csv", "json", "table"], default="table")
     pr.add_argument("--indicator", action="append", help="only this indicator (repeatable)")
     pr.add_argument("--all-columns", action="store_true", help="also print the explanatory columns")
+    pr.add_argument("--rules", help="evaluate statuses with this traffic-light rules file instead of the "
+                    "deployment's (e.g. data/reference/rules-examples/yinchuan-2025.yaml)")
     pr.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
 
     # the SQL console's sandbox from the command line
@@ -246,7 +248,10 @@ def cmd_progress(args) -> int:
     if as_of.year != year:
         raise UsageError(t("cli_bad_as_of", lang, as_of=as_of, year=year))
     refuse_past_data(ctx, as_of, lang)
-    df = ctx.progress(year, as_of)
+    if getattr(args, "rules", None) or lang != "zh":  # the rule in words (status_rule) in --lang
+        df = _progress_with_rules(ctx, year, as_of, args.rules, lang)
+    else:
+        df = ctx.progress(year, as_of)
     if args.indicator:
         df = df[df["indicator"].isin(args.indicator)]
     cols = COLUMNS if args.all_columns else CONTRACT_COLUMNS + ["target_basis"]
@@ -259,6 +264,18 @@ def cmd_progress(args) -> int:
     else:
         print(df.to_string(index=False, na_rep="—"))
     return 0
+
+
+def _progress_with_rules(ctx, year, as_of, path, lang):
+    """The progress table with the statuses of another traffic-light rules file; exit 2 if it cannot be used."""
+    from target_monitor.progress import progress_table
+    from target_monitor.status_rules import RulesFileError, load_scheme_file
+
+    try:
+        scheme = load_scheme_file(Path(path), ctx.ref.rules.slightly_behind_pp) if path else None
+    except RulesFileError as exc:
+        raise UsageError(t("cli_bad_rules", lang, error=exc)) from None
+    return progress_table(ctx.store, ctx.ref, year, as_of, scheme=scheme, lang=lang)
 
 
 def cmd_aggregates(args) -> int:

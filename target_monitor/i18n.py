@@ -179,6 +179,21 @@ TEXT: dict[str, tuple[str, str]] = {
                            "--map {value} is not understood: write 原列名=标准列 (file column=standard column), the standard column one of {extract}'s: {columns}."),
     "cli_as_of_past_data": ("数据只到{date}（{through}），不能统计截至{as_of}的数字。请用 --as-of {through} 或更早的日期，或先导入更新的数据。",
                             "The data only runs to {date} ({through}): no figures can be stated as of {as_of}. Use --as-of {through} or earlier, or import newer data first."),
+    # traffic-light rules (status_rules.py, docs/rules.md)
+    "historical_progress": ("历史同期进度", "Seasonal pace (earlier years)"),
+    "status_unrated": ("无适用规则", "No rule applies"),
+    "status_rule": ("亮灯规则", "Traffic-light rule"),
+    "rule_measured_done": ("已完成年度目标", "annual target reached"),
+    "rule_measured_ahead": ("快于{bench}{pp}个百分点", "{pp} pp ahead of {bench}"),
+    "rule_measured_at": ("与{bench}持平", "level with {bench}"),
+    "rule_measured_behind": ("落后{bench}{pp}个百分点", "{pp} pp behind {bench}"),
+    "rule_text": ("{status}：{measured}（规则：{rule}）", "{status}: {measured} (rule: {rule})"),
+    "rule_text_none": ("{status}：{measured}（本方案无对应规则）", "{status}: {measured} (no rule of this scheme applies)"),
+    "cli_bad_rules": ("亮灯规则文件不能使用：{error}", "The traffic-light rules file cannot be used: {error}"),
+    "historical_vs": ("按历史同期进度（{hist}%）{dir}{pp}个百分点", "{pp} pp {dir} the seasonal pace ({hist}%)"),
+    "historical_vs_level": ("与历史同期进度（{hist}%）持平", "level with the seasonal pace ({hist}%)"),
+    "historical_ahead": ("快", "ahead of"),
+    "historical_behind": ("慢", "behind"),
     "cli_internal": ("内部错误：{error}。请把这行信息报告给维护人员。", "Internal error: {error}. Please report this line."),
 }
 
@@ -193,6 +208,7 @@ STATUS_SYMBOL = {
     "not_done": "✖",
     "no_target": "–",
     "no_data": "?",
+    "unrated": "·",
 }
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -235,6 +251,8 @@ def dimension_value(value, lang: str) -> str:
 
 
 def status_label(status: str, lang: str = DEFAULT_LANG, *, symbol: bool = True) -> str:
+    if status not in STATUS_SYMBOL:  # a deployment's own colour (rules.yaml status_rules colours): its key
+        return str(status)
     word = t("status_" + status, lang)
     return f"{STATUS_SYMBOL[status]} {word}" if symbol else word
 
@@ -770,6 +788,10 @@ TEXT.update({
     "ingest_fix_comparator": ("请写成 3500、≥95% 或 3500人以上。", "Write it as 3500, ≥95% or 3500人以上."),
     "ingest_q_bounds": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的“{raw}”超出合理范围（{min}–{max}）。", "{file} sheet {sheet} row {row}: '{raw}' in '{column}' is outside the plausible range ({min}-{max})."),
     "ingest_fix_bounds": ("请核对数值和单位（元/万元）。", "Check the value and its unit (元/万元)."),
+    "ingest_q_over_cap": ("{file} 工作表 {sheet} 第 {row} 行“{column}”为{value_wan}万元，超过{by}的上限{cap_wan}万元。",
+                          "{file} sheet {sheet} row {row}: '{column}' is {value_wan} (10k yuan), over the cap of {cap_wan} (10k yuan) for {by}."),
+    "ingest_fix_over_cap": ("请核对金额和借款人类型（政策上限：个人20万元、小微企业300万元，见 ingest_rules.yaml）；确属政策允许的，由管理员调整上限后重新上传。",
+                            "Check the amount and the borrower type (policy caps: 个人 200k yuan, 小微企业 3m yuan, in ingest_rules.yaml); if the policy allows it, an administrator raises the cap and the file is uploaded again."),
     "ingest_q_outside_period": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的日期“{raw}”不在申报期间 {period} 内。", "{file} sheet {sheet} row {row}: date '{raw}' in '{column}' is outside the declared period {period}."),
     "ingest_fix_outside_period": ("请把该记录放到对应月份的文件中上报。", "Report this record in the file for its own month."),
     "ingest_q_duplicate": ("{file} 工作表 {sheet} 第 {row} 行“{column}”的编号“{raw}”与第 {first_row} 行重复，只保留第一条。", "{file} sheet {sheet} row {row}: id '{raw}' in '{column}' repeats row {first_row}; only the first is kept."),

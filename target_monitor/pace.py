@@ -58,6 +58,9 @@ class Rules:
     # than `lumpy_month_share` of it, the parent's profile alone is used
     unit_profile_weight: float = 0.5
     lumpy_month_share: float = 0.4
+    # the traffic-light scheme (status_rules.Scheme from rules.yaml `status_rules`); None: the
+    # default four statuses built from slightly_behind_pp
+    status_scheme: object = None
 
     def is_ranked(self, unit_type: str) -> bool:
         return unit_type not in self.unranked_unit_types

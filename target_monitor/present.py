@@ -113,6 +113,21 @@ def pace_phrase(row, lang: str) -> str:
     return t("pace_even", lang)
 
 
+def historical_phrase(row, lang: str) -> str:
+    """"按历史同期进度（46.2%）快21.8个百分点": completion against 历史同期进度 (the share of the
+    year reached by this date in earlier years), beside the linear 序时进度; "" without one."""
+    hist = row.get("historical_progress_pct") if hasattr(row, "get") else None
+    if is_missing(hist) or is_missing(row["completion_pct"]) or row["status"] in ("done", "not_done"):
+        return ""
+    from target_monitor.pace import round1
+
+    gap = round1(round1(row["completion_pct"]) - round1(hist))
+    if gap == 0:
+        return t("historical_vs_level", lang, hist=f"{hist:.1f}")
+    direction = "historical_ahead" if gap > 0 else "historical_behind"
+    return t("historical_vs", lang, hist=f"{hist:.1f}", dir=t(direction, lang), pp=f"{abs(gap):.1f}")
+
+
 def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None = None,
              allocation_row=None) -> str:
     """The official sentence for one indicator, e.g.
@@ -153,6 +168,9 @@ def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None =
         return text + ("。" if lang == "zh" else ".")
     text = t("headline_cumulative", lang, date=date_text, scope=scope, label=label, actual=actual, unit=unit,
              completion=f"{row['completion_pct']:.1f}", pace=pace_phrase(row, lang))
+    hist = historical_phrase(row, lang)
+    if hist:
+        text += ("；" if lang == "zh" else "; ") + hist
     if allocation_row is not None and not is_missing(allocation_row["target"]):
         sep = "；" if lang == "zh" else "; "
         text += sep + t("headline_allocation", lang, target=fmt_number(ind, allocation_row["target"], sep=(lang == "en"), trim=True),

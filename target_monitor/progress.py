@@ -14,13 +14,14 @@ Invariants:
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from target_monitor import pace
+from target_monitor import pace, status_rules
 from target_monitor.reference import Reference, targets_in_force
 from target_monitor.registry import Indicator, Registry
 from target_monitor.store import Store
@@ -36,6 +37,9 @@ EXTRA_COLUMNS = [
     "months_remaining", "last_year_actual", "yoy_change", "last_event_on",
     # added columns: only under `progress --all-columns`, after every earlier one
     "target_source", "is_ranked", "judged",
+    # 历史同期进度 (the share of the year the same unit had reached by the same date in earlier
+    # years, mean of the years) and the traffic-light rule that gave the status, in words
+    "historical_progress_pct", "status_rule",
 ]
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
@@ -146,11 +150,76 @@ def progress_table(
     as_of: date,
     parent_code: str | None = None,
     registry: Registry | None = None,
+    scheme: status_rules.Scheme | None = None,
+    lang: str = "zh",
 ) -> pd.DataFrame:
     """One row per child unit × indicator, plus the parent's rows (own target, allocation sum).
 
     Computed per indicator over all shown units at once (numpy, `pace.*_array`), never row by row.
+    The statuses of counts and amounts come from the traffic-light scheme (`scheme`, else
+    rules.yaml `status_rules`, else the product's default four statuses).
     """
+    df = _progress_rows(store, ref, year, as_of, parent_code, registry)
+    df["historical_progress_pct"] = _historical_progress(store, ref, df, year, as_of, parent_code)
+    scheme = scheme or ref.rules.status_scheme or status_rules.default_scheme(ref.rules.slightly_behind_pp)
+    history = {}
+    if scheme.needs_history:
+        base = scheme.without_events()
+        earlier = []
+        for back in range(1, scheme.needs_history):
+            month = as_of.month - back
+            if month < 1:
+                break
+            end = date(year, month, calendar.monthrange(year, month)[1])
+            prev = _progress_rows(store, ref, year, end, parent_code, registry)
+            prev["historical_progress_pct"] = _historical_progress(store, ref, prev, year, end, parent_code)
+            earlier.append(status_rules.base_results(prev, base))
+        for key in status_rules.base_results(df, base):
+            history[key] = [e[key] for e in earlier if key in e]
+    other = "en" if lang == "zh" else "zh"
+    statuses, texts = status_rules.apply_langs(df, scheme, history, (lang, other))
+    df["status"] = statuses
+    df["status_rule"] = texts[lang]
+    out = df[COLUMNS].reset_index(drop=True)
+    # the rule in the other language too, for pages that switch language (not a CLI column)
+    out["status_rule_" + other] = texts[other]
+    return out
+
+
+HISTORY_YEARS = 5  # 历史同期进度: the mean over at most this many earlier years with records
+
+
+def _historical_progress(store: Store, ref: Reference, df: pd.DataFrame, year: int, as_of: date,
+                         parent_code: str | None) -> list:
+    """历史同期进度 per row of a count or amount: the share of its year's total the same unit had
+    reached by the same day in each earlier year (up to HISTORY_YEARS, years with a total only),
+    averaged, in percent to one decimal; None for rates and for units without an earlier year."""
+    units = ref.units
+    parent = units[parent_code] if parent_code else units.root()
+    unit_codes, shown_codes = units.rollup(parent.code)
+    monthly = store.query("monthly_by_unit", first_year=year - HISTORY_YEARS, last_year=year - 1,
+                          as_of=date(year - 1, 12, 31), unit_codes=unit_codes, shown_codes=shown_codes)
+    profiles: dict[tuple[str, str, int], np.ndarray] = {}
+    for code, name, yr, month, value in zip(monthly["unit_code"].tolist(), monthly["indicator"].tolist(),
+                                            monthly["year"].tolist(), monthly["month"].tolist(),
+                                            monthly["numerator"].tolist()):
+        for key in ((code, name, int(yr)), (parent.code, name, int(yr))):  # the parent: every shown unit added up
+            profiles.setdefault(key, np.zeros(12))[int(month) - 1] += float(value)
+    shares: dict[tuple[str, str], list[float]] = {}
+    for (code, name, yr), profile in sorted(profiles.items()):
+        share = pace.expected_share(as_of, profile.tolist())
+        if share is not None:
+            shares.setdefault((code, name), []).append(share)
+    out = []
+    for code, name, kind in zip(df["unit_code"].tolist(), df["indicator"].tolist(), df["kind"].tolist()):
+        got = shares.get((code, name)) if kind == "cumulative" else None
+        out.append(pace.round1(sum(got) / len(got) * 100) if got else None)
+    return out
+
+
+def _progress_rows(store: Store, ref: Reference, year: int, as_of: date, parent_code: str | None,
+                   registry: Registry | None) -> pd.DataFrame:
+    """The progress table with the pace statuses, before the traffic-light scheme."""
     if as_of.year != year:
         raise ValueError(f"as-of date {as_of} is outside {year}")
     registry = registry or store.registry
@@ -187,7 +256,7 @@ def progress_table(
     df["time_progress_pct"] = pace.round1(calendar.time_progress)
     df["rank"] = df["rank"].astype("Int64")
     df["rank_of"] = df["rank_of"].astype("Int64")
-    return df[COLUMNS].reset_index(drop=True)
+    return df
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Files (data/reference/, or <data-dir>/reference/ when present):
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -243,6 +243,14 @@ def load_rules(ref_dir: Path) -> Rules:
         unit_profile_weight=float(raw.get("unit_profile_weight", 0.5)),
         lumpy_month_share=float(raw.get("lumpy_month_share", 0.4)),
     )
+    if raw.get("status_rules") is not None:
+        from target_monitor.status_rules import RulesFileError, parse_scheme
+
+        try:
+            scheme = parse_scheme(raw["status_rules"], str(path), rules.slightly_behind_pp)
+        except RulesFileError as exc:
+            raise ReferenceError(str(exc)) from None
+        rules = replace(rules, status_scheme=scheme)
     if not 0 < rules.reported_share <= 1:
         raise ReferenceError(f"rules.yaml: reported_share must be above 0 and at most 1, not {rules.reported_share!r}")
     if rules.time_progress not in ("month", "day"):

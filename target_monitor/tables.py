@@ -134,8 +134,11 @@ def detail_table(progress: pd.DataFrame, registry: Registry, units: Units, lang:
             t("actual", lang): fmt_value(ind, r["actual"], lang),
             t("completion", lang): fmt_pct(r["completion_pct"]),
             t("time_progress", lang): "—" if ind.is_rate else fmt_pct(r["time_progress_pct"]),
+            # 历史同期进度 beside 序时进度: the share of the year reached by this date in earlier years
+            t("historical_progress", lang): fmt_pct(r.get("historical_progress_pct")),
             t("gap_short", lang): f"{r['gap_pp']:+.1f}" if not is_missing(r["gap_pp"]) else "—",
             t("status", lang): status_label(r["status"], lang),
+            t("status_rule", lang): _rule_words(r, lang),
             t("rank", lang): rank,
             t("projected", lang): fmt_value(ind, r["projected_year_end"], lang),
             t("projection_method", lang): method,
@@ -143,6 +146,14 @@ def detail_table(progress: pd.DataFrame, registry: Registry, units: Units, lang:
             t("yoy", lang): fmt_yoy(ind, r["yoy_change"], lang),
         })
     return pd.DataFrame(out)
+
+
+def _rule_words(row, lang: str) -> str:
+    """The traffic-light rule that fired, in the page's language (the progress table carries both)."""
+    text = row.get("status_rule_" + lang)
+    if not isinstance(text, str):
+        text = row.get("status_rule")
+    return text if isinstance(text, str) else "—"
 
 
 def unit_table(progress: pd.DataFrame, unit_code: str, registry: Registry, units: Units, lang: str) -> pd.DataFrame:

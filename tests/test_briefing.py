@@ -54,9 +54,14 @@ def test_district_new_employment_sentence(demo_dir, brief_zh):
     gap = r1(float(completion) - 50.0)
     yoy = r1((now / ly - 1) * 100)
     alloc = r1(now / 41000 * 100)
-    expected = (f"截至6月30日，全区城镇新增就业{now}人，完成全年目标任务的{completion}%，快于序时进度{gap}个百分点，"
+    # 历史同期进度: the share of 2019's year the district had reached by 30 June 2019
+    hist = r1(ly / _count(ne, "employed_on", date(2019, 1, 1), date(2019, 12, 31)).num_rows * 100)
+    hist_gap = r1(float(completion) - float(hist))
+    expected = (f"截至6月30日，全区城镇新增就业{now}人，完成全年目标任务的{completion}%，快于序时进度{gap}个百分点；"
+                f"按历史同期进度（{hist}%）快{hist_gap}个百分点，"
                 f"同比增长{yoy}%；占各单位分解任务合计（41000人）的{alloc}%。")
     assert expected in brief_zh.sections[0][1]
+    assert (hist, hist_gap) == ("45.6", "22.4")
     assert (now, completion, gap, yoy) == (21083, "68.0", "18.0", "13.5")
 
 
@@ -68,8 +73,13 @@ def test_district_loans_sentence_in_wan_yuan(demo_dir, brief_zh):
     wan_text = f"{round(wan, 2):.2f}"
     completion = r1(wan / 1800 * 100)
     yoy = r1((round(wan, 2) / round(wan_ly, 2) - 1) * 100)
+    year_ly = _count(_table(demo_dir, "loans"), "disbursed_on", date(2019, 1, 1), date(2019, 12, 31))
+    hist = r1(wan_ly / (sum(year_ly.column("amount_yuan").to_pylist()) / 10000) * 100)
+    # the linear yardstick says ahead, last year's pace says behind: both are stated
     expected = (f"截至6月30日，全区发放创业担保贷款{wan_text}万元，完成全年目标任务的{completion}%，"
-                f"快于序时进度{r1(float(completion) - 50.0)}个百分点，同比下降{r1(abs(float(yoy)))}%")
+                f"快于序时进度{r1(float(completion) - 50.0)}个百分点；"
+                f"按历史同期进度（{hist}%）慢{r1(float(hist) - float(completion))}个百分点，"
+                f"同比下降{r1(abs(float(yoy)))}%")
     assert any(s.startswith(expected) for s in brief_zh.sections[0][1]), brief_zh.sections[0][1]
 
 

@@ -44,6 +44,7 @@ from target_monitor.ingest import normalise as nz
 from target_monitor.ingest.problems import Normalisation, Problem, Report, reject
 from target_monitor.ingest.read import Grid
 from target_monitor.ingest.records import (ColumnRule, Converter, Parsed, arrow_schema, header_map, make_mapper)
+from target_monitor.ingest.records import cap_problems
 from target_monitor.ingest.table import NOTE_PREFIXES, TOTAL_WORDS, cell_text, clean_header, locate
 from target_monitor.reference import Units
 from target_monitor.registry import Extract
@@ -152,6 +153,7 @@ def _parse(table, ext, rules, units, report, period, today) -> Parsed:
         days = _days(day_col.array())
         outside = _valid(day_col.array()) & ((days < first) | (days >= (nxt - EPOCH).days))
     dup, first_row = _duplicates(by_name[ext.key].array(), data)
+    bad |= _over_caps(by_name, rules)
     bad = data & (bad | outside | dup)
     accepted = data & ~bad
 
@@ -529,6 +531,7 @@ def _quarantine(table, ext, rules, units, today, period, columns, bad_rows, dup,
                                              column=ext.partition_date,
                                              raw_value=cell_text(cells[cols.index(ext.partition_date)]),
                                              period=f"{period[0]}-{period[1]:02d}"))
+        row_problems.extend(cap_problems(record, rules, file, "", number, lambda c: c))
         key = record.get(ext.key)
         if dup[i]:
             if key is None:
@@ -541,6 +544,22 @@ def _quarantine(table, ext, rules, units, today, period, columns, bad_rows, dup,
         quarantine.append({"row": number, "problems": row_problems, "cells": {c: cell_text(v) for c, v in
                                                                              zip(cols, cells)}})
     return problems, quarantine
+
+
+def _over_caps(by_name: dict, rules: dict) -> np.ndarray:
+    """Rows whose value is over the cap of their kind (ingest_rules.yaml cap_by/caps), as the row path judges."""
+    n = len(next(iter(by_name.values())).array())
+    out = np.zeros(n, dtype=bool)
+    for column, rule in rules.items():
+        if not rule.cap_by:
+            continue
+        values = by_name[column].array().to_pylist()
+        others = by_name[rule.cap_by].array().to_pylist()
+        for i, (v, o) in enumerate(zip(values, others)):
+            cap = rule.cap_for(o)
+            if v is not None and cap is not None and v > cap:
+                out[i] = True
+    return out
 
 
 def _total_checks(table, ext, columns, total_rows, data, file) -> list[Problem]:

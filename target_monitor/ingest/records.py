@@ -37,6 +37,30 @@ class ColumnRule:
     # 0001-01-01 are typing or export errors, never a record of the unit tree
     earliest: date | None = None
     shape: str | None = None  # person_id: "id_number" (18 characters, check digit) or a pseudonymised key's regex
+    # a cap that depends on another column of the same row (ingest_rules.yaml `cap_by` + `caps`):
+    # 创业担保贷款 个人 ≤20万元, 小微企业 ≤300万元. ((value of cap_by, cap), ...)
+    cap_by: str | None = None
+    caps: tuple = ()
+
+    def cap_for(self, other) -> float | None:
+        return next((float(c) for k, c in self.caps if k == other), None)
+
+
+def cap_problems(record: dict, rules: dict, file: str, sheet: str, row: int, header) -> list[Problem]:
+    """Quarantine reasons for values over the cap of their row's kind (a 300万 loan to a 个人),
+    naming the cap; `header(column)` is the column's name as the file spells it."""
+    out = []
+    for column, rule in rules.items():
+        if not rule.cap_by:
+            continue
+        value, other = record.get(column), record.get(rule.cap_by)
+        cap = rule.cap_for(other)
+        if value is None or cap is None or value <= cap:
+            continue
+        out.append(Problem.make("Q", "over_cap", file=file, sheet=sheet, row=row, column=header(column),
+                                raw_value=f"{value:g}", by=other, cap=f"{cap:g}", cap_wan=f"{cap / 10000:g}",
+                                value_wan=f"{value / 10000:g}"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -137,8 +161,13 @@ def column_rules(rules: dict, ext: Extract) -> dict[str, ColumnRule]:
         r = raw.get(col.name) or {}
         kind = r.get("kind") or ("date" if col.type == "DATE" else "text")
         earliest = date(int(rules.get("first_year", DEFAULT_FIRST_YEAR)), 1, 1) if kind == "date" else None
+        caps = r.get("caps") or {}
+        if r.get("cap_by") and (r["cap_by"] not in ext.column_names or not isinstance(caps, dict)):
+            raise ValueError(f"ingest_rules.yaml {ext.name}.{col.name}: cap_by must name a column of the extract "
+                             f"and caps map its values to a cap, not {r.get('cap_by')!r} / {caps!r}")
         out[col.name] = ColumnRule(kind, bool(r.get("required", False)), r.get("min"), r.get("max"), earliest=earliest,
-                                   shape=r.get("shape"))
+                                   shape=r.get("shape"), cap_by=r.get("cap_by"),
+                                   caps=tuple(sorted((str(k), float(v)) for k, v in caps.items())))
     return out
 
 
@@ -350,6 +379,8 @@ def validate_rows(table: Table, mapping: dict[int, Mapped], ext: Extract, conv: 
             problems.append(Problem.make("Q", "outside_period", file=file, sheet=sheet, row=body.number,
                                          column=header_text[col_idx], raw_value=cell_text(body.cells[col_idx]),
                                          period=f"{period[0]}-{period[1]:02d}"))
+        header_of = {m.column: header_text[i] for i, m in mapping.items()}
+        problems.extend(cap_problems(record, conv.rules, file, sheet, body.number, lambda c: header_of.get(c, c)))
         key = record.get(ext.key)
         if key is not None:  # the first occurrence wins, even if it is quarantined for another reason
             if key in seen_keys:
