@@ -34,7 +34,7 @@ cols.remove(flags_col)
 cols.insert(cols.index(unit_col) + 1, flags_col)
 table = table[cols]
 # the status as its symbol in the cells (the words once, in the legend), so the table fits 1366 wide
-STATUSES = ("done", "ahead", "slightly_behind", "far_behind", "met", "not_met")
+STATUSES = ("done", "ahead", "slightly_behind", "far_behind", "not_done", "met", "not_met", "year_end_check")
 def _symbol_only(value):
     if not isinstance(value, str):
         return value

@@ -1163,3 +1163,10 @@ TEXT.update({
     "cli_brief_no_soffice": ("未安装 LibreOffice，无法生成 PDF：请安装 libreoffice-writer-nogui，或去掉 --pdf。",
                              "LibreOffice is not installed, so no PDF: install libreoffice-writer-nogui, or leave out --pdf."),
 })
+
+
+# the compact breakdown table
+TEXT.update({
+    "compact_district_only": ("{names}：只有区级目标，未分解到各单位，见总览和“完整”版式。",
+                              "{names}: a district target only, not allocated to the units; see the overview and the full layout."),
+})

@@ -212,7 +212,12 @@ def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang
             row_sources.append(pd.concat([alloc, own[~own["indicator"].isin(alloc["indicator"])]]).assign(_total=True))
         else:
             row_sources.append(own)
-    columns = {ind.short_label[lang]: ind.name for ind in registry.indicators}
+    # an indicator no unit was allocated (a district-only target such as the year-end graduate
+    # rate) takes no column here: its one figure is the district's, on the overview and in the
+    # full layout, and a sixth column would not fit 1366 wide
+    allocated = set(children.loc[children["target"].notna(), "indicator"])
+    columns = {ind.short_label[lang]: ind.name for ind in registry.indicators if ind.name in allocated}
+    district_only = [ind for ind in registry.indicators if ind.name not in allocated]
     lines, statuses = [], []
     for (_, line), rows in zip(full.iterrows(), row_sources):
         out = {t("seq_no", lang): line[t("seq_no", lang)], t("unit_name", lang): line[t("unit_name", lang)]}
@@ -243,6 +248,9 @@ def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang
     table.attrs["status"] = statuses
     notes = [f"{line[t('unit_name', lang)]}{'：' if lang == 'zh' else ': '}{line[t('note', lang)]}"
              for _, line in full.iterrows() if isinstance(line.get(t("note", lang)), str) and line[t("note", lang)]]
+    if district_only:
+        sep = "、" if lang == "zh" else ", "
+        notes.append(t("compact_district_only", lang, names=sep.join(i.short_label[lang] for i in district_only)))
     return table, columns, notes
 
 
