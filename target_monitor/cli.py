@@ -827,6 +827,8 @@ def cmd_submissions(args) -> int:
         details = dict(exc.details)
         if "status" in details and details["status"] in STATES:
             details["status"] = t("sub_status_" + details["status"], lang)
+        if lang == "en" and "reasons_en" in details:
+            details["reasons"] = details["reasons_en"]
         raise UsageError(t("sub_e_" + exc.code, lang, **details)) from None
 
 

@@ -22,6 +22,8 @@ def _error(exc: submissions.SubmissionError, lang: str) -> str:
     details = dict(exc.details)
     if details.get("status") in submissions.STATES:
         details["status"] = t("sub_status_" + details["status"], lang)
+    if lang == "en" and "reasons_en" in details:
+        details["reasons"] = details["reasons_en"]
     return t("sub_e_" + exc.code, lang, **details)
 
 

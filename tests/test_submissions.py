@@ -192,3 +192,34 @@ def test_clerk_lists_only_its_own_unit(data, tmp_path):
     assert len(_list(data)) == 2
     code, out, _ = _run("submissions", "list", "--json", "--as", CLERK, "--data-dir", data)
     assert code == 0 and [s["unit"] for s in json.loads(out)] == [YANGJIAPING]
+
+
+def test_two_reviewers_at_once_apply_it_once(data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from target_monitor import access, submissions
+
+    config = access.load_access(data)
+    clerk, reviewer = access.actor_for_user(CLERK, config), access.actor_for_user(REVIEWER, config)
+    sub = submissions.submit(data, clerk, _july(4), "july.csv", unit=YANGJIAPING, period="2020-07", isolated=False)
+
+    def approve(_):
+        try:
+            return submissions.review(data, reviewer, sub["id"], approve=True, isolated=False)["status"]
+        except submissions.SubmissionError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(approve, range(2)))
+    assert outcomes == ["approved", "wrong_state"]
+    versions = json.loads(_run("imports", "list", "--json", "--data-dir", data)[1])
+    assert [v["kind"] for v in versions].count("submission") == 1
+
+
+def test_english_refusal(data, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("不是台账\n1,2,3\n".encode("utf-8"))
+    code, _, err = _run("--lang", "en", "submit", bad, "--unit", YANGJIAPING, "--period", "2020-07", "--as", CLERK,
+                        "--data-dir", data)
+    assert code == 2 and "cannot be submitted" in err
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in err.replace("不是台账", "")), err

@@ -25,6 +25,8 @@ the raw bytes `<id>.<ext>`. The id is `S` + the UTC time + 6 hex digits of the b
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -53,6 +55,19 @@ def folder(data_dir: Path) -> Path:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@contextlib.contextmanager
+def _locked(data_dir: Path):
+    """One state change at a time (two reviewers clicking at once apply a submission once)."""
+    base = folder(data_dir)
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:
@@ -155,18 +170,28 @@ def submit(data_dir: Path, actor, data: bytes, file: str, *, unit: str, period: 
         parsed = _analyse(data_dir, data, file, period, extract, isolated)
         report = parsed.report
         if report.status == "rejected" or not report.accepted:
-            reasons = "; ".join(p.reason_zh for p in report.problems if p.level == "R") or "0"
-            raise SubmissionError("bad_file", file=file, reasons=reasons)
+            rejected = [p for p in report.problems if p.level == "R"]
+            raise SubmissionError("bad_file", file=file, reasons="; ".join(p.reason_zh for p in rejected) or "-",
+                                  reasons_en="; ".join(p.reason_en for p in rejected) or "-")
         others = [c for c in _units_of(parsed) if c != unit]
         if others:
             raise SubmissionError("other_units", file=file, unit=unit, others=", ".join(others))
-        pending = list_submissions(data_dir, period=period, unit=unit, status="submitted")
-        if pending:
-            raise SubmissionError("pending", unit=unit, period=period, id=pending[0]["id"])
+        with _locked(data_dir):
+            pending = list_submissions(data_dir, period=period, unit=unit, status="submitted")
+            if pending:
+                raise SubmissionError("pending", unit=unit, period=period, id=pending[0]["id"])
+            sub = _keep(data_dir, actor, data, file, unit, period, note, report)
     except SubmissionError as exc:
         audit.record(data_dir, actor, "submit", obj, "refused", reason=exc.code, **{
             k: v for k, v in exc.details.items() if k in ("unit", "period", "reasons", "others")})
         raise
+    audit.record(data_dir, actor, "submit", sub["id"], "ok", unit=unit, period=period, file=file,
+                 accepted=report.accepted, quarantined=report.quarantined, supersedes=sub["supersedes"])
+    return sub
+
+
+def _keep(data_dir: Path, actor, data: bytes, file: str, unit: str, period: str, note: str, report) -> dict:
+    """Write the bytes and the submission (and mark the returned one it supersedes)."""
     from target_monitor.ingest import storage
 
     now = _now()
@@ -196,8 +221,6 @@ def submit(data_dir: Path, actor, data: bytes, file: str, *, unit: str, period: 
         old["history"].append({"at": now.isoformat(timespec="seconds"), "who": sub["submitted_by"],
                                "step": "superseded", "by": sub_id})
         _save(data_dir, old)
-    audit.record(data_dir, actor, "submit", sub_id, "ok", unit=unit, period=period, file=file,
-                 accepted=report.accepted, quarantined=report.quarantined, supersedes=supersedes)
     return sub
 
 
@@ -222,9 +245,14 @@ def preview_of(data_dir: Path, sub_id: str, *, isolated: bool = True) -> dict:
 def review(data_dir: Path, actor, sub_id: str, *, approve: bool = False, reason: str | None = None,
            isolated: bool = True) -> dict:
     """Approve (apply as one store version) or return (with the reason) a pending submission."""
+    data_dir = Path(data_dir)
+    with _locked(data_dir):
+        return _review(data_dir, actor, sub_id, approve, reason, isolated)
+
+
+def _review(data_dir: Path, actor, sub_id: str, approve: bool, reason: str | None, isolated: bool) -> dict:
     from target_monitor import access
 
-    data_dir = Path(data_dir)
     step = "approve" if approve else "return"
     try:
         ok, why = access.explain(actor, "review")
