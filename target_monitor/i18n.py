@@ -1209,3 +1209,7 @@ TEXT.update({
     "sub_col_row": ("行号", "Row"),
     "sub_col_reason": ("原因", "Reason"),
 })
+TEXT.update({
+    "sub_returned_notice": ("已退回：{period} 的报送 {id}（{file}）——{return_reason}。请修改后重新报送。",
+                            "Returned: submission {id} for {period} ({file}) — {return_reason}. Correct it and submit again."),
+})

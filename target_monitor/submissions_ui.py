@@ -132,6 +132,10 @@ def render(actor, data_dir: Path, lang: str) -> None:
     rows = submissions.list_submissions(data_dir)
     if not actor.role.all_units:
         rows = [r for r in rows if r["unit"] == actor.unit]  # a clerk sees its own unit's submissions only
+    if not actor.role.all_units:  # what the clerk has to correct, in words (not only in the table)
+        for r in rows:
+            if r["status"] == "returned" and not r.get("superseded_by"):
+                st.warning(t("sub_returned_notice", lang, **r))
     st.subheader(t("sub_all_title" if actor.role.all_units else "sub_mine_title", lang))
     if rows:
         st.dataframe(_table(rows, lang), hide_index=True)
