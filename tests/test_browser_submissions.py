@@ -35,15 +35,15 @@ def _actual(rows):
     return next(r["actual"] for r in rows if r["unit_code"] == "500107-01" and r["indicator"] == "urban_new_employment")
 
 
-def _login(browser, url, user):
+def _login(browser, url, user, role):
     from playwright.sync_api import expect
 
     page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
     page.goto(url)
     page.get_by_role("button", name="登录").click(timeout=60_000)
     page.locator(f'button[name="sub"][value="{user}"]').click(timeout=60_000)
-    expect(page.get_by_text("请登录")).to_have_count(0, timeout=60_000)
-    page.goto(url + "/submissions")
+    expect(page.get_by_text(role).first).to_be_visible(timeout=60_000)  # logged in: the sidebar names the role
+    page.get_by_role("link", name="报送审核").click(timeout=60_000)
     expect(page.get_by_role("heading", name="报送审核")).to_be_visible(timeout=60_000)
     return page
 
@@ -73,13 +73,13 @@ def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            clerk = _login(browser, url, CLERK)
+            clerk = _login(browser, url, CLERK, "街镇填报员")
             _submit(clerk, july)
             [first] = submissions.list_submissions(data)
             assert _progress(data, "2020-06-30")[1] == before
             clerk.screenshot(path=str(tmp_path / "1_clerk_submitted.png"), full_page=True)
 
-            reviewer = _login(browser, url, REVIEWER)
+            reviewer = _login(browser, url, REVIEWER, "审核员")
             expect(reviewer.get_by_text("待审核（1）")).to_be_visible(timeout=60_000)
             expect(reviewer.get_by_text(first["id"], exact=False).first).to_be_visible()
             reason = reviewer.get_by_label("退回原因（退回时必填）")
