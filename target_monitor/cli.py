@@ -641,7 +641,8 @@ COMMAND_ACTIONS = {"demo": "generate_demo", "progress": "view_figures", "sql": "
                    "aggregates": "refresh_aggregates", "snapshot": "build_snapshot", "ingest": "upload",
                    "targets": "import_targets", "audit": "view_audit",
                    "imports": "undo_import", "store": "undo_import",
-                   "briefing": "view_figures"}
+                   "briefing": "view_figures",
+                   "submit": "submit", "review": "review", "submissions": "view_figures"}
 _ACTOR: list = [None]  # the actor of this command (the local operator unless --as)
 
 
@@ -654,6 +655,7 @@ def _access_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     au.add_argument("--action", help="only this action (login, upload, console_query, refused …)")
     au.add_argument("--json", action="store_true", help="one JSON object per line")
     au.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
+    _submission_parsers(sub)
 
     def add(parser):
         for action in parser._actions:
@@ -798,6 +800,8 @@ def _dispatch(args) -> int:
             return cmd_store(args)
         if args.command == "briefing":  # the 通报 as an official document
             return cmd_briefing(args)
+        if args.command in ("submit", "review", "submissions"):
+            return cmd_submissions(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -807,6 +811,88 @@ def _dispatch(args) -> int:
         print(t("cli_internal", args.lang, error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
     return 2
+
+
+# --- 报送/审核: a unit's file counts only once the district approved it (target_monitor/submissions) ---
+
+def _submission_parsers(sub) -> None:
+    dd = "data directory (default: $TARGET_MONITOR_DATA or ./data)"
+    sm = sub.add_parser("submit", help="submit a unit's records or 月报表 file for one month, for review "
+                        "(nothing counts until approved); prints the submission id")
+    sm.add_argument("path", metavar="FILE")
+    sm.add_argument("--unit", required=True, help="unit code (units.csv); a clerk: its own unit only")
+    sm.add_argument("--period", required=True, help="YYYY-MM: the month the file reports")
+    sm.add_argument("--note", default="", help="a note for the reviewer")
+    sm.add_argument("--json", action="store_true", help="print the submission as JSON")
+    sm.add_argument("--data-dir", help=dd)
+    sl = sub.add_parser("submissions", help="submissions and their states")
+    sl_sub = sl.add_subparsers(dest="submissions_command", required=True)
+    ls = sl_sub.add_parser("list", help="every submission, newest first")
+    ls.add_argument("--period", help="YYYY-MM")
+    ls.add_argument("--unit", help="unit code")
+    ls.add_argument("--status", help="submitted | approved | returned")
+    ls.add_argument("--json", action="store_true", help="print the submissions as JSON")
+    ls.add_argument("--data-dir", help=dd)
+    rv = sub.add_parser("review", help="approve (the data then counts, as one store version) or return a submission")
+    rv.add_argument("id", metavar="ID")
+    how = rv.add_mutually_exclusive_group(required=True)
+    how.add_argument("--approve", action="store_true")
+    how.add_argument("--return", dest="return_reason", metavar="REASON", help="send it back with this reason")
+    rv.add_argument("--json", action="store_true", help="print the submission as JSON")
+    rv.add_argument("--data-dir", help=dd)
+
+
+def cmd_submissions(args) -> int:
+    """submit / submissions list / review: exit 0 done; 2 refused, with one line saying what to do."""
+    from target_monitor import submissions
+    from target_monitor.submissions import STATES, SubmissionError
+
+    lang = args.lang
+    data_dir = _data_dir(args)
+    actor = _ACTOR[0]
+    try:
+        if args.command == "submit":
+            path = Path(args.path)
+            if not path.is_file():
+                raise UsageError(t("sub_e_no_file", lang, path=args.path))
+            sub = submissions.submit(data_dir, actor, path.read_bytes(), path.name, unit=args.unit,
+                                     period=args.period, note=args.note)
+            if args.json:
+                print(json.dumps(sub, ensure_ascii=False, indent=1, default=str))
+            else:
+                print(sub["id"])
+                print(t("sub_cli_submitted", lang, **sub), file=sys.stderr)
+            return 0
+        if args.command == "review":
+            sub = submissions.review(data_dir, actor, args.id, approve=args.approve, reason=args.return_reason)
+            if args.json:
+                print(json.dumps(sub, ensure_ascii=False, indent=1, default=str))
+            elif sub["status"] == "returned":
+                print(t("sub_cli_returned", lang, id=sub["id"], reason=sub["return_reason"]))
+            else:
+                print(t("sub_cli_approved" if sub["import_id"] else "sub_cli_approved_noop", lang, id=sub["id"],
+                        import_id=sub["import_id"]))
+            return 0
+        if args.status and args.status not in STATES:
+            raise UsageError(t("sub_cli_bad_status", lang, value=args.status, known=" | ".join(STATES)))
+        rows = submissions.list_submissions(data_dir, period=args.period, unit=args.unit, status=args.status)
+        if actor is not None and actor.role is not None and not actor.role.all_units:
+            rows = [r for r in rows if r["unit"] == actor.unit]  # a clerk sees its own unit's submissions
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        elif not rows:
+            print(t("sub_cli_none", lang))
+        else:
+            for r in rows:
+                print(t("sub_cli_line", lang, **{**r, "status": t("sub_status_" + r["status"], lang)}))
+        return 0
+    except SubmissionError as exc:
+        details = dict(exc.details)
+        if "status" in details and details["status"] in STATES:
+            details["status"] = t("sub_status_" + details["status"], lang)
+        if lang == "en" and "reasons_en" in details:
+            details["reasons"] = details["reasons_en"]
+        raise UsageError(t("sub_e_" + exc.code, lang, **details)) from None
 
 
 if __name__ == "__main__":

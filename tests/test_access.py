@@ -66,8 +66,8 @@ def test_default_deny():
     ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots"}),
     ("analyst@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing",
                       "records", "explore", "console", "snapshots"}),
-    ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data"}),
-    (CLERK, {"unit", "records", "data", "compare", "ranking"}),
+    ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data", "submissions"}),
+    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions"}),
 ])
 def test_pages_per_role(config, user, pages):
     assert set(access.actor_for_user(user, config).pages()) == pages

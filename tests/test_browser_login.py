@@ -28,7 +28,8 @@ USERS = ["admin@demo", "leader@demo", "analyst@demo", "reviewer@demo", "clerk.ya
 PAGE_KEYS = {"overview": "page_overview", "compare": "page_compare", "trend": "page_trend", "unit": "page_unit",
              "meeting": "page_meeting", "ranking": "page_ranking", "scores": "page_scores",
              "briefing": "page_briefing", "records": "page_records", "explore": "page_explore",
-             "console": "page_console", "snapshots": "page_snapshots", "data": "page_data", "audit": "page_audit"}
+             "console": "page_console", "snapshots": "page_snapshots", "data": "page_data", "audit": "page_audit",
+             "submissions": "page_submissions"}
 
 
 def _wait(url: str, proc: subprocess.Popen, what: str, timeout: float = 60) -> None:

@@ -43,7 +43,7 @@ def explain(actor: Actor | None, action: str, resource: str | None = None) -> tu
         unit = resource.removeprefix("unit:")
         if not actor.unit:
             return False, f"role {role.code} has no unit in access.yaml"
-        if action == "upload":  # uploads: the clerk's own unit only, not the units under it
+        if action in ("upload", "submit"):  # uploads: the clerk's own unit only, not the units under it
             ok = unit == actor.unit
             return ok, (f"{actor.user} uploads for {actor.unit}" if ok
                         else f"{actor.user} uploads for {actor.unit} only, not {unit}")

@@ -14,7 +14,8 @@ MEETING = ("meeting", "ranking", "scores", "briefing")
 ANALYSIS = ("records", "explore", "console")
 DATA = ("snapshots", "data")
 ADMIN = ("audit",)
-ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN)
+SUBMISSIONS = ("submissions",)  # 报送审核: clerks submit, reviewers approve or return
+ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS)
 
 # actions that are not "see a page"
 ACTIONS = (
@@ -30,6 +31,8 @@ ACTIONS = (
     "undo_import",       # imports list / undo, store compact / vacuum: the store's versions
     "generate_demo",
     "view_audit",
+    "submit",            # 报送: a clerk submits its own unit's month for review (submissions/)
+    "review",            # 审核: approve (the data then counts) or return a submission
 )
 
 
@@ -53,11 +56,11 @@ ROLES: dict[str, Role] = {r.code: r for r in (
     Role("analyst", "分析员", "Analyst",
          frozenset((*DASHBOARD, *MEETING, *ANALYSIS, "snapshots")),
          frozenset({"view_figures", "view_records", "download_records", "query_sql"}), True),
-    Role("reviewer", "审核员", "Reviewer", frozenset((*DASHBOARD, "ranking", "records", "data")),
-         frozenset({"view_figures", "view_records", "download_records"}), True),
+    Role("reviewer", "审核员", "Reviewer", frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS)),
+         frozenset({"view_figures", "view_records", "download_records", "review"}), True),
     # compare and ranking only while clerks may see other units' figures (access.yaml settings)
-    Role("clerk", "街镇填报员", "Unit clerk", frozenset(("unit", "records", "data", "compare", "ranking")),
-         frozenset({"view_figures", "view_records", "download_records", "query_sql", "upload"}), False),
+    Role("clerk", "街镇填报员", "Unit clerk", frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS)),
+         frozenset({"view_figures", "view_records", "download_records", "query_sql", "upload", "submit"}), False),
 )}
 
 # pages that show other units' aggregate figures to a clerk (off with clerks_see_other_units: false)

@@ -62,7 +62,7 @@ def analyse(data: bytes, file: str, *, data_dir: Path, extract: str | None = Non
 
 def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = None,
             declared_period: str | None = None, sheet: str | None = None, replace: bool = False,
-            allow_shrink: bool = True) -> Report:
+            allow_shrink: bool = True, meta_extra: dict | None = None) -> Report:
     """Store an analysed upload. Identical bytes already taken are a no-op, reported as such.
 
     replace: the upload declares that it replaces all records of its units in `declared_period`
@@ -86,7 +86,8 @@ def confirm(parsed: Parsed, data: bytes, *, data_dir: Path, who: str | None = No
         return report
     ext = load_registry().extracts[report.extract]
     return storage.commit(data_dir, ext, parsed, data, who=who, declared_period=declared_period, now=now,
-                          replace_months=replace_months(declared_period, replace), allow_shrink=allow_shrink)
+                          replace_months=replace_months(declared_period, replace), allow_shrink=allow_shrink,
+                          meta_extra=meta_extra)
 
 
 def replace_months(declared_period: str | None, replace: bool) -> set[tuple[int, int]] | None:

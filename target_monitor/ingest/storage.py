@@ -498,8 +498,11 @@ FIGURES_MAX_CHANGES = 2000  # a national re-send touches thousands of unit-month
 
 def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: str, declared_period: str | None,
            now: datetime | None = None, replace_months: set[tuple[int, int]] | None = None,
-           allow_shrink: bool = True) -> Report:
+           allow_shrink: bool = True, meta_extra: dict | None = None) -> Report:
     """Store a parsed upload: raw bytes, quarantine file, one table commit, history (module doc).
+
+    meta_extra: more fields for the version's metadata (an approved submission: its id, who
+    submitted and who approved, kind "submission").
 
     allow_shrink=False: when a unit-month would lose more than `shrink_share` of its records, write
     nothing and return the report with status "held" and the changes (the CLI without --yes)."""
@@ -530,7 +533,7 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
                 ahead.start(p.partitions)
                 meta = {"kind": "import", "who": who, "file": report.file, "sha256": report.sha256,
                         "at": rec["uploaded_at"], "base_version": p.base_version,
-                        "replace_months": rec["replace_months"], "changes": p.changes}
+                        "replace_months": rec["replace_months"], "changes": p.changes, **(meta_extra or {})}
                 report.version = _write_plan(data_dir, ext, p, meta)
                 rec["version"] = report.version
             write_history(data_dir, rec, now)
