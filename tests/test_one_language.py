@@ -88,7 +88,10 @@ def _visible(text: str) -> str:
 def _latin_words(text: str) -> set[str]:
     text = _visible(text)
     text = re.sub(r"`[^`]*`", "", text)  # code spans (SQL, file names) are code, not UI words
-    text = re.sub(r"\\b[\\w./-]+\\.(py|sql|yaml|csv|xlsx|parquet|json|toml)\\b", "", text)
+    text = re.sub(r"\b[\w./-]+\.(py|sql|yaml|csv|xlsx|parquet|json|toml)\b", "", text)
+    # identifiers a person types elsewhere as they are: login accounts (admin@demo) and the store's
+    # version ids (training@3, what `target-monitor imports undo` takes)
+    text = re.sub(r"[\w.+-]+@[\w.-]+", "", text)
     return {w for w in LATIN_WORD.findall(text) if w not in ALLOWED}
 
 

@@ -207,11 +207,19 @@ def shrink_text(shrinking: list[dict], share: float, ref: Reference, lang: str) 
     return t("shrink_warning", lang, n=len(shrinking), share=round(share * 100), items=items)
 
 
+def version_kind(kind: str, lang: str) -> str:
+    """What made a table version, in the UI's language (an unknown kind shows as itself)."""
+    from target_monitor.i18n import TEXT
+
+    key = f"version_kind_{kind}"
+    return t(key, lang) if key in TEXT else kind
+
+
 def imports_frame(rows: list[dict], registry: Registry, lang: str) -> pd.DataFrame:
     """Every version of every extract table, newest first (imports list)."""
     labels = {n: e.label[lang] for n, e in registry.extracts.items()}
     out = [{"ID": r["id"], t("col_time", lang): r["time"], t("col_extract", lang): labels.get(r["extract"], r["extract"]),
-            t("col_file", lang): r["file"], t("col_who", lang): r["who"], t("col_status", lang): r["kind"],
+            t("col_file", lang): r["file"], t("col_who", lang): r["who"], t("col_status", lang): version_kind(r["kind"], lang),
             t("col_added", lang): r["added"], t("col_replaced", lang): r["replaced"],
             t("col_removed", lang): r["removed"],
             t("col_note", lang): (t("imports_note_undone", lang, by=r["undone_by"]) if r["undone_by"] else
