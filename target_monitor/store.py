@@ -179,6 +179,18 @@ def extract_view_over_sql(ext: Extract, relation: str) -> str:
     return f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} from {relation}"
 
 
+def dataset_copy_sql(name: str) -> str:
+    """DDL (identifiers only): a table of this database from the registered Arrow dataset."""
+    return f"create or replace table {quote_ident(name)} as select * from delta_dataset"
+
+
+def scoped_view_sql(catalog: str, view: str) -> str:
+    """DDL (identifiers only): a cursor's temporary view of `view` holding only the rows of the
+    units in temp.scope_units, shadowing the database's own for that cursor."""
+    return (f"create temp view {quote_ident(view)} as select * from {quote_ident(catalog)}.main.{quote_ident(view)} "
+            "where unit_code in (select unit_code from temp.scope_units)")
+
+
 def extract_units_sql(ext: Extract) -> str:
     """Row count and distinct unit codes of `ext_<name>` (one row: rows, codes)."""
     return f"select count(*), list(distinct unit_code) from {quote_ident('ext_' + ext.name)}"
@@ -568,7 +580,7 @@ class Store:
         name = dataset_table_name(ext)
         with self._con.cursor() as cur:
             cur.register("delta_dataset", dataset)
-            cur.execute(f"create or replace table {quote_ident(name)} as select * from delta_dataset")
+            cur.execute(dataset_copy_sql(name))
             cur.unregister("delta_dataset")
         return extract_view_over_sql(ext, quote_ident(name))
 
@@ -670,9 +682,7 @@ class Store:
         catalog = cur.execute("select current_database()").fetchone()[0]
         cur.execute("create temp table scope_units as select unnest($codes::varchar[]) as unit_code", {"codes": codes})
         for ext in self.registry.extracts.values():
-            view = quote_ident("ext_" + ext.name)
-            cur.execute(f"create temp view {view} as select * from {quote_ident(catalog)}.main.{view} "
-                        "where unit_code in (select unit_code from temp.scope_units)")
+            cur.execute(scoped_view_sql(catalog, "ext_" + ext.name))
         return cur
 
     def close(self) -> None:
