@@ -124,8 +124,9 @@ def test_clicking_a_unit_name_opens_its_detail(server, browser):
         pg.wait_for_selector('[data-testid="stDataFrame"]', timeout=30000)
         pg.wait_for_timeout(1500)
         box = pg.locator('[data-testid="stDataFrame"]').first.bounding_box()
-        # the name column starts after the row checkbox and 序号 (about 85 px); rows are 35 px
-        pg.mouse.click(box["x"] + 110, box["y"] + 35 + 35 * 2 + 17)  # the third unit: 石坪桥街道
+        # the columns share the table's width: the name column sits at about a fifth of it, after
+        # the row checkbox and 序号; rows are 35 px
+        pg.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + 35 + 35 * 2 + 17)  # the third unit: 石坪桥街道
         pg.wait_for_url("**/unit?**", timeout=20000)
         assert "unit=500107-03" in pg.url
         pg.wait_for_timeout(1500)
