@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from target_monitor.demo import generate_demo
+from target_monitor.tables_delta import committed_files, table_path
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = yaml.safe_load((ROOT / "queries" / "indicators.yaml").read_text(encoding="utf-8"))
@@ -32,9 +34,9 @@ def demo(tmp_path_factory):
 
 def read_extract(data_dir: Path, name: str) -> pd.DataFrame:
     """An extract as the app reads it: all partitions, year/month from the path."""
-    glob = (data_dir / "extracts" / name / "**" / "*.parquet").as_posix()
+    files = [f.as_posix() for f in committed_files(data_dir, name).files]  # the committed version only
     df = duckdb.sql(
-        f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true)"
+        f"SELECT * FROM read_parquet({files!r}, hive_partitioning = true)"
     ).df()
     df["year"] = df["year"].astype(int)
     df["month"] = df["month"].astype(int)
@@ -98,8 +100,11 @@ def test_regenerating_replaces_old_output(tmp_path):
 def test_schema_matches_registry(demo):
     data_dir, _ = demo
     for name, spec in EXTRACTS.items():
-        files = sorted((data_dir / "extracts" / name).glob("year=*/month=*/part-0.parquet"))
+        files = sorted(committed_files(data_dir, name).files)  # the files of the committed Delta version
         assert len(files) == 18, name  # 12 months of 2019 + 6 of 2020
+        root = table_path(data_dir, name)
+        assert sorted(f.relative_to(root).parent.as_posix() for f in files) == (
+            [f"year=2019/month={m:02d}" for m in range(1, 13)] + [f"year=2020/month={m:02d}" for m in range(1, 7)])
         expected = [(col, ARROW_TYPES[c["type"]]) for col, c in spec["columns"].items()]
         for f in files:
             schema = pq.read_schema(f)
@@ -133,8 +138,17 @@ def test_no_temporary_or_hidden_files_left(demo):
     data_dir, _ = demo
     leftovers = [p for p in data_dir.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")]
     assert leftovers == []
-    files = {p.name for p in (data_dir / "extracts").rglob("*") if p.is_file()}
-    assert files == {"part-0.parquet", "_demo.json"}
+    extracts = data_dir / "extracts"
+    files = {p for p in extracts.rglob("*") if p.is_file()}
+    assert extracts / "_demo.json" in files
+    committed = {f.resolve() for name in EXTRACTS for f in committed_files(data_dir, name).files}
+    for p in files - {extracts / "_demo.json"}:
+        if p.parent.name == "_delta_log":  # one commit per extract, nothing else in the log
+            assert re.fullmatch(r"\d{20}\.json", p.name), p
+        else:  # every data file is one the committed version lists: nothing orphaned or half-written
+            assert re.fullmatch(r"part-\d{5}-[0-9a-f-]{36}-c000\.snappy\.parquet", p.name), p
+            assert p.resolve() in committed, p
+    assert len(committed) == sum(1 for p in files if p.suffix == ".parquet")
 
 
 def test_loan_amounts_within_policy_caps(demo):
