@@ -3,13 +3,13 @@ times in Beijing time, two builds byte-identical, and a 修订记录 sheet that 
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
-import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
@@ -178,13 +178,19 @@ def test_two_builds_from_the_same_inputs_are_byte_identical(two_builds):
 
 
 def _revise_june(data_dir: Path, unit_code: str, drop: int) -> None:
-    """Re-submit June's new-employment file with `drop` fewer records for one unit."""
-    path = data_dir / "extracts" / "new_employment" / "year=2020" / "month=06" / "part-0.parquet"
-    table = pq.read_table(path).to_pandas()
+    """Re-submit June's new-employment file with `drop` fewer records for one unit, through the ingest
+    API as a declared replacement of June (a new Delta commit; the old file stays but no longer counts)."""
+    from target_monitor.ingest import ingest
+    from target_monitor.tables_delta import read_partition
+
+    table = read_partition(data_dir, "new_employment", 2020, 6).to_pandas()
+    table = table.drop(columns=[c for c in ("year", "month") if c in table.columns])
     revised = table.drop(index=table.index[table["unit_code"] == unit_code][:drop])
-    tmp = path.with_name(".part-0.parquet.tmp")
-    revised.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    buf = io.BytesIO()
+    revised.to_parquet(buf, index=False)
+    report = ingest(buf.getvalue(), "june.parquet", data_dir=data_dir, extract="new_employment",
+                    period="2020-06", replace=True, isolated=False)
+    assert report.status not in ("rejected", "held", "noop") and report.accepted == len(revised), report
 
 
 def test_revision_sheet_of_a_rebuilt_snapshot_lists_the_revision(demo_dir, tmp_path):
