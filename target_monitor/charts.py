@@ -129,7 +129,10 @@ def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: 
     fig.add_vline(x=line_at, line=dict(color=PACE_COLOUR, width=3, dash="dash"))
     fig.add_annotation(x=line_at, y=1, yref="paper", text=f"{line_label} {line_at:.1f}%", showarrow=False,
                        yanchor="bottom", font=dict(color=PACE_COLOUR))
-    top = max([100.0, *[v for v in score if not is_missing(v)]]) * 1.3
+    # the labels outside the bars ("98.6%  ◷ Judged at year end") are drawn in the right margin,
+    # which is measured from the longest of them below: a share of the axis range is too little
+    # when long unit names leave the plot narrow, and the English labels were cut at the image edge
+    top = max([100.0, *[v for v in score if not is_missing(v)]]) * 1.05
     fig.update_xaxes(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee", automargin=True)
     fig.update_yaxes(autorange="reversed", automargin=True)
     # a rate is ranked by its value against the target, not by a completion rate
@@ -137,7 +140,7 @@ def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: 
     _layout(fig, height=70 + 30 * len(rows), title=title)
     # the left margin is measured from the longest unit name (automargin alone has cut names down
     # to their last character when the exported image was laid out before the CJK font loaded)
-    fig.update_layout(margin=dict(l=label_width_px(labels, 15) + 16, r=30, t=48, b=10),
+    fig.update_layout(margin=dict(l=label_width_px(labels, 15) + 16, r=label_width_px(texts, 15) + 24, t=48, b=10),
                       title=dict(xref="container", x=0.01))
     return fig
 
