@@ -379,6 +379,9 @@ TEXT.update({
     "meeting_rate_gap": ("低于目标{gap}个百分点", "{gap} pp below target"),
     "meeting_n_not_met": ("{n}个单位未达标", "{n} below target"),
     "meeting_none_not_met": ("全部单位达标", "Every unit meets the target"),
+    "meeting_rate_gap_year_end": ("年底考核 尚差{gap}个百分点", "year-end check: {gap} pp short"),
+    "meeting_n_below_year_end": ("{n}个单位低于标准（年底考核）", "{n} below the standard (judged at year end)"),
+    "meeting_none_below_year_end": ("全部单位达到标准（年底考核）", "Every unit at the standard (judged at year end)"),
     "meeting_snapshot": ("快照 {id}", "Snapshot {id}"),
     # ranking page
     "page_ranking": ("排名与旗标", "Ranking and flags"),

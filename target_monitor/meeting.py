@@ -413,7 +413,9 @@ def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str) -> tuple[s
     name = names[r["unit_code"]]
     if ind.is_rate:
         value = f"{fmt_number(ind, r['actual'])}%" if not is_missing(r["actual"]) else "—"
-        gap = "" if is_missing(r["gap_pp"]) else t("meeting_rate_gap", lang, gap=f"{abs(r['gap_pp']):.1f}")
+        # mid-year a year-end rate is not yet "not met": it is named as short of the standard
+        gap_key = "meeting_rate_gap_year_end" if r["status"] == "year_end_check" else "meeting_rate_gap"
+        gap = "" if is_missing(r["gap_pp"]) else t(gap_key, lang, gap=f"{abs(r['gap_pp']):.1f}")
         need = t("meeting_rate_target", lang, target=fmt_number(ind, r["target"], trim=True))
     else:
         value = fmt_pct(r["completion_pct"])
@@ -439,8 +441,15 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
             continue
         bad = ["not_met"] if ind.is_rate else ["slightly_behind", "far_behind"]
         behind = rows[rows["status"].isin(bad)]
+        # a rate judged at year end (◷ until December): the units below its standard still need naming
+        year_end = ind.is_rate and (rows["status"] == "year_end_check").any()
+        if year_end:
+            below = rows[(rows["status"] == "year_end_check") & rows["gap_pp"].notna() & (rows["gap_pp"] < 0)]
+            behind = pd.concat([behind, below])
         behind = behind.sort_values(["actual" if ind.is_rate else "gap_pp", "sort_order"])
-        count = t("meeting_n_not_met" if ind.is_rate else "meeting_n_behind", lang, n=len(behind))
+        count_key = ("meeting_n_below_year_end" if year_end else "meeting_n_not_met") if ind.is_rate \
+            else "meeting_n_behind"
+        count = t(count_key, lang, n=len(behind))
         header = (f'<div class="mt-col-h">{_e(ind.short_label[lang])}'
                   f'<span class="mt-count">{_e(count)}</span></div>')
         items = [_behind_item(ind, r, names, lang) for _, r in behind.iterrows()]
@@ -478,7 +487,9 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
                 if k < len(col_pages) and col_pages[k]:
                     body = "".join(col_pages[k])
                 elif k == 0:
-                    none = "meeting_none_not_met" if ind.is_rate else "meeting_none_behind"
+                    none = ("meeting_none_below_year_end" if "year_end_check" in set(
+                        progress.loc[progress["indicator"] == ind.name, "status"]) else "meeting_none_not_met") \
+                        if ind.is_rate else "meeting_none_behind"
                     body = f'<div class="mt-none">✔ {_e(t(none, lang))}</div>'
                 else:
                     body = ""
