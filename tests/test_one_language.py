@@ -110,8 +110,17 @@ def _code_words(data_dir) -> set[str]:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_chinese_ui_has_no_english_words(demo_env, page):
-    at = open_page(page, "zh")
+def test_chinese_ui_has_no_english_words(demo_env, page, tmp_path):
+    trail = demo_env / "logs" / "audit.jsonl"
+    if page == "audit.py" and trail.exists():
+        # the trail's lines are recorded data (accounts, SQL text, file names) written by the tests
+        # that ran before on this worker, not the page's words: read the page with an empty trail
+        trail.rename(tmp_path / "audit.jsonl")
+    try:
+        at = open_page(page, "zh")
+    finally:
+        if (tmp_path / "audit.jsonl").exists():
+            (tmp_path / "audit.jsonl").rename(trail)
     code = _code_words(demo_env) if page == "console.py" else set()
     found = {}
     for text in _texts(at):
