@@ -183,6 +183,35 @@ def test_explorer_records_path_is_scoped(demo_ctx, clerk):
     assert set(cells["r"].dropna()) <= {YANGJIAPING}
 
 
+def test_explorer_aggregate_path_is_scoped(demo_ctx, clerk):
+    from target_monitor.explore import MONTH, UNIT, PivotSpec, dimension_values, pivot_long, pivot_params, \
+        records_pivot_long
+
+    reg, store = demo_ctx.registry, demo_ctx.store
+    spec = PivotSpec(indicator="urban_new_employment", year=2020, as_of=date(2020, 6, 30), rows=UNIT, columns=MONTH)
+    assert pivot_params(reg, spec) is not None  # answered from the monthly aggregates, not the records
+    everyone = pivot_long(store, reg, spec)
+    assert everyone["r"].nunique() > 2
+    with access.using(_clerk_scope(demo_ctx, clerk)):
+        long = pivot_long(store, reg, spec)
+        from_records = records_pivot_long(store, reg, spec)
+        offered = dimension_values(store, reg, reg.get("urban_new_employment"), UNIT)
+    cells = long[~long["total_r"].astype(bool)]
+    assert set(cells["r"]) == {YANGJIAPING}
+    own = everyone[(everyone["r"] == YANGJIAPING) & everyone["total_c"].astype(bool)]["value"].iloc[0]
+    grand = long[long["total_r"].astype(bool) & long["total_c"].astype(bool)]["value"].iloc[0]
+    assert grand == own > 0  # the district total shown to the clerk is its own unit's
+    assert from_records.sort_values(["r", "c"]).reset_index(drop=True)["value"].tolist() == \
+        long.sort_values(["r", "c"]).reset_index(drop=True)["value"].tolist()
+    assert offered == [YANGJIAPING]
+    asked = PivotSpec(**{**spec.__dict__, "units": ("500107-02",)})  # another unit by name: nothing
+    with access.using(_clerk_scope(demo_ctx, clerk)):
+        other = pivot_long(store, reg, asked)
+    assert other["total_r"].astype(bool).all() and other["records"].sum() == 0  # only an empty grand total
+    with access.using(None):  # no scope: nothing (fail closed)
+        assert pivot_long(store, reg, spec)["records"].sum() == 0
+
+
 def test_figures_can_be_limited_to_own_units(demo_ctx):
     scope = access.Scope(frozenset({YANGJIAPING}), frozenset({YANGJIAPING}))
     with access.using(scope):
