@@ -259,6 +259,7 @@ def cmd_progress(args) -> int:
         df = df[df["indicator"].isin(args.indicator)]
     cols = COLUMNS if args.all_columns else CONTRACT_COLUMNS + ["target_basis"]
     df = df[cols]
+    _audit_read(ctx.data_dir, f"progress {as_of}", len(df), args.format)
     if args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif args.format == "json":
@@ -769,6 +770,14 @@ def _audit_write(args, code: int) -> None:
         return
     audit.record(data_dir, _ACTOR[0], WRITE_AUDIT[args.command], obj,
                  "ok" if code == 0 else "failed", source="cli", exit_code=code)
+
+
+def _audit_read(data_dir: Path, what: str, rows: int, fmt: str) -> None:
+    """A table the command prints (under the actor's scope) is a download: one audit line, what
+    and how many rows."""
+    from target_monitor.access import audit
+
+    audit.record(data_dir, _ACTOR[0], "download", what, rows=rows, format=fmt, source="cli")
 
 
 def _main(args) -> int:

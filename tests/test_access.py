@@ -31,14 +31,6 @@ def clerk(config):
     return access.actor_for_user(CLERK, config)
 
 
-@pytest.fixture
-def data(demo_dir, tmp_path):
-    """A private copy of the demo data: CLI tests write audit lines into it."""
-    d = tmp_path / "data"
-    shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs"))
-    return d
-
-
 def _run(*argv):
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -250,6 +242,9 @@ def test_cli_progress_as_clerk(data):
     code, out, err = _run("progress", "--format", "csv", "--as", CLERK, "--data-dir", str(data))
     assert code == 0, err
     assert set(pd.read_csv(io.StringIO(out), dtype=str)["unit_code"]) == {YANGJIAPING}
+    line = audit.read(data, action="download").iloc[-1]  # what was printed, and how many rows
+    assert (line["user"], line["role"], line["object"]) == (CLERK, "clerk", "progress 2020-06-30")
+    assert json.loads(line["detail"])["rows"] == len(pd.read_csv(io.StringIO(out))) > 0
     code, out, _ = _run("progress", "--format", "csv", "--data-dir", str(data))  # the operator: unchanged
     assert len(set(pd.read_csv(io.StringIO(out), dtype=str)["unit_code"])) == 15
 
@@ -285,6 +280,12 @@ def test_cli_audit_command(data):
     assert [json.loads(x)["outcome"] for x in out.splitlines()] == ["refused"]
     code, _, err = _run("audit", "--action", "bogus", "--data-dir", str(data))
     assert code == 2 and "bogus" in err
+
+
+def test_a_refusal_may_name_the_action_it_refused(tmp_path):
+    """The data page's refused upload records action="upload" as a detail (a TypeError before)."""
+    line = audit.record(tmp_path, access.local_operator(), "refused", "x.csv", "refused", action="upload", units=["b"])
+    assert (line["action"], line["detail"]) == ("refused", {"action": "upload", "units": ["b"]})
 
 
 def test_audit_is_append_only(tmp_path):

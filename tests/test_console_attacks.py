@@ -199,3 +199,8 @@ def test_cli_memory_attack_ends_within_timeout_plus_2_s_from_the_start(demo_dir,
     assert proc.stderr.strip().splitlines() == [SqlError("failed", "sql_memory", mb=child_memory_mb()).text("zh")]
     # the CPU time and the load say whether a miss is this code or a busy machine
     assert took <= LIMIT_S, f"{took:.1f} s wall ({cpu:.1f} s CPU, load average {os.getloadavg()[0]:.1f})"
+    from target_monitor.access import audit
+    from target_monitor.sandbox import sql_hash
+
+    trail = audit.read(demo_dir, action="console_query")  # the attack is in the audit trail
+    assert "failed" in set(trail[trail["object"] == sql_hash(sql)]["outcome"])
