@@ -70,7 +70,8 @@ offered = [d for d in downloads if snap_downloads.may_download(actor, d[1])]
 for col, (key, name, mime) in zip(st.columns(max(1, len(offered))), offered):
     path = chosen.path / name
     if path.exists():
-        col.download_button(f.t(key), lambda name=name: snap_downloads.snapshot_file(data_dir, actor, chosen, name),
+        col.download_button(f.t(key),
+                            lambda name=name, snap=chosen: snap_downloads.snapshot_file(data_dir, actor, snap, name),
                             file_name=f"{chosen_id}_{name}", mime=mime, key=f"dl_{name}", on_click="ignore")
     else:
         col.caption(f.t("snap_file_missing", name=name))
