@@ -5,6 +5,7 @@ import streamlit as st
 from target_monitor import access, ui
 from target_monitor.exports import to_csv_bytes
 from target_monitor.snapshots import SnapshotError, SnapshotExists, build_snapshot, list_snapshots
+from target_monitor.snapshots import downloads as snap_downloads
 from target_monitor.snapshots.views import compare_sources, movement_display, revisions_display, snapshot_list
 
 f = ui.frame()
@@ -62,11 +63,16 @@ downloads = [
     ("snap_download_csv", "progress.csv", "text/csv"),
     ("snap_download_manifest", "manifest.json", "application/json"),
 ]
-for col, (key, name, mime) in zip(st.columns(len(downloads)), downloads):
+actor = ui.current_actor()
+# only the files the role may have (snapshots/downloads.py); each download leaves an audit line,
+# written when the file is fetched (by Streamlit's media handler: actor and folder go with it)
+offered = [d for d in downloads if snap_downloads.may_download(actor, d[1])]
+for col, (key, name, mime) in zip(st.columns(max(1, len(offered))), offered):
     path = chosen.path / name
     if path.exists():
-        col.download_button(f.t(key), path.read_bytes(), file_name=f"{chosen_id}_{name}", mime=mime,
-                            key=f"dl_{name}")
+        col.download_button(f.t(key),
+                            lambda name=name, snap=chosen: snap_downloads.snapshot_file(data_dir, actor, snap, name),
+                            file_name=f"{chosen_id}_{name}", mime=mime, key=f"dl_{name}", on_click="ignore")
     else:
         col.caption(f.t("snap_file_missing", name=name))
 
@@ -87,12 +93,20 @@ if revs.empty:
 else:
     table = revisions_display(revs, old_ctx, lang)
     st.dataframe(table, hide_index=True, placeholder="—", width="stretch")
-    st.download_button(f.t("download_csv"), to_csv_bytes(table), file_name=f"revisions_{old_id}_{new_id}.csv",
-                       mime="text/csv", key="dl_revisions")
+    if snap_downloads.may_download(actor, "comparison"):
+        st.download_button(f.t("download_csv"),
+                           lambda table=table: snap_downloads.table_download(
+                               data_dir, actor, f"snapshot revisions {old_id} {new_id}", table, to_csv_bytes),
+                           file_name=f"revisions_{old_id}_{new_id}.csv", mime="text/csv", key="dl_revisions",
+                           on_click="ignore")
 
 st.markdown(f"**{f.t('snap_movement_header')}**")
 changed_only = st.checkbox(f.t("snap_changed_only"), value=True, key="snap_changed_only")
 table = movement_display(moves, old_ctx, lang, changed_only=changed_only)
 st.dataframe(table, hide_index=True, placeholder="—", width="stretch")
-st.download_button(f.t("download_csv"), to_csv_bytes(table), file_name=f"movement_{old_id}_{new_id}.csv",
-                   mime="text/csv", key="dl_movement")
+if snap_downloads.may_download(actor, "comparison"):
+    st.download_button(f.t("download_csv"),
+                       lambda table=table: snap_downloads.table_download(
+                           data_dir, actor, f"snapshot movement {old_id} {new_id}", table, to_csv_bytes),
+                       file_name=f"movement_{old_id}_{new_id}.csv", mime="text/csv", key="dl_movement",
+                       on_click="ignore")

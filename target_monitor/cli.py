@@ -182,21 +182,22 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_sql(args) -> int:
     """The SQL console from the command line: exit 0 with the rows on stdout; exit 2 with one line
     on stderr when refused or failed."""
-    from target_monitor.downloads import neutralise
-    from target_monitor.sandbox import MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S, MIN_TIMEOUT_S, Sandbox, SqlError
+    from target_monitor.sandbox import MAX_DOWNLOAD_ROWS, MAX_TIMEOUT_S, MIN_TIMEOUT_S, FreshChild, SqlError
 
     lang = args.lang
     if not MIN_TIMEOUT_S <= args.timeout <= MAX_TIMEOUT_S:
         raise UsageError(t("cli_sql_bad_timeout", lang, value=f"{args.timeout:g}"))
-    from target_monitor.ingest import zygote
+    child = FreshChild()  # the query's process starts (Python, duckdb) while the views are built
+    try:
+        ctx = _open_context(args)
+        from target_monitor.access import audit
+        from target_monitor.sandbox import IsolatedSandbox, sql_hash
 
-    zygote.prestart()  # the child's warm parent imports while the views are built
-    ctx = _open_context(args)
-    from target_monitor.access import audit
-    from target_monitor.sandbox import IsolatedSandbox, sql_hash
-
-    # in a child process with an address-space limit and a hard kill (sandbox.IsolatedSandbox)
-    sandbox = IsolatedSandbox(ctx)
+        # in a child process with an address-space limit and a hard kill (sandbox.IsolatedSandbox)
+        sandbox = IsolatedSandbox(ctx, child=child)
+    except BaseException:
+        child.close()
+        raise
     try:
         result = sandbox.run(args.query, timeout=args.timeout, max_rows=MAX_DOWNLOAD_ROWS, source="cli")
     except SqlError as exc:
@@ -208,6 +209,8 @@ def cmd_sql(args) -> int:
     audit.record(ctx.data_dir, _ACTOR[0], "console_query", result.sql_hash, "ok", sql=args.query, source="cli",
                  rows=result.rows)
     df = result.frame
+    from target_monitor.downloads import neutralise
+
     if args.format == "csv":
         sys.stdout.write(neutralise(df).to_csv(index=False))
     else:
@@ -256,6 +259,7 @@ def cmd_progress(args) -> int:
         df = df[df["indicator"].isin(args.indicator)]
     cols = COLUMNS if args.all_columns else CONTRACT_COLUMNS + ["target_basis"]
     df = df[cols]
+    _audit_read(ctx.data_dir, f"progress {as_of}", len(df), args.format)
     if args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif args.format == "json":
@@ -766,6 +770,14 @@ def _audit_write(args, code: int) -> None:
         return
     audit.record(data_dir, _ACTOR[0], WRITE_AUDIT[args.command], obj,
                  "ok" if code == 0 else "failed", source="cli", exit_code=code)
+
+
+def _audit_read(data_dir: Path, what: str, rows: int, fmt: str) -> None:
+    """A table the command prints (under the actor's scope) is a download: one audit line, what
+    and how many rows."""
+    from target_monitor.access import audit
+
+    audit.record(data_dir, _ACTOR[0], "download", what, rows=rows, format=fmt, source="cli")
 
 
 def _main(args) -> int:

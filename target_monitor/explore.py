@@ -76,7 +76,11 @@ def dimension_values(store: Store, registry: Registry, ind: Indicator, dim: str)
         declared = registry.extracts[ind.extract].column(dim).values
         if declared:
             return list(declared)
-    return store.query("explore_dimension_values", indicator=ind.name, dimension=dim)["value"].tolist()
+    values = store.query("explore_dimension_values", indicator=ind.name, dimension=dim)["value"].tolist()
+    if dim == UNIT:  # only the units the caller may count (pivot_long)
+        allowed = scoped_units(None)
+        return values if allowed is None else [v for v in values if v in set(allowed)]
+    return values
 
 
 @dataclass(frozen=True)
@@ -220,11 +224,30 @@ def records_pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.
     return _normalise(long, registry.get(spec.indicator), spec)
 
 
+def scoped_units(units: list[str] | None) -> list[str] | None:
+    """The units a pivot over the aggregates may count under the current access scope: those
+    asked for (None: every unit) that the caller may read the records of. The explorer's cells
+    are counts of records cut by their own columns, so the aggregate path is held to the same
+    units as the records path (Store.cursor), and both give the same numbers. No scope: no unit
+    (fail closed)."""
+    from target_monitor.access.scope import current
+
+    scope = current()
+    if scope is None:
+        return []
+    if scope.all_records:
+        return units
+    readable = set(scope.record_units)
+    return sorted(readable if units is None else readable & set(units))
+
+
 def pivot_long(store: Store, registry: Registry, spec: PivotSpec) -> pd.DataFrame:
-    """One row per cell and per total: r, c (the dimension values), value, records, total_r, total_c."""
+    """One row per cell and per total: r, c (the dimension values), value, records, total_r, total_c.
+    Only the units the current access scope may read the records of are counted, whichever path."""
     params = pivot_params(registry, spec)
     if params is None:
         return records_pivot_long(store, registry, spec)
+    params["units"] = scoped_units(params["units"])
     return _normalise(store.query("explore_pivot", **params), registry.get(spec.indicator), spec)
 
 

@@ -34,17 +34,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 import pyarrow as pa
-import yaml
 
 from target_monitor.i18n import t
-from target_monitor.masking import mask_sql
-from target_monitor.paths import extracts_dir
-from target_monitor.registry import REGISTRY_PATH, Registry
-from target_monitor.sqlfiles import load_queries
-from target_monitor.store import derived_views_sql, extract_view_sql, quote_ident, record_views_sql
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from target_monitor.registry import Registry
+
+# Only duckdb, pyarrow and the text table are imported here: the query's child process is
+# `python -m target_monitor.sandbox` when the command line runs a query, and its start is part
+# of every query's time. pandas, yaml and the store are imported where the views are built.
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +118,15 @@ def default_log_path(data_dir: Path) -> Path:
     return Path(env) if env else Path(data_dir) / "logs" / "sql_console.jsonl"
 
 
+@lru_cache(maxsize=1)
 def _console_view_specs() -> dict:
+    import yaml
+
+    from target_monitor.registry import REGISTRY_PATH
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a tenth of the time
     with open(REGISTRY_PATH, encoding="utf-8") as fh:
-        return (yaml.safe_load(fh) or {}).get("console_views") or {}
+        return (yaml.load(fh, Loader=loader) or {}).get("console_views") or {}
 
 
 # scalar functions that reveal the server's settings, paths or environment
@@ -190,6 +201,13 @@ class Sandbox:
             self.con.unregister("_incoming")
 
     def _build(self, ctx) -> None:
+        import pandas as pd
+
+        from target_monitor.masking import mask_sql
+        from target_monitor.paths import extracts_dir
+        from target_monitor.sqlfiles import load_queries
+        from target_monitor.store import derived_views_sql, extract_view_sql, quote_ident, record_views_sql
+
         root = extracts_dir(self.data_dir)
         con = self.con
         for ext in self.registry.extracts.values():
@@ -298,21 +316,25 @@ class Sandbox:
     def run(self, sql: str, *, timeout: float | None = None, max_rows: int = DEFAULT_DISPLAY_ROWS,
             source: str = "console") -> SqlResult:
         """Check and run one SELECT; at most `max_rows` rows come back (truncated says if there were more)."""
-        timeout = clamp_timeout(timeout)
-        max_rows = max(1, min(int(max_rows), MAX_DOWNLOAD_ROWS))
-        digest = sql_hash(sql or "")
-        started = time.perf_counter()
+        table, truncated, duration, digest = self.run_arrow(sql, timeout=timeout, max_rows=max_rows, source=source)
+        return SqlResult(table.to_pandas(), truncated, duration, digest)
+
+    def run_arrow(self, sql: str, *, timeout: float | None = None, max_rows: int = DEFAULT_DISPLAY_ROWS,
+                  source: str = "console") -> tuple[pa.Table, bool, float, str]:
+        """`run` without pandas (the child process hands the rows on as Arrow): the rows,
+        truncated, the duration and the SQL's hash."""
+        timeout, max_rows, digest, started = _prepare(sql, timeout, max_rows)
         try:
             self.check(sql)
-            frame, truncated = self._execute(sql, timeout, max_rows)
+            table, truncated = self._execute(sql, timeout, max_rows)
         except SqlError as exc:
             self._log(digest, time.perf_counter() - started, 0, exc.status, source, exc.key)
             raise
         duration = time.perf_counter() - started
-        self._log(digest, duration, len(frame), "ok", source, "truncated" if truncated else "")
-        return SqlResult(frame, truncated, duration, digest)
+        self._log(digest, duration, table.num_rows, "ok", source, "truncated" if truncated else "")
+        return table, truncated, duration, digest
 
-    def _execute(self, sql: str, timeout: float, max_rows: int) -> tuple[pd.DataFrame, bool]:
+    def _execute(self, sql: str, timeout: float, max_rows: int) -> tuple[pa.Table, bool]:
         cur = self.con.cursor()
         timed_out = threading.Event()
 
@@ -347,7 +369,7 @@ class Sandbox:
             timer.cancel()
             cur.close()
         truncated = table.num_rows > max_rows
-        return table.slice(0, max_rows).to_pandas(), truncated
+        return table.slice(0, max_rows), truncated
 
     def _log(self, digest: str, duration: float, rows: int, status: str, source: str, detail: str) -> None:
         entry = {
@@ -365,6 +387,13 @@ class Sandbox:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _prepare(sql: str, timeout: float | None, max_rows: int) -> tuple[float, int, str, float]:
+    """What every run starts with, in the server and in the child alike: the timeout clamped to
+    5-30 s, the row cap to 1-100,000, the statement's hash and the start time."""
+    return (clamp_timeout(timeout), max(1, min(int(max_rows), MAX_DOWNLOAD_ROWS)), sql_hash(sql or ""),
+            time.perf_counter())
 
 
 def _scope_filter() -> str:
@@ -391,10 +420,14 @@ def _sees_figures(unit_code: str) -> bool:
 
 
 def _create_table_sql(name: str, source: str) -> str:
+    from target_monitor.store import quote_ident
+
     return "create table " + quote_ident(name) + " as select * from " + quote_ident(source)
 
 
 def _masked_table_sql(name: str, cols: str, source: str) -> str:
+    from target_monitor.store import quote_ident
+
     return "create table " + quote_ident(name) + " as select " + cols + " from " + quote_ident(source)
 
 
@@ -491,28 +524,76 @@ def build_file(ctx, year: int | None = None, as_of: date | None = None) -> tuple
         return path, views, year, as_of
 
 
+class FreshChild:
+    """The query's child process as a fresh interpreter, started before the views are built so
+    that its own start (Python, duckdb, pyarrow: nothing else) overlaps with theirs. For the
+    command line, which runs one query and exits: a fork server would first import everything
+    the ingest children need, and that costs more than it saves. It waits on stdin for the
+    query's folder; `run` sends it and kills the child at the deadline, whatever it is doing."""
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT")}
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
+        self._proc = subprocess.Popen([sys.executable, "-m", __name__, "-"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+    def run(self, folder: Path, timeout_s: float) -> tuple[dict, str]:
+        """The outcome as zygote.run gives it, and what the child wrote on stderr."""
+        import subprocess
+
+        try:
+            _, err = self._proc.communicate((str(folder) + "\n").encode("utf-8"), timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.close()
+            return {"status": "timeout"}, ""
+        except OSError:  # the child died before it read the folder (killed, out of memory)
+            self.close()
+            return {"status": "signal", "signal": 9}, ""
+        code = self._proc.returncode
+        text = err.decode("utf-8", "replace")
+        return ({"status": "signal", "signal": -code} if code < 0 else {"status": "exit", "code": code}), text
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()
+
+
 class IsolatedSandbox:
     """The console: the same `views`, `check` and `run` as Sandbox, each query in a child process."""
 
     def __init__(self, ctx, year: int | None = None, as_of: date | None = None, *, log_path: Path | None = None,
-                 memory_mb: int | None = None):
+                 memory_mb: int | None = None, child: FreshChild | None = None):
+        """child: a started FreshChild for the next query (the command line); without one, every
+        query is forked from the ingest sandbox's warm parent (the server)."""
         self._ctx = ctx
+        self._fresh = child
         self.path, self.views, self.year, self.as_of = build_file(ctx, year, as_of)
         self.data_dir = ctx.data_dir
         self.log_path = Path(log_path) if log_path else default_log_path(ctx.data_dir)
         self.memory_mb = memory_mb or child_memory_mb()
 
+    def _spawn(self, folder: Path, deadline_s: float) -> tuple[dict, str]:
+        if self._fresh is not None:
+            child, self._fresh = self._fresh, None  # one query each
+            return child.run(folder, deadline_s)
+        from target_monitor.ingest import zygote
+        from target_monitor.ingest.sandbox import _run_fresh
+
+        outcome = zygote.run(__name__, folder, deadline_s)
+        if outcome is None:  # no fork server here: a fresh interpreter, same limits
+            return _run_fresh(__name__, folder, deadline_s)
+        log_file = folder / "child.log"
+        return outcome, (log_file.read_text("utf-8", "replace") if log_file.exists() else "")
+
     def run(self, sql: str, *, timeout: float | None = None, max_rows: int = DEFAULT_DISPLAY_ROWS,
             source: str = "console") -> SqlResult:
         import tempfile
 
-        from target_monitor.ingest import zygote
-        from target_monitor.ingest.sandbox import _run_fresh
-
-        timeout = clamp_timeout(timeout)
-        max_rows = max(1, min(int(max_rows), MAX_DOWNLOAD_ROWS))
-        digest = sql_hash(sql or "")
-        started = time.perf_counter()
+        timeout, max_rows, digest, started = _prepare(sql, timeout, max_rows)
         if not self.path.exists():  # pruned after newer data came in: build it again
             self.path, self.views, _, _ = build_file(self._ctx, self.year, self.as_of)
         with tempfile.TemporaryDirectory(prefix="tm-sql-", dir=str(_private_folder())) as tmp:
@@ -520,13 +601,10 @@ class IsolatedSandbox:
             request = {"database": str(self.path), "sql": sql, "timeout": timeout, "max_rows": max_rows,
                        "memory_mb": self.memory_mb, "log_path": str(self.log_path), "source": source}
             (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-            outcome = zygote.run(__name__, folder, timeout + HARD_KILL_MARGIN_S)
-            if outcome is None:  # no fork server here: a fresh interpreter, same limits
-                outcome, _ = _run_fresh(__name__, folder, timeout + HARD_KILL_MARGIN_S)
+            outcome, log_text = self._spawn(folder, timeout + HARD_KILL_MARGIN_S)
             result = folder / "result.json"
             payload = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
             if payload is None or (outcome.get("status") != "exit" or outcome.get("code") != 0):
-                log_text = (folder / "child.log").read_text("utf-8", "replace") if (folder / "child.log").exists() else ""
                 if payload is not None and payload.get("error"):
                     err = payload["error"]
                     raise SqlError(err["status"], err["key"], **err["values"])
@@ -546,7 +624,9 @@ class IsolatedSandbox:
         return SqlResult(frame, bool(payload["truncated"]), time.perf_counter() - started, digest)
 
     def close(self) -> None:  # the file is shared by every session with this scope; kept until exit
-        pass
+        if self._fresh is not None:
+            self._fresh.close()
+            self._fresh = None
 
 
 def _append_log(path: Path, digest: str, duration: float, rows: int, status: str, source: str, detail: str) -> None:
@@ -577,11 +657,17 @@ class _OpenedSandbox(Sandbox):
         self.con.execute("set lock_configuration = true")
 
 
+def _write_result(folder: Path, payload: dict) -> None:
+    """The child's answer, written atomically (as the ingest sandbox's children write theirs; not
+    imported from there, which would import the parsers into this lean child)."""
+    tmp = folder / ".result.json.tmp"
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, folder / "result.json")
+
+
 def _child(folder: Path) -> int:
     """In the child process: limit the address space, run the query, write the answer."""
     import resource
-
-    from target_monitor.ingest.sandbox import write_result
 
     req = json.loads((Path(folder) / "request.json").read_text(encoding="utf-8"))
     limit = int(req["memory_mb"]) * 2**20
@@ -589,23 +675,25 @@ def _child(folder: Path) -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:
         sb = _OpenedSandbox(req["database"], Path(req["log_path"]))
-        result = sb.run(req["sql"], timeout=float(req["timeout"]), max_rows=int(req["max_rows"]), source=req["source"])
+        table, truncated, _, _ = sb.run_arrow(req["sql"], timeout=float(req["timeout"]), max_rows=int(req["max_rows"]),
+                                              source=req["source"])
     except SqlError as exc:
-        write_result(Path(folder), {"error": {"status": exc.status, "key": exc.key,
-                                              "values": {k: str(v) for k, v in exc.values.items()}}})
+        _write_result(Path(folder), {"error": {"status": exc.status, "key": exc.key,
+                                               "values": {k: str(v) for k, v in exc.values.items()}}})
         return 0
     except MemoryError:
-        write_result(Path(folder), {"error": {"status": "failed", "key": "sql_memory",
-                                              "values": {"mb": str(req["memory_mb"])}}})
+        _write_result(Path(folder), {"error": {"status": "failed", "key": "sql_memory",
+                                               "values": {"mb": str(req["memory_mb"])}}})
         return 0
-    table = pa.Table.from_pandas(result.frame, preserve_index=False)
     with pa.OSFile(str(Path(folder) / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
-    write_result(Path(folder), {"truncated": result.truncated, "rows": result.rows})
+    _write_result(Path(folder), {"truncated": truncated, "rows": table.num_rows})
     return 0
 
 
 if __name__ == "__main__":
     import sys
 
-    sys.exit(_child(Path(sys.argv[1])))
+    # `-`: a FreshChild, started ahead; the query's folder comes on stdin (nothing: the parent gave up)
+    where = sys.stdin.readline().strip() if sys.argv[1] == "-" else sys.argv[1]
+    sys.exit(_child(Path(where)) if where else 0)

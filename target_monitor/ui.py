@@ -691,7 +691,7 @@ def own_unit_codes(codes: list[str]) -> list[str]:
     return scoped_unit_codes(codes, records=True)
 
 
-def audit_event(action: str, obj: str = "", outcome: str = "ok", **detail) -> None:
+def audit_event(action: str, obj: str = "", outcome: str = "ok", /, **detail) -> None:
     """One audit line for the session's actor (target_monitor/access/audit.py)."""
     from target_monitor.access import audit
 

@@ -58,3 +58,17 @@ def pytest_collection_modifyitems(config, items):
             continue
         if any(defs and str(defs[-1].scope) in ("module", "class", "package") for defs in info.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+# --- a private copy of the demo data, for tests that write into it ------------------------------
+
+
+@pytest.fixture
+def data(demo_dir, tmp_path):
+    """A private copy of the whole demo data directory (audit lines, submissions, imports go
+    into it, not into the session's). A test file may define its own `data` instead."""
+    import shutil
+
+    d = tmp_path / "data"
+    shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs"))
+    return d

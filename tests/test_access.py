@@ -31,14 +31,6 @@ def clerk(config):
     return access.actor_for_user(CLERK, config)
 
 
-@pytest.fixture
-def data(demo_dir, tmp_path):
-    """A private copy of the demo data: CLI tests write audit lines into it."""
-    d = tmp_path / "data"
-    shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs"))
-    return d
-
-
 def _run(*argv):
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -183,6 +175,35 @@ def test_explorer_records_path_is_scoped(demo_ctx, clerk):
     assert set(cells["r"].dropna()) <= {YANGJIAPING}
 
 
+def test_explorer_aggregate_path_is_scoped(demo_ctx, clerk):
+    from target_monitor.explore import MONTH, UNIT, PivotSpec, dimension_values, pivot_long, pivot_params, \
+        records_pivot_long
+
+    reg, store = demo_ctx.registry, demo_ctx.store
+    spec = PivotSpec(indicator="urban_new_employment", year=2020, as_of=date(2020, 6, 30), rows=UNIT, columns=MONTH)
+    assert pivot_params(reg, spec) is not None  # answered from the monthly aggregates, not the records
+    everyone = pivot_long(store, reg, spec)
+    assert everyone["r"].nunique() > 2
+    with access.using(_clerk_scope(demo_ctx, clerk)):
+        long = pivot_long(store, reg, spec)
+        from_records = records_pivot_long(store, reg, spec)
+        offered = dimension_values(store, reg, reg.get("urban_new_employment"), UNIT)
+    cells = long[~long["total_r"].astype(bool)]
+    assert set(cells["r"]) == {YANGJIAPING}
+    own = everyone[(everyone["r"] == YANGJIAPING) & everyone["total_c"].astype(bool)]["value"].iloc[0]
+    grand = long[long["total_r"].astype(bool) & long["total_c"].astype(bool)]["value"].iloc[0]
+    assert grand == own > 0  # the district total shown to the clerk is its own unit's
+    assert from_records.sort_values(["r", "c"]).reset_index(drop=True)["value"].tolist() == \
+        long.sort_values(["r", "c"]).reset_index(drop=True)["value"].tolist()
+    assert offered == [YANGJIAPING]
+    asked = PivotSpec(**{**spec.__dict__, "units": ("500107-02",)})  # another unit by name: nothing
+    with access.using(_clerk_scope(demo_ctx, clerk)):
+        other = pivot_long(store, reg, asked)
+    assert other["total_r"].astype(bool).all() and other["records"].sum() == 0  # only an empty grand total
+    with access.using(None):  # no scope: nothing (fail closed)
+        assert pivot_long(store, reg, spec)["records"].sum() == 0
+
+
 def test_figures_can_be_limited_to_own_units(demo_ctx):
     scope = access.Scope(frozenset({YANGJIAPING}), frozenset({YANGJIAPING}))
     with access.using(scope):
@@ -221,6 +242,9 @@ def test_cli_progress_as_clerk(data):
     code, out, err = _run("progress", "--format", "csv", "--as", CLERK, "--data-dir", str(data))
     assert code == 0, err
     assert set(pd.read_csv(io.StringIO(out), dtype=str)["unit_code"]) == {YANGJIAPING}
+    line = audit.read(data, action="download").iloc[-1]  # what was printed, and how many rows
+    assert (line["user"], line["role"], line["object"]) == (CLERK, "clerk", "progress 2020-06-30")
+    assert json.loads(line["detail"])["rows"] == len(pd.read_csv(io.StringIO(out))) > 0
     code, out, _ = _run("progress", "--format", "csv", "--data-dir", str(data))  # the operator: unchanged
     assert len(set(pd.read_csv(io.StringIO(out), dtype=str)["unit_code"])) == 15
 
@@ -256,6 +280,12 @@ def test_cli_audit_command(data):
     assert [json.loads(x)["outcome"] for x in out.splitlines()] == ["refused"]
     code, _, err = _run("audit", "--action", "bogus", "--data-dir", str(data))
     assert code == 2 and "bogus" in err
+
+
+def test_a_refusal_may_name_the_action_it_refused(tmp_path):
+    """The data page's refused upload records action="upload" as a detail (a TypeError before)."""
+    line = audit.record(tmp_path, access.local_operator(), "refused", "x.csv", "refused", action="upload", units=["b"])
+    assert (line["action"], line["detail"]) == ("refused", {"action": "upload", "units": ["b"]})
 
 
 def test_audit_is_append_only(tmp_path):

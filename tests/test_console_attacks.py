@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
@@ -19,7 +21,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 
 from target_monitor.cli import main
-from target_monitor.sandbox import IsolatedSandbox, SqlError
+from target_monitor.sandbox import IsolatedSandbox, SqlError, child_memory_mb
 
 TIMEOUT_S = 5.0
 LIMIT_S = TIMEOUT_S + 2.0
@@ -169,3 +171,41 @@ def test_cli_attack_is_exit_2_with_one_line(demo_dir, watchdog, sql):
     assert code == 2 and out.getvalue() == ""
     assert len(err.getvalue().strip().splitlines()) == 1
     assert time.monotonic() - started <= LIMIT_S + 3  # + opening the data and building the views once
+
+
+# the memory attacks as a person runs them: `target-monitor sql` from a fresh interpreter, timed
+# from the command's start (its own start and building the views included), as the issue states it
+CLI_ATTACKS = [
+    "select count(*) from unnest(generate_series(1, 2000000000))",
+    "select length(repeat('x', 4294967295))",
+    "select len(list_concat(range(400000000), range(400000000)))",
+    "select md5(repeat('ab', 1500000000))",
+]
+
+
+@pytest.mark.parametrize("sql", CLI_ATTACKS)
+def test_cli_memory_attack_ends_within_timeout_plus_2_s_from_the_start(demo_dir, watchdog, sql):
+    import resource
+
+    assert sql in ATTACKS
+    load = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "target_monitor.cli", "sql", sql, "--timeout", f"{TIMEOUT_S:g}",
+                           "--data-dir", str(demo_dir)], capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [SqlError("failed", "sql_memory", mb=child_memory_mb()).text("zh")]
+    said = f"{took:.1f} s wall, {cpu:.1f} s CPU, load average {load:.1f} on {os.cpu_count()} cores"
+    if load <= 2 * (os.cpu_count() or 1):
+        assert took <= LIMIT_S, said
+    else:  # oversubscribed (a shared machine): the wall time is mostly waiting for a core; the
+        # command's own work (its process and the query's child) must still fit in the bound
+        assert cpu <= LIMIT_S, said
+    from target_monitor.access import audit
+    from target_monitor.sandbox import sql_hash
+
+    trail = audit.read(demo_dir, action="console_query")  # the attack is in the audit trail
+    assert "failed" in set(trail[trail["object"] == sql_hash(sql)]["outcome"])

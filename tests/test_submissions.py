@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
@@ -25,13 +24,6 @@ def _july(n: int = ROWS) -> bytes:
     return csv_bytes([HEADERS["new_employment"]] + [
         [f"NE2020-07S{i:04d}", "杨家坪街道", f"50010719900101{i:04d}", f"2020-07-{i % 28 + 1:02d}", "高校毕业生",
          "单位就业"] for i in range(n)])
-
-
-@pytest.fixture
-def data(demo_dir, tmp_path):
-    d = tmp_path / "data"
-    shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs"))
-    return d
 
 
 def _run(*argv):

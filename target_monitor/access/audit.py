@@ -32,8 +32,10 @@ def audit_path(data_dir: Path) -> Path:
     return Path(data_dir) / "logs" / AUDIT_FILE
 
 
-def record(data_dir: Path, actor, action: str, obj: str = "", outcome: str = "ok", **detail) -> dict:
-    """Append one line; returns it. `actor` is an access.Actor or None (unknown)."""
+def record(data_dir: Path, actor, action: str, obj: str = "", outcome: str = "ok", /, **detail) -> dict:
+    """Append one line; returns it. `actor` is an access.Actor or None (unknown). The fixed
+    fields are positional only, so a detail may be called `action` too (a refusal names the
+    action it refused)."""
     now = datetime.now(timezone.utc)
     entry = {
         "time_utc": now.isoformat(timespec="milliseconds"),
