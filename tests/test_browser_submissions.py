@@ -48,22 +48,33 @@ def _login(browser, url, user, role):
     return page
 
 
+def _settled(page) -> None:
+    """Wait until no script run is in flight (the app marks its state on the stApp element)."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'", timeout=90_000)
+
+
 def _submit(page, path):
+    """Choose the file, then the month, each once the run the previous step started has ended.
+
+    The step used to fire the month's Enter and the file's upload back to back: on a loaded
+    machine the upload's rerun could land in the middle of the month's rerun, and the button,
+    drawn from the file uploader's value on the server, stayed disabled. A person does one thing,
+    sees the page settle, then the next; so does this."""
     from playwright.sync_api import expect
 
+    _settled(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    expect(page.locator('[data-testid="stFileUploader"]').get_by_text(path.name)).to_be_visible(timeout=60_000)
+    _settled(page)
     box = page.get_by_label("报送月份（YYYY-MM）")
     box.fill("2020-07")
     box.press("Enter")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    expect(box).to_have_value("2020-07")
+    _settled(page)
     button = page.get_by_role("button", name="提交审核")
-    try:
-        expect(button).to_be_enabled(timeout=60_000)
-    except AssertionError:
-        import os, time
-        d = os.environ.get("DIAG_DIR", "/tmp")
-        page.screenshot(path=f"{d}/diag_{time.time():.0f}.png", full_page=True)
-        open(f"{d}/diag_{time.time():.0f}.txt", "w").write(page.locator('[data-testid="stFileUploader"]').inner_text())
-        raise
+    expect(button).to_be_enabled(timeout=60_000)
     button.click()
     expect(page.get_by_text("已提交 S", exact=False)).to_be_visible(timeout=90_000)
 
@@ -107,6 +118,12 @@ def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
             reviewer.get_by_role("button", name="通过", exact=True).click()
             expect(reviewer.get_by_text("已通过 " + second["id"], exact=False)).to_be_visible(timeout=90_000)
             reviewer.screenshot(path=str(tmp_path / "3_reviewer_approved.png"), full_page=True)
+
+            # 报送情况: the unit × month matrix; 陶家镇 sent nothing for May and its deadline has passed
+            reviewer.get_by_role("link", name="报送情况").click(timeout=60_000)
+            expect(reviewer.get_by_role("heading", name="报送情况")).to_be_visible(timeout=60_000)
+            expect(reviewer.get_by_text("逾期未报送（每月5日前报送上月数据）：陶家镇（5月）")).to_be_visible(timeout=60_000)
+            reviewer.screenshot(path=str(tmp_path / "4_reporting_status.png"), full_page=True)
         finally:
             browser.close()
     assert submissions.get(data, second["id"])["status"] == "approved"

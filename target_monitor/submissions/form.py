@@ -63,7 +63,8 @@ def check_lines(ctx, unit: str, period: str, lines: list[dict]) -> list[dict]:
     for n, line in filled:
         ind = ctx.registry.get(line["indicator"])
         label, raw = ind.label["zh"], str(line["value"]).strip()
-        where = {"line": n, "indicator": label, "value": raw, "unit": ind.unit["zh"]}
+        where = {"line": n, "indicator": label, "value": raw, "unit": ind.unit["zh"],
+                 "indicator_en": ind.label["en"], "unit_en": ind.unit["en"]}
         if line.get("basis") not in BASES:
             problems.append({"code": "basis", **where})
             continue
