@@ -901,6 +901,8 @@ def cmd_submissions(args) -> int:
             details["status"] = t("sub_status_" + details["status"], lang)
         if lang == "en" and "reasons_en" in details:
             details["reasons"] = details["reasons_en"]
+        if lang == "en" and "level_name_en" in details:  # a review level's name in the UI's language
+            details["level_name"] = details["level_name_en"]
         raise UsageError(t("sub_e_" + exc.code, lang, **details)) from None
 
 

@@ -1321,7 +1321,7 @@ TEXT.update({
     "page_reporting": ("报送情况", "Reporting status"),
     "sub_status_draft": ("草稿", "Draft"),
     "sub_e_not_your_level": ("报送 {id} 正在第{level}级（{level_name}）审核，您不能审核这一级：请等待该级审核人处理。",
-                             "Submission {id} is at review level {level} ({level_name_en}), which you do not decide: "
+                             "Submission {id} is at review level {level} ({level_name}), which you do not decide: "
                              "wait for that level's reviewer."),
     "sub_e_form_invalid": ("填报内容有 {n} 处问题，未提交：请按下列提示修改后再提交。",
                            "The form has {n} problem(s) and was not submitted: correct them as listed, then submit."),
@@ -1335,7 +1335,7 @@ TEXT.update({
     "subf_e_not_number": ("第{line}行 {indicator}：“{value}”不是数字：请填写数字（单位：{unit}）。",
                           "Line {line}, {indicator}: '{value}' is not a number: enter a number (in {unit})."),
     "subf_e_not_whole": ("第{line}行 {indicator}：“{value}”不是整数：{unit}数须为整数，请改正。",
-                         "Line {line}, {indicator}: '{value}' is not a whole number: counts are whole numbers, correct it."),
+                         "Line {line}, {indicator}: '{value}' is not a whole number: {unit} are counted whole, correct it."),
     "subf_e_negative": ("第{line}行 {indicator}：“{value}”为负数：数值不能小于0，请改正。",
                         "Line {line}, {indicator}: '{value}' is negative: a figure cannot be below 0, correct it."),
     "subf_e_falls": ("第{line}行 {indicator}（累计）：{value}{unit} 低于截至{prev_month}月底的累计 {before}{unit}，累计数不能减少："

@@ -29,6 +29,8 @@ def _error(exc: submissions.SubmissionError, lang: str) -> str:
         details["status"] = t("sub_status_" + details["status"], lang)
     if lang == "en" and "reasons_en" in details:
         details["reasons"] = details["reasons_en"]
+    if lang == "en" and "level_name_en" in details:
+        details["level_name"] = details["level_name_en"]
     return t("sub_e_" + exc.code, lang, **details)
 
 
