@@ -49,10 +49,12 @@ def _login(browser, url, user, role):
 
 
 def _settled(page) -> None:
-    """Wait until no script run is in flight (the app marks its state on the stApp element)."""
+    """Wait until no script run is in flight (the app marks its state on the stApp element): the
+    reviewer's page computes what approval would change before it draws the reason box, which
+    takes long on a loaded machine."""
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
-        " === 'notRunning'", timeout=90_000)
+        " === 'notRunning'", timeout=180_000)
 
 
 def _submit(page, path):
@@ -100,9 +102,12 @@ def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
             reviewer = _login(browser, url, REVIEWER, "审核员")
             expect(reviewer.get_by_text("待审核（1）")).to_be_visible(timeout=60_000)
             expect(reviewer.get_by_text(first["id"], exact=False).first).to_be_visible()
+            _settled(reviewer)
             reason = reviewer.get_by_label("退回原因（退回时必填）")
             reason.fill("就业日期有误，请核对")
             reason.press("Enter")
+            expect(reason).to_have_value("就业日期有误，请核对")
+            _settled(reviewer)
             reviewer.get_by_role("button", name="退回", exact=True).click()
             expect(reviewer.get_by_text("已退回 " + first["id"], exact=False)).to_be_visible(timeout=60_000)
             reviewer.screenshot(path=str(tmp_path / "2_reviewer_returned.png"), full_page=True)
@@ -115,6 +120,7 @@ def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
 
             reviewer.reload()
             expect(reviewer.get_by_text(second["id"], exact=False).first).to_be_visible(timeout=60_000)
+            _settled(reviewer)
             reviewer.get_by_role("button", name="通过", exact=True).click()
             expect(reviewer.get_by_text("已通过 " + second["id"], exact=False)).to_be_visible(timeout=90_000)
             reviewer.screenshot(path=str(tmp_path / "3_reviewer_approved.png"), full_page=True)
