@@ -11,6 +11,7 @@ import streamlit as st
 
 from target_monitor import meeting, ui
 from target_monitor.present import names_with_not_reported
+from target_monitor.submissions.status import overdue_sentence, overdue_units
 from target_monitor.paths import reference_dir
 from target_monitor.ranking import build_ranking, load_flag_rules, previous_month_end
 from target_monitor.scoring import load_scoring, load_work_items, score_units, work_items_path
@@ -39,6 +40,8 @@ before = ui.progress(*f.key, f.year, prev_day) if prev_day else None
 # 未报 beside a unit's name where it sent no records for a month (display only)
 names = names_with_not_reported(f.unit_names(), ui.missing_months(*f.key, f.year, as_of), lang)
 tp = float(now["time_progress_pct"].iloc[0])
+# 逾期: units past the reporting deadline (submissions.yaml), named under the behind view
+overdue_text = overdue_sentence(overdue_units(f.year, as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir)
 try:
     ref = reference_dir(ctx.data_dir)
     rk = build_ranking(now, before, as_of, load_flag_rules(ref, ctx.registry))
@@ -94,6 +97,8 @@ def screen() -> None:
     st.markdown(meeting.top_bar(view, views, lang, as_of, tp, ctx.is_demo, state["mt_paused"], interval,
                                 page, len(pages), snap), unsafe_allow_html=True)
     st.markdown(f'<div class="mt-stage">{pages[page]}</div>', unsafe_allow_html=True)
+    if view == "behind" and overdue_text:
+        st.warning(overdue_text)
 
 
 screen()

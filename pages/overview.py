@@ -4,6 +4,7 @@ import streamlit as st
 
 from target_monitor import charts, ui
 from target_monitor.i18n import status_label, unit_label
+from target_monitor.submissions.status import overdue_sentence, overdue_units
 from target_monitor.present import scope_of, is_missing, fmt_pct, fmt_target, fmt_value, fmt_yoy, headline, required_pace_text
 from target_monitor.present import not_reported_text
 from target_monitor.progress import parent_rows
@@ -30,6 +31,9 @@ not_reported = [f"{f.unit_names()[code]}（{not_reported_text(code, f.missing_mo
                 for code in f.missing_months() if code in f.unit_names()]
 if not_reported:  # the district's figures lack these months: say whose, beside the figures
     st.warning(f.t("overview_not_reported", names="、".join(not_reported) if lang == "zh" else ", ".join(not_reported)))
+overdue_text = overdue_sentence(overdue_units(f.year, f.as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir)
+if overdue_text:  # 逾期: past the reporting deadline (submissions.yaml) with nothing reported
+    st.warning(overdue_text)
 
 colon = "：" if lang == "zh" else ": "
 for col, ind in zip(st.columns(len(indicators)), indicators):

@@ -296,7 +296,8 @@ def laggard_sentences(registry: Registry, progress: pd.DataFrame, names: dict[st
 
 
 def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, missing: dict[str, list[int]],
-                   year: int, as_of: date, lang: str, *, is_demo: bool = False) -> Briefing:
+                   year: int, as_of: date, lang: str, *, is_demo: bool = False,
+                   overdue_text: str = "") -> Briefing:
     district = units.root()
     names = {u.code: unit_label(u, lang) for u in units}
     tp = float(progress["time_progress_pct"].iloc[0])
@@ -319,6 +320,8 @@ def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, mis
     return Briefing(title=title, subtitle=subtitle, sections=[
         (t("brief_h_overall", lang), overall),
         (t("brief_h_units", lang), by_unit),
-        (t("brief_h_reporting", lang), [reporting_sentence(missing, as_of, names, lang)]),
+        # overdue_text: the units past the reporting deadline (submissions.status.overdue_sentence)
+        (t("brief_h_reporting", lang), [reporting_sentence(missing, as_of, names, lang)]
+         + ([overdue_text] if overdue_text else [])),
         (t("brief_h_next", lang), laggards),
     ])

@@ -624,8 +624,11 @@ def cmd_briefing(args) -> int:
     if args.pdf and soffice() is None:
         raise UsageError(t("cli_brief_no_soffice", lang))
     issued = _date(args.date, lang) if args.date else None
+    from target_monitor.submissions.status import overdue_sentence, overdue_units
+
     brief = build_briefing(ctx.registry, ctx.ref.units, ctx.progress(year, as_of), ctx.missing_months(year, as_of),
-                           year, as_of, lang, is_demo=ctx.is_demo)
+                           year, as_of, lang, is_demo=ctx.is_demo, overdue_text=overdue_sentence(  # 逾期 units
+                               overdue_units(year, as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir))
     header = load_header(lang, issued_on=issued, number=args.number, reference_dir=reference_dir(ctx.data_dir))
     out = Path(args.out)
     if out.suffix.lower() != ".docx":
@@ -881,6 +884,12 @@ def cmd_submissions(args) -> int:
                 print(json.dumps(sub, ensure_ascii=False, indent=1, default=str))
             elif sub["status"] == "returned":
                 print(t("sub_cli_returned", lang, id=sub["id"], reason=sub["return_reason"]))
+            elif sub["status"] == "submitted":  # an earlier review level approved: on to the next
+                from target_monitor.submissions.config import load_config
+
+                nxt = load_config(data_dir).levels[sub["level"] - 1]
+                print(t("sub_cli_approved_level", lang, id=sub["id"], level=sub["level"] - 1, next=sub["level"],
+                        next_name=nxt.label(lang)))
             else:
                 print(t("sub_cli_approved" if sub["import_id"] else "sub_cli_approved_noop", lang, id=sub["id"],
                         import_id=sub["import_id"]))
@@ -904,6 +913,8 @@ def cmd_submissions(args) -> int:
             details["status"] = t("sub_status_" + details["status"], lang)
         if lang == "en" and "reasons_en" in details:
             details["reasons"] = details["reasons_en"]
+        if lang == "en" and "level_name_en" in details:  # a review level's name in the UI's language
+            details["level_name"] = details["level_name_en"]
         raise UsageError(t("sub_e_" + exc.code, lang, **details)) from None
 
 

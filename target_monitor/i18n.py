@@ -1313,3 +1313,76 @@ TEXT.update({
     "role_action_submit": ("报送本单位数据", "Submit its unit's data"),
     "role_action_review": ("审核报送", "Review submissions"),
 })
+
+
+# 报送: drafts, the in-app form, review levels, deadlines and the 报送情况 page
+TEXT.update({
+    "role_unit_leader": ("街镇领导", "Unit leader"),
+    "page_reporting": ("报送情况", "Reporting status"),
+    "sub_status_draft": ("草稿", "Draft"),
+    "sub_e_not_your_level": ("报送 {id} 正在第{level}级（{level_name}）审核，您不能审核这一级：请等待该级审核人处理。",
+                             "Submission {id} is at review level {level} ({level_name}), which you do not decide: "
+                             "wait for that level's reviewer."),
+    "sub_e_form_invalid": ("填报内容有 {n} 处问题，未提交：请按下列提示修改后再提交。",
+                           "The form has {n} problem(s) and was not submitted: correct them as listed, then submit."),
+    "sub_cli_approved_level": ("已通过第{level}级审核 {id}：已转第{next}级（{next_name}）审核，通过最后一级后才计入数字。",
+                               "Level {level} approved {id}: now at level {next} ({next_name}); it counts once the "
+                               "last level approves it."),
+    "sub_level_line": ("待第{level}级审核（共{levels}级）：{name}", "Awaiting review level {level} of {levels}: {name}"),
+    "subf_e_empty": ("没有填写任何指标的数值：请至少填写一行再提交。", "No figure was entered: fill in at least one line, then submit."),
+    "subf_e_basis": ("第{line}行 {indicator}：口径须为“当月”或“累计”：请选择口径。",
+                     "Line {line}, {indicator}: the basis must be 当月 (month) or 累计 (year to date): choose one."),
+    "subf_e_not_number": ("第{line}行 {indicator}：“{value}”不是数字：请填写数字（单位：{unit}）。",
+                          "Line {line}, {indicator}: '{value}' is not a number: enter a number (in {unit})."),
+    "subf_e_not_whole": ("第{line}行 {indicator}：“{value}”不是整数：{unit}数须为整数，请改正。",
+                         "Line {line}, {indicator}: '{value}' is not a whole number: {unit} are counted whole, correct it."),
+    "subf_e_negative": ("第{line}行 {indicator}：“{value}”为负数：数值不能小于0，请改正。",
+                        "Line {line}, {indicator}: '{value}' is negative: a figure cannot be below 0, correct it."),
+    "subf_e_falls": ("第{line}行 {indicator}（累计）：{value}{unit} 低于截至{prev_month}月底的累计 {before}{unit}，累计数不能减少："
+                     "请核对累计数，或改为填报本月当月数。",
+                     "Line {line}, {indicator} (year to date): {value} {unit} is below the year to date at the end of "
+                     "month {prev_month}, {before} {unit}; a year-to-date figure cannot fall: check it, or enter the "
+                     "month's own figure (当月) instead."),
+    "subf_mode": ("报送方式", "How to submit"),
+    "subf_mode_file": ("上传文件（台账或月报表）", "Upload a file (records or monthly report)"),
+    "subf_mode_form": ("在线填报（每个指标一行）", "Fill in the form (one line per indicator)"),
+    "subf_intro": ("每个指标填写一行：口径选“当月”（本月数）或“累计”（本年累计数）；不填的指标不报送。金额单位为万元。",
+                   "One line per indicator: basis 当月 (the month's own figure) or 累计 (year to date); an empty line is "
+                   "not submitted. Amounts are in 10k yuan."),
+    "subf_col_indicator": ("指标", "Indicator"),
+    "subf_col_basis": ("口径", "Basis"),
+    "subf_col_value": ("数值", "Figure"),
+    "subf_col_unit": ("单位", "Unit of measure"),
+    "subf_save_draft": ("保存草稿", "Save draft"),
+    "subf_submit": ("提交审核", "Submit for review"),
+    "subf_saved": ("已保存草稿 {id}（{period}）：尚未提交，审核员看不到；可继续修改后提交。",
+                   "Draft {id} saved ({period}): not submitted, reviewers do not see it; edit it and submit when ready."),
+    "subf_editing": ("正在编辑草稿 {id}", "Editing draft {id}"),
+    "subf_drafts": ("本单位的草稿", "Your unit's drafts"),
+    "subf_open_draft": ("打开草稿", "Open draft"),
+    "subf_new": ("新填报", "New form"),
+    "rep_intro": ("各单位每月数据报送情况。报送期限：{rule}。已通过 = 数据已计入（审核通过或管理员直接导入）；逾期 = 期限已过仍无数据、"
+                  "无待审核的报送。“—”为尚未到期的月份。",
+                  "Each unit's monthly reporting. Deadline: {rule}. Approved = the data counts (approved, or imported "
+                  "directly by an administrator); overdue = the deadline passed with no data and no submission "
+                  "awaiting review. '—' marks months not yet due."),
+    "rep_rule": ("每月{day}日前报送上月数据", "by day {day} of the next month"),
+    "rep_year": ("年份", "Year"),
+    "rep_as_of": ("截至日期", "As of"),
+    "rep_status_unreported": ("未报", "Not reported"),
+    "rep_status_pending": ("待审核", "Awaiting review"),
+    "rep_status_returned": ("已退回", "Returned"),
+    "rep_status_approved": ("已通过", "Approved"),
+    "rep_status_overdue": ("逾期", "Overdue"),
+    "rep_not_due": ("—", "—"),
+    "rep_col_unit": ("单位", "Unit"),
+    "rep_col_month": ("{m}月", "M{m}"),
+    "rep_counts": ("**合计**：{counts}", "**Totals**: {counts}"),
+    "rep_count_item": ("{status} {n}", "{status} {n}"),
+    "rep_download_csv": ("下载 CSV", "Download CSV"),
+    "rep_download_xlsx": ("下载 Excel", "Download Excel"),
+    "rep_overdue_none": ("截至{date}没有逾期未报送的单位。", "No unit is overdue as of {date}."),
+    "rep_overdue": ("逾期未报送（{rule}）：{names}。", "Overdue ({rule}): {names}."),
+    "rep_overdue_item": ("{name}（{months}）", "{name} ({months})"),
+    "rep_month_list": ("{m}月", "M{m}"),
+})

@@ -19,11 +19,18 @@ FLASH = "_submissions_flash"
 
 
 def _error(exc: submissions.SubmissionError, lang: str) -> str:
+    if exc.code == "form_invalid":  # each line's problem on a line of its own
+        return "\n".join([t("sub_e_form_invalid", lang, n=exc.details["n"])] + [
+            "- " + t("subf_e_" + p["code"], lang, **(p if lang == "zh" else {
+                **p, "indicator": p.get("indicator_en", ""), "unit": p.get("unit_en", "")}))
+            for p in exc.details["problems"]])
     details = dict(exc.details)
     if details.get("status") in submissions.STATES:
         details["status"] = t("sub_status_" + details["status"], lang)
     if lang == "en" and "reasons_en" in details:
         details["reasons"] = details["reasons_en"]
+    if lang == "en" and "level_name_en" in details:
+        details["level_name"] = details["level_name_en"]
     return t("sub_e_" + exc.code, lang, **details)
 
 
@@ -55,6 +62,11 @@ def _submit_form(actor, data_dir: Path, lang: str, units) -> None:
         st.caption(t("sub_own_unit", lang, unit=unit or "-"))
     period = st.text_input(t("sub_period", lang), key="sub_period", placeholder="2020-07").strip()
     note = st.text_input(t("sub_note", lang), key="sub_note")
+    mode = st.radio(t("subf_mode", lang), ["file", "form"], key="sub_mode", horizontal=True,
+                    format_func=lambda m: t("subf_mode_" + m, lang))
+    if mode == "form":
+        _form(actor, data_dir, lang, unit, period, note)
+        return
     upload = st.file_uploader(t("sub_file", lang), key="sub_file", type=["csv", "xlsx", "xls", "parquet"])
     if st.button(t("sub_submit_button", lang), key="sub_submit", type="primary", disabled=upload is None):
         try:
@@ -66,14 +78,89 @@ def _submit_form(actor, data_dir: Path, lang: str, units) -> None:
             _flash(t("sub_cli_submitted", lang, **sub))
 
 
+FORM_DRAFT = "_subf_draft"  # the draft being edited (its id), or absent for a new form
+
+
+def _load_draft(data_dir: Path, inds) -> None:
+    """Fill the form's widgets from the chosen draft (or empty them for a new form)."""
+    chosen = st.session_state.get("subf_draft_pick") or ""
+    draft = submissions.get(data_dir, chosen) if chosen else None
+    lines = {ln["indicator"]: ln for ln in (draft or {}).get("form") or []}
+    for ind in inds:
+        st.session_state[f"subf_basis_{ind.name}"] = lines.get(ind.name, {}).get("basis", "当月")
+        st.session_state[f"subf_value_{ind.name}"] = str(lines.get(ind.name, {}).get("value", "") or "")
+    if draft:
+        st.session_state[FORM_DRAFT] = draft["id"]
+        st.session_state["sub_period"] = draft["period"]
+        st.session_state["sub_note"] = draft.get("note", "")
+    else:
+        st.session_state.pop(FORM_DRAFT, None)
+
+
+def _form(actor, data_dir: Path, lang: str, unit: str, period: str, note: str) -> None:
+    """在线填报: one line per indicator the unit reports (当月 or 累计); 保存草稿 or 提交审核."""
+    from target_monitor.context import Context
+    from target_monitor.submissions import form as form_mod
+
+    ctx = Context(data_dir, require_data=False)
+    year = int(period[:4]) if period[:4].isdigit() else ctx.default_year()
+    inds = form_mod.indicators_for(ctx, unit, year)
+    drafts = [d for d in submissions.list_submissions(data_dir, unit=unit, status="draft") if d.get("form") is not None]
+    if drafts:
+        st.selectbox(t("subf_open_draft", lang), [""] + [d["id"] for d in drafts], key="subf_draft_pick",
+                     on_change=_load_draft, args=(data_dir, inds),
+                     format_func=lambda i: t("subf_new", lang) if not i else
+                     f"{i} · {next(d['period'] for d in drafts if d['id'] == i)}")
+    editing = st.session_state.get(FORM_DRAFT)
+    if editing:
+        st.caption(t("subf_editing", lang, id=editing))
+    st.caption(t("subf_intro", lang))
+    lines = []
+    for ind in inds:
+        c1, c2, c3 = st.columns([3, 1, 2])
+        c1.markdown(f"{ind.label[lang]}（{ind.unit[lang]}）" if lang == "zh" else f"{ind.label[lang]} ({ind.unit[lang]})")
+        basis = c2.selectbox(t("subf_col_basis", lang), form_mod.BASES, key=f"subf_basis_{ind.name}",
+                             label_visibility="collapsed")
+        value = c3.text_input(t("subf_col_value", lang), key=f"subf_value_{ind.name}", label_visibility="collapsed",
+                              placeholder=t("subf_col_value", lang))
+        lines.append({"indicator": ind.name, "basis": basis, "value": value.strip()})
+    b1, b2 = st.columns(2)
+    save = b1.button(t("subf_save_draft", lang), key="subf_save")
+    send = b2.button(t("subf_submit", lang), key="subf_submit", type="primary")
+    if not (save or send):
+        return
+    try:
+        if save:
+            draft = submissions.save_draft(data_dir, actor, unit=unit, period=period, note=note, form=lines,
+                                           draft_id=editing)
+            st.session_state[FORM_DRAFT] = draft["id"]
+            _flash(t("subf_saved", lang, **draft))
+        if editing:  # the draft's latest lines are the ones on the screen
+            submissions.save_draft(data_dir, actor, unit=unit, period=period, note=note, form=lines, draft_id=editing)
+        sub = submissions.submit_form(data_dir, actor, unit=unit, period=period, lines=lines, note=note,
+                                      draft_id=editing)
+    except submissions.SubmissionError as exc:
+        st.error(_error(exc, lang))
+    else:
+        st.session_state.pop(FORM_DRAFT, None)
+        _flash(t("sub_cli_submitted", lang, **sub))
+
+
 def _review(actor, data_dir: Path, lang: str) -> None:
-    pending = submissions.list_submissions(data_dir, status="submitted")
+    from target_monitor.submissions.config import load_config
+
+    levels = load_config(data_dir).levels
+    pending = submissions.awaiting(data_dir, actor)
     st.subheader(t("sub_pending_title", lang, n=len(pending)))
     if not pending:
         st.info(t("sub_cli_none", lang))
     for sub in pending:
         with st.expander(f"{sub['id']} · {sub['unit']} · {sub['period']} · {sub['file']}", expanded=True):
             st.caption(t("sub_pending_line", lang, **sub))
+            level = min(int(sub.get("level") or 1), len(levels))
+            if len(levels) > 1:
+                st.caption(t("sub_level_line", lang, level=level, levels=len(levels),
+                             name=levels[level - 1].label(lang)))
             try:
                 p = submissions.preview_of(data_dir, sub["id"])
             except Exception as exc:  # a kept file that no longer parses: say so, the reviewer can return it
@@ -108,6 +195,8 @@ def _review(actor, data_dir: Path, lang: str) -> None:
                 else:
                     _flash(t("sub_cli_returned", lang, id=done["id"], reason=done["return_reason"])
                            if done["status"] == "returned" else
+                           t("sub_cli_approved_level", lang, id=done["id"], level=level, next=done["level"],
+                             next_name=levels[done["level"] - 1].label(lang)) if done["status"] == "submitted" else
                            t("sub_cli_approved" if done["import_id"] else "sub_cli_approved_noop", lang,
                              id=done["id"], import_id=done["import_id"]))
 
@@ -141,3 +230,56 @@ def render(actor, data_dir: Path, lang: str) -> None:
         st.dataframe(_table(rows, lang), hide_index=True)
     else:
         st.info(t("sub_cli_none", lang))
+
+
+STATUS_COLOURS = {"overdue": "#f8d0d0", "pending": "#fdebc8", "returned": "#fbd9b8", "approved": "#d6f0d6"}
+
+
+def status_table(data_dir: Path, actor, year: int, as_of, lang: str, ctx=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the long unit × month status rows the actor may see, the matrix in the UI's words)."""
+    from target_monitor.context import Context
+    from target_monitor.submissions.status import month_status
+
+    ctx = ctx or Context(Path(data_dir), require_data=False)
+    units = ctx.ref.units
+    df = month_status(data_dir, year, as_of, ctx=ctx)
+    if not actor.role.all_units:  # a clerk (or a 街镇领导) sees its own unit's row
+        own = set(units.subtree(actor.unit)) if actor.unit in {u.code for u in units} else set()
+        df = df[df["unit_code"].isin(own)]
+    label = {s: t("rep_status_" + s, lang) for s in ("unreported", "pending", "returned", "approved", "overdue")}
+    label[""] = t("rep_not_due", lang)
+    wide = df.pivot(index="unit_code", columns="month", values="status").reindex(
+        [c for c in dict.fromkeys(df["unit_code"])])
+    matrix = pd.DataFrame({t("rep_col_unit", lang): [unit_label(units[c], lang) for c in wide.index]})
+    for m in range(1, 13):
+        matrix[t("rep_col_month", lang, m=m)] = [label[s] for s in wide[m]] if m in wide else ""
+    return df, matrix
+
+
+def render_status(actor, data_dir: Path, lang: str, year: int, as_of, ctx=None) -> None:
+    """报送情况: the unit × month matrix with counts, the 逾期 units, a download."""
+    from target_monitor.submissions.config import load_config
+    from target_monitor.submissions.status import STATUSES, overdue_sentence
+
+    data_dir = Path(data_dir)
+    rule = t("rep_rule", lang, day=load_config(data_dir).deadline_day)
+    st.caption(t("rep_intro", lang, rule=rule))
+    df, matrix = status_table(data_dir, actor, year, as_of, lang, ctx=ctx)
+    counts = df["status"].value_counts()
+    st.markdown(t("rep_counts", lang, counts=("，" if lang == "zh" else ", ").join(
+        t("rep_count_item", lang, status=t("rep_status_" + s, lang), n=int(counts.get(s, 0))) for s in STATUSES)))
+    colour = {t("rep_status_" + s, lang): c for s, c in STATUS_COLOURS.items()}
+    st.dataframe(matrix.style.map(lambda v: f"background-color: {colour[v]}" if v in colour else ""),
+                 hide_index=True, width="stretch")
+    from target_monitor.context import Context
+
+    units = (ctx or Context(data_dir, require_data=False)).ref.units
+    overdue = [{"unit": c, "months": [int(m) for m in part["month"]]}
+               for c, part in df[df["status"] == "overdue"].groupby("unit_code", sort=False)]
+    if overdue:
+        st.warning(overdue_sentence(overdue, units, lang, data_dir))
+    else:
+        st.success(t("rep_overdue_none", lang, date=str(as_of)))
+    from target_monitor import ui
+
+    ui.download_buttons(matrix, f"reporting_{year}_{as_of}", lang, key="rep_download", audit_what="reporting_status")

@@ -55,11 +55,14 @@ def test_default_deny():
 
 @pytest.mark.parametrize("user, pages", [
     ("admin@demo", set(access.ALL_PAGES)),
-    ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots"}),
+    ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots",
+                     "reporting"}),
     ("analyst@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing",
                       "records", "explore", "console", "snapshots"}),
-    ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data", "submissions"}),
-    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions"}),
+    ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data", "submissions",
+                       "reporting"}),
+    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions", "reporting"}),
+    ("leader.yangjiaping@demo", {"unit", "submissions", "reporting"}),
 ])
 def test_pages_per_role(config, user, pages):
     assert set(access.actor_for_user(user, config).pages()) == pages

@@ -48,21 +48,39 @@ def _login(browser, url, user, role):
     return page
 
 
+def _settled(page) -> None:
+    """Wait until no script run is in flight (the app marks its state on the stApp element): the
+    reviewer's page computes what approval would change before it draws the reason box, which
+    takes long on a loaded machine."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'", timeout=180_000)
+
+
 def _submit(page, path):
+    """Choose the file, then the month, each once the run the previous step started has ended.
+
+    The step used to fire the month's Enter and the file's upload back to back: on a loaded
+    machine the upload's rerun could land in the middle of the month's rerun, and the button,
+    drawn from the file uploader's value on the server, stayed disabled. A person does one thing,
+    sees the page settle, then the next; so does this."""
     from playwright.sync_api import expect
 
+    _settled(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    expect(page.locator('[data-testid="stFileUploader"]').get_by_text(path.name)).to_be_visible(timeout=60_000)
+    _settled(page)
     box = page.get_by_label("报送月份（YYYY-MM）")
     box.fill("2020-07")
     box.press("Enter")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    expect(box).to_have_value("2020-07")
+    _settled(page)
     button = page.get_by_role("button", name="提交审核")
     expect(button).to_be_enabled(timeout=60_000)
     button.click()
     expect(page.get_by_text("已提交 S", exact=False)).to_be_visible(timeout=90_000)
 
 
-@pytest.mark.xfail(strict=False, reason="passes on its own; in the full parallel run the submit button "
-                   "stayed disabled once (a file-upload race not yet understood): under investigation")
 def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -84,9 +102,12 @@ def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
             reviewer = _login(browser, url, REVIEWER, "审核员")
             expect(reviewer.get_by_text("待审核（1）")).to_be_visible(timeout=60_000)
             expect(reviewer.get_by_text(first["id"], exact=False).first).to_be_visible()
+            _settled(reviewer)
             reason = reviewer.get_by_label("退回原因（退回时必填）")
             reason.fill("就业日期有误，请核对")
             reason.press("Enter")
+            expect(reason).to_have_value("就业日期有误，请核对")
+            _settled(reviewer)
             reviewer.get_by_role("button", name="退回", exact=True).click()
             expect(reviewer.get_by_text("已退回 " + first["id"], exact=False)).to_be_visible(timeout=60_000)
             reviewer.screenshot(path=str(tmp_path / "2_reviewer_returned.png"), full_page=True)
@@ -99,9 +120,16 @@ def test_submit_return_resubmit_approve_in_the_browser(app, tmp_path):
 
             reviewer.reload()
             expect(reviewer.get_by_text(second["id"], exact=False).first).to_be_visible(timeout=60_000)
+            _settled(reviewer)
             reviewer.get_by_role("button", name="通过", exact=True).click()
             expect(reviewer.get_by_text("已通过 " + second["id"], exact=False)).to_be_visible(timeout=90_000)
             reviewer.screenshot(path=str(tmp_path / "3_reviewer_approved.png"), full_page=True)
+
+            # 报送情况: the unit × month matrix; 陶家镇 sent nothing for May and its deadline has passed
+            reviewer.get_by_role("link", name="报送情况").click(timeout=60_000)
+            expect(reviewer.get_by_role("heading", name="报送情况")).to_be_visible(timeout=60_000)
+            expect(reviewer.get_by_text("逾期未报送（每月5日前报送上月数据）：陶家镇（5月）")).to_be_visible(timeout=60_000)
+            reviewer.screenshot(path=str(tmp_path / "4_reporting_status.png"), full_page=True)
         finally:
             browser.close()
     assert submissions.get(data, second["id"])["status"] == "approved"

@@ -148,7 +148,7 @@ def test_bad_file_and_bad_arguments_exit_2(data, tmp_path):
     assert _run("submit", tmp_path / "nope.csv", "--unit", YANGJIAPING, "--period", "2020-07", "--as", CLERK,
                 "--data-dir", data)[0] == 2
     assert _run("review", "S20200101T000000000-abcdef", "--approve", "--as", REVIEWER, "--data-dir", data)[0] == 2
-    assert _run("submissions", "list", "--status", "draft", "--data-dir", data)[0] == 2
+    assert _run("submissions", "list", "--status", "pending", "--data-dir", data)[0] == 2
     # another unit's rows in the clerk's file: refused, nothing kept
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes(csv_bytes([HEADERS["new_employment"],

@@ -119,3 +119,77 @@ def test_page_in_english(data):
     at = _page(REVIEWER, data, "en")
     text = _text(at) + at.title[0].value
     assert "Submissions" in text and not any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _form_page(data) -> AppTest:
+    at = _page(CLERK, data)
+    at.text_input(key="sub_period").set_value("2020-07")
+    at.radio(key="sub_mode").set_value("form")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_clerk_fills_the_form_saves_a_draft_reopens_it_and_submits(data):
+    at = _form_page(data)
+    # one line per indicator the unit has a target for (rates are not reported)
+    assert {k.key for k in at.text_input if k.key.startswith("subf_value_")} == {
+        "subf_value_urban_new_employment", "subf_value_guarantee_loans", "subf_value_vocational_training"}
+    at.text_input(key="subf_value_urban_new_employment").set_value("4o")  # a typo: refused with the line named
+    at.button(key="subf_submit").click()
+    at.run()
+    assert at.error and "第1行 城镇新增就业：“4o”不是数字" in at.error[0].value
+    assert submissions.list_submissions(data) == []
+    at.text_input(key="subf_value_urban_new_employment").set_value("40")
+    at.button(key="subf_save").click()
+    at.run()
+    [draft] = submissions.list_submissions(data)
+    assert draft["status"] == "draft" and "已保存草稿" in at.success[0].value
+    assert "草稿" in _text(at)
+
+    at = _form_page(data)  # a new session: open the draft, change it, submit it
+    at.selectbox(key="subf_draft_pick").set_value(draft["id"])
+    at.run()
+    assert at.text_input(key="subf_value_urban_new_employment").value == "40"
+    at.selectbox(key="subf_basis_guarantee_loans").set_value("当月")
+    at.text_input(key="subf_value_guarantee_loans").set_value("12.5")
+    at.button(key="subf_submit").click()
+    at.run()
+    assert not at.exception, at.exception
+    sub = submissions.get(data, draft["id"])
+    assert sub["status"] == "submitted" and sub["accepted"] == 2 and sub["id"] in at.success[0].value
+    assert [ln["value"] for ln in sub["form"] if ln["value"]] == ["40", "12.5"]
+
+
+def _status_script(user: str, data_dir: str, lang: str) -> None:
+    from datetime import date
+    from pathlib import Path
+
+    from target_monitor import access, submissions_ui
+    from target_monitor.paths import reference_dir
+    from target_monitor.reference import load_reference
+
+    actor = access.actor_for_user(user, access.load_access(Path(data_dir)))
+    access.set_current(actor.scope(load_reference(reference_dir(Path(data_dir))).units))
+    submissions_ui.render_status(actor, Path(data_dir), lang, 2020, date(2020, 6, 30))
+
+
+@pytest.mark.parametrize("user, lang, rows", [(REVIEWER, "zh", 14), (CLERK, "zh", 1), (REVIEWER, "en", 14)])
+def test_reporting_status_matrix_is_scoped_and_names_the_overdue(data, user, lang, rows):
+    at = AppTest.from_function(_status_script, args=(user, str(data), lang), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    matrix = at.dataframe[0].value
+    assert len(matrix) == rows and len(matrix.columns) == 13
+    if lang == "en":
+        text = _text(at) + "".join(x.value for x in at.warning)
+        assert "Overdue" in text and not any("\u4e00" <= ch <= "\u9fff" for ch in text.replace("—", ""))
+        return
+    if user == CLERK:
+        assert matrix.iloc[0].tolist() == ["杨家坪街道"] + ["已通过"] * 6 + ["—"] * 6
+        assert "已通过 6" in _text(at) and not at.warning  # its own row: nothing overdue
+    else:
+        taojia = matrix[matrix["单位"] == "陶家镇"].iloc[0]
+        assert taojia["5月"] == "逾期" and taojia["6月"] == "已通过"
+        assert "逾期 1" in _text(at) and "已通过 83" in _text(at)
+        assert at.warning[0].value == "逾期未报送（每月5日前报送上月数据）：陶家镇（5月）。"

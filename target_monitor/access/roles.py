@@ -15,7 +15,8 @@ ANALYSIS = ("records", "explore", "console")
 DATA = ("snapshots", "data")
 ADMIN = ("audit",)
 SUBMISSIONS = ("submissions",)  # 报送审核: clerks submit, reviewers approve or return
-ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS)
+REPORTING = ("reporting",)  # 报送情况: unit × month, 未报 / 待审核 / 已退回 / 已通过 / 逾期
+ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS, *REPORTING)
 
 # actions that are not "see a page"
 ACTIONS = (
@@ -51,16 +52,22 @@ class Role:
 
 ROLES: dict[str, Role] = {r.code: r for r in (
     Role("admin", "管理员", "Administrator", frozenset(ALL_PAGES), frozenset(ACTIONS), True),
-    Role("leader", "领导", "Leader", frozenset((*DASHBOARD, *MEETING, "snapshots")),
+    Role("leader", "领导", "Leader", frozenset((*DASHBOARD, *MEETING, "snapshots", *REPORTING)),
          frozenset({"view_figures", "build_snapshot"}), True),
     Role("analyst", "分析员", "Analyst",
          frozenset((*DASHBOARD, *MEETING, *ANALYSIS, "snapshots")),
          frozenset({"view_figures", "view_records", "download_records", "query_sql"}), True),
-    Role("reviewer", "审核员", "Reviewer", frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS)),
+    Role("reviewer", "审核员", "Reviewer",
+         frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS, *REPORTING)),
          frozenset({"view_figures", "view_records", "download_records", "review"}), True),
     # compare and ranking only while clerks may see other units' figures (access.yaml settings)
-    Role("clerk", "街镇填报员", "Unit clerk", frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS)),
+    Role("clerk", "街镇填报员", "Unit clerk",
+         frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS, *REPORTING)),
          frozenset({"view_figures", "view_records", "download_records", "query_sql", "upload", "submit"}), False),
+    # a 街镇's own leader: the first review level of its unit's submissions when submissions.yaml
+    # has two levels; sees its unit's figures, no records
+    Role("unit_leader", "街镇领导", "Unit leader", frozenset(("unit", *SUBMISSIONS, *REPORTING)),
+         frozenset({"view_figures", "review"}), False),
 )}
 
 # pages that show other units' aggregate figures to a clerk (off with clerks_see_other_units: false)
@@ -68,7 +75,7 @@ OTHER_UNITS_PAGES = frozenset({"compare", "ranking"})
 
 # the first page each role lands on
 LANDING = {"admin": "overview", "leader": "overview", "analyst": "overview", "reviewer": "overview",
-           "clerk": "unit"}
+           "clerk": "unit", "unit_leader": "submissions"}
 
 
 def role_by_name(name: str | None) -> Role | None:
