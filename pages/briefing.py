@@ -6,11 +6,12 @@ import streamlit as st
 
 from target_monitor import ui
 from target_monitor.briefing import build_briefing
+from target_monitor.followup.notes import current, month_of
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
 brief = build_briefing(ctx.registry, ctx.ref.units, f.progress(), f.missing_months(), f.year, f.as_of, lang,
-                       is_demo=ctx.is_demo)
+                       is_demo=ctx.is_demo, notes=list(current(ctx.data_dir, month_of(f.as_of)).values()))
 text = brief.to_text()
 
 st.title(f.t("page_briefing"))

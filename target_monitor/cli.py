@@ -620,8 +620,11 @@ def cmd_briefing(args) -> int:
     if args.pdf and soffice() is None:
         raise UsageError(t("cli_brief_no_soffice", lang))
     issued = _date(args.date, lang) if args.date else None
+    from target_monitor.followup.notes import current, month_of
+
     brief = build_briefing(ctx.registry, ctx.ref.units, ctx.progress(year, as_of), ctx.missing_months(year, as_of),
-                           year, as_of, lang, is_demo=ctx.is_demo)
+                           year, as_of, lang, is_demo=ctx.is_demo,
+                           notes=list(current(ctx.data_dir, month_of(as_of)).values()))
     header = load_header(lang, issued_on=issued, number=args.number, reference_dir=reference_dir(ctx.data_dir))
     out = Path(args.out)
     if out.suffix.lower() != ".docx":
