@@ -1,0 +1,89 @@
+"""The report pack per unit (`snapshot --per-unit`) and the follow-up state frozen with a snapshot.
+
+One private demo directory and one snapshot build (no PDF: the PDF's row is the same HTML as the
+report's, compared as text) for the module: the tests write notes, which the shared demo
+directory must not hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from target_monitor.access import ROLES, Actor
+from target_monitor.cli import main
+from target_monitor.followup import duban, notes
+
+TAOJIA = "500107-13"
+CLERK = Actor("clerk.taojia@demo", ROLES["clerk"], unit=TAOJIA, source="cli")
+NOTE = "受疫情影响，6月辖区企业复工推迟，新增就业登记减少。"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from target_monitor.demo import generate_demo
+
+    d = tmp_path_factory.mktemp("packs")
+    generate_demo(d)
+    notes.add_note(d, CLERK, unit=TAOJIA, indicator="urban_new_employment", month="2020-06", text=NOTE)
+    assert main(["snapshot", "--month", "2020-06", "--per-unit", "--no-pdf", "--data-dir", str(d)]) == 0
+    return d, d / "snapshots" / "2020-06"
+
+
+def _official_row(ws, name: str) -> list:
+    for row in ws.iter_rows(min_row=5):
+        if row[1].value == name:
+            return [(c.value, c.number_format) for c in row[2:]]
+    raise AssertionError(f"{name} not in the official sheet")
+
+
+def test_every_unit_has_a_pack_sealed_with_the_snapshot(built):
+    from target_monitor.snapshots.frozen import read_manifest
+
+    _, snap = built
+    packs = sorted(p.name for p in (snap / "units").iterdir())
+    assert len(packs) == 14 and TAOJIA in packs
+    outputs = read_manifest(snap)["outputs"]
+    assert all(f"units/{c}/{c}.xlsx" in outputs for c in packs)
+
+
+def test_the_packs_figures_are_the_snapshots_table_row(built):
+    _, snap = built
+    report = openpyxl.load_workbook(snap / "report.xlsx").worksheets[0]
+    pack = openpyxl.load_workbook(snap / "units" / TAOJIA / f"{TAOJIA}.xlsx")
+    row = [(c.value, c.number_format) for c in pack.worksheets[0][5][2:]]
+    assert pack.worksheets[0]["B5"].value == "陶家镇"
+    assert row == _official_row(report, "陶家镇")  # value and format, cell by cell
+    # its paragraph, rank and status, note and open items
+    texts = [c.value for r in pack.worksheets[0].iter_rows() for c in r if isinstance(c.value, str)]
+    assert any(s.startswith("陶家镇：城镇新增就业") and "排第12名（共13个单位）" in s for s in texts)
+    assert "第12名 / 13" in texts
+    assert [r[1].value for r in pack["情况说明"].iter_rows(min_row=2)] == [NOTE]
+    assert sorted(r[0].value for r in pack["未销号督办事项"].iter_rows(min_row=2)) == ["发放创业担保贷款", "城镇新增就业", "职业培训"]
+
+
+def test_the_pdf_row_is_the_reports_row(built):
+    from target_monitor.exports import report_for
+    from target_monitor.exports.pdf import table_html
+    from target_monitor.snapshots import SnapshotContext
+    from target_monitor.snapshots.per_unit import pack_html, unit_paragraph
+
+    _, snap = built
+    r = report_for(SnapshotContext(snap), "zh")
+    html = pack_html(r, TAOJIA, unit_paragraph(r, TAOJIA), [], [], [])
+    start = html.index('<td class="name">陶家镇</td>')
+    row = html[start:html.index("</tr>", start)]
+    assert row in table_html(r) and row.count("<td") == 1 + 4 * len(r.registry.indicators)
+
+
+def test_the_snapshot_freezes_notes_and_items_and_quotes_the_note(built):
+    d, snap = built
+    brief = openpyxl.load_workbook(snap / "report.xlsx")["通报"]
+    assert f"陶家镇（城镇新增就业）：{NOTE}" in [c.value for r in brief.iter_rows() for c in r]
+    notes.add_note(d, CLERK, unit=TAOJIA, indicator="urban_new_employment", month="2020-06", text="后来写的")
+    assert notes.current(snap, "2020-06")[(TAOJIA, "urban_new_employment")]["text"] == NOTE
+    assert notes.current(d, "2020-06")[(TAOJIA, "urban_new_employment")]["text"] == "后来写的"
+    opened = {it["id"] for it in duban.items(snap)}
+    assert f"D:{TAOJIA}:urban_new_employment" in opened and len(opened) == 6  # the six far-behind lights
+    assert {it["id"] for it in duban.items(d)} == opened
