@@ -15,7 +15,8 @@ ANALYSIS = ("records", "explore", "console")
 DATA = ("snapshots", "data")
 ADMIN = ("audit",)
 SUBMISSIONS = ("submissions",)  # 报送审核: clerks submit, reviewers approve or return
-ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS)
+FOLLOWUP = ("duban",)  # 督办: the items red lights open, followed until closed
+ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS, *FOLLOWUP)
 
 # actions that are not "see a page"
 ACTIONS = (
@@ -51,15 +52,18 @@ class Role:
 
 ROLES: dict[str, Role] = {r.code: r for r in (
     Role("admin", "管理员", "Administrator", frozenset(ALL_PAGES), frozenset(ACTIONS), True),
-    Role("leader", "领导", "Leader", frozenset((*DASHBOARD, *MEETING, "snapshots")),
+    Role("leader", "领导", "Leader", frozenset((*DASHBOARD, *MEETING, "snapshots", *FOLLOWUP)),
          frozenset({"view_figures", "build_snapshot"}), True),
     Role("analyst", "分析员", "Analyst",
-         frozenset((*DASHBOARD, *MEETING, *ANALYSIS, "snapshots")),
+         frozenset((*DASHBOARD, *MEETING, *ANALYSIS, "snapshots", *FOLLOWUP)),
          frozenset({"view_figures", "view_records", "download_records", "query_sql"}), True),
-    Role("reviewer", "审核员", "Reviewer", frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS)),
+    Role("reviewer", "审核员", "Reviewer", frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS,
+                                                    *FOLLOWUP)),
          frozenset({"view_figures", "view_records", "download_records", "review"}), True),
     # compare and ranking only while clerks may see other units' figures (access.yaml settings)
-    Role("clerk", "街镇填报员", "Unit clerk", frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS)),
+    # snapshots: a clerk downloads its own unit's pack there, nothing else (pages/snapshots.py)
+    Role("clerk", "街镇填报员", "Unit clerk", frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS,
+                                                    *FOLLOWUP, "snapshots")),
          frozenset({"view_figures", "view_records", "download_records", "query_sql", "upload", "submit"}), False),
 )}
 
