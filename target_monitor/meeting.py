@@ -440,7 +440,8 @@ def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str, note: str 
     markup = (f'<div class="mt-behind-item"><div>{sym} <b>{_e(name)}</b> {_e(value)}'
               f'<span class="mt-gap">{_e(gap_text)}</span></div>'
               f'<div class="mt-need">{_e(need)}</div>'
-              + (f'<div class="mt-need mt-note">{_e(note)}</div>' if note else "") + '</div>')
+              + (f'<div class="mt-need {"mt-missing" if note == t("notes_missing", lang) else "mt-note"}">'
+                 f'{_e(note)}</div>' if note else "") + '</div>')
     lines = [f"MM{name} {value}", gap_text] if gap_text else [f"MM{name} {value}"]
     return markup, lines, "MM" + need, ("MM" + note) if note else ""
 
@@ -887,6 +888,7 @@ html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #00
 .mt-gap { white-space: nowrap; }
 .mt-need { padding-left: 1.7em; font-weight: 700; }
 .mt-note { font-weight: 400; color: #333; }
+.mt-missing { color: #A31F00; }
 .mt-more, .mt-none { padding-top: 8px; font-weight: 700; }
 .mt-trend { display: grid; grid-template-columns: repeat(3, 1fr); column-gap: 28px; row-gap: 8px; }
 .mt-chart-h { font-size: 32px; font-weight: 800; line-height: 1.3; white-space: nowrap; }
