@@ -63,11 +63,13 @@ def test_default_deny():
 
 @pytest.mark.parametrize("user, pages", [
     ("admin@demo", set(access.ALL_PAGES)),
-    ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots"}),
+    ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots",
+                     "duban"}),
     ("analyst@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing",
-                      "records", "explore", "console", "snapshots"}),
-    ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data", "submissions"}),
-    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions"}),
+                      "records", "explore", "console", "snapshots", "duban"}),
+    ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data", "submissions", "duban"}),
+    # snapshots: the clerk's own unit's pack only (pages/snapshots.py)
+    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions", "duban", "snapshots"}),
 ])
 def test_pages_per_role(config, user, pages):
     assert set(access.actor_for_user(user, config).pages()) == pages

@@ -87,3 +87,34 @@ def test_the_snapshot_freezes_notes_and_items_and_quotes_the_note(built):
     opened = {it["id"] for it in duban.items(snap)}
     assert f"D:{TAOJIA}:urban_new_employment" in opened and len(opened) == 6  # the six far-behind lights
     assert {it["id"] for it in duban.items(d)} == opened
+
+
+def _clerk_snapshots(data_dir: str, user: str) -> None:
+    """The 月度快照 page's body for a clerk (the frame's login is OIDC; here the actor is set)."""
+    from pathlib import Path
+
+    from target_monitor import access
+    from target_monitor.followup_ui import clerk_packs
+    from target_monitor.paths import reference_dir
+    from target_monitor.reference import load_reference
+    from target_monitor.snapshots import list_snapshots
+
+    actor = access.actor_for_user(user, access.load_access(Path(data_dir)))
+    units = load_reference(reference_dir(Path(data_dir))).units
+    access.set_current(actor.scope(units))
+    clerk_packs(actor, list_snapshots(Path(data_dir)), units, "zh", lambda *a, **k: None)
+
+
+@pytest.mark.parametrize("user, unit", [("clerk.taojia@demo", TAOJIA), ("clerk.yangjiaping@demo", "500107-01")])
+def test_a_clerk_is_offered_its_own_pack_only(built, user, unit):
+    from streamlit.testing.v1 import AppTest
+
+    d, _ = built
+    at = AppTest.from_function(_clerk_snapshots, args=(str(d), user), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == ["下载本单位报告包（XLSX）"]  # --no-pdf: the workbook alone
+    assert [b.proto.url.split("/")[-1] or b.proto.label for b in buttons]  # served, not hidden
+    names = [m.value for m in at.markdown]
+    assert names == [{"500107-13": "**陶家镇**", "500107-01": "**杨家坪街道**"}[unit]]
