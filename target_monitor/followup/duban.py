@@ -106,9 +106,9 @@ def _event(kind: str, it_unit: str, indicator: str, month: str, actor, **extra) 
 
 
 def open_for_month(data_dir: Path, actor, progress: pd.DataFrame, month: str,
-                   config: FollowupConfig | None = None, lang: str = "zh") -> list[dict]:
+                   config: FollowupConfig | None = None, lang: str = "zh", via: str = "") -> list[dict]:
     """Open, re-open, mark and escalate the items of one month end's progress table; returns the
-    new events (none when the month was done before)."""
+    new events (none when the month was done before). `actor` None: a snapshot build (`via`)."""
     config = config or load_config(data_dir)
     if actor is not None and not (access.allowed(actor, "review") or access.allowed(actor, "build_snapshot")):
         audit.record(data_dir, actor, "duban", month, "refused", reason="not_reviewer")
@@ -143,7 +143,7 @@ def open_for_month(data_dir: Path, actor, progress: pd.DataFrame, month: str,
                 append(data_dir, DUBAN, e)
             new += batch
     if new or actor is not None:
-        audit.record(data_dir, actor, "duban", month, step="open",
+        audit.record(data_dir, actor, "duban", month, step="open", **({"via": via} if via else {}),
                      opened=sum(e["event"] == "open" for e in new), reopened=sum(e["event"] == "reopen" for e in new),
                      escalated=sum(e["event"] == "escalate" for e in new))
     return new

@@ -18,7 +18,7 @@ def freeze_followup(data_dir: Path, snapshot_folder: Path, progress: pd.DataFram
         from target_monitor.followup.duban import open_for_month
 
         # the build's own month end opens its items (no actor: the build is audited by its caller)
-        open_for_month(data_dir, None, progress, month)
+        open_for_month(data_dir, None, progress, month, via="snapshot_build")
     for name in (NOTES, DUBAN):
         src = folder(data_dir) / name
         if src.exists():
