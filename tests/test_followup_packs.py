@@ -118,3 +118,34 @@ def test_a_clerk_is_offered_its_own_pack_only(built, user, unit):
     assert [b.proto.url.split("/")[-1] or b.proto.label for b in buttons]  # served, not hidden
     names = [m.value for m in at.markdown]
     assert names == [{"500107-13": "**陶家镇**", "500107-01": "**杨家坪街道**"}[unit]]
+
+
+def test_the_note_and_duban_commands(built, capsys):
+    import json
+
+    from target_monitor.access import audit
+
+    d, _ = built
+    dd = ["--data-dir", str(d)]
+    clerk, reviewer = ["--as", "clerk.taojia@demo"], ["--as", "reviewer@demo"]
+    capsys.readouterr()
+    assert main(["note", "add", "--unit", "500107-12", "--indicator", "urban_new_employment", "--month", "2020-06",
+                 "--text", "代写", *dd, *clerk]) == 2
+    assert "只能为本单位填写" in capsys.readouterr().err
+    assert main(["note", "add", "--unit", TAOJIA, "--indicator", "no_such", "--month", "2020-06", "--text", "x",
+                 *dd, *clerk]) == 2
+    assert "没有指标 no_such" in capsys.readouterr().err
+    assert main(["duban", "list", "--json", *dd, *clerk]) == 0
+    mine = json.loads(capsys.readouterr().out)
+    assert {it["unit"] for it in mine} == {TAOJIA} and len(mine) == 3
+    iid = f"D:{TAOJIA}:guarantee_loans"
+    assert main(["duban", "close", iid, *dd, *reviewer]) == 2  # no feedback yet
+    assert "先反馈，再销号" in capsys.readouterr().err
+    assert main(["duban", "feedback", iid, "--text", "已走访12家企业", *dd, *clerk]) == 0
+    assert main(["duban", "close", iid, *dd, *clerk]) == 2  # 销号 is the reviewers'
+    assert main(["duban", "close", iid, "--text", "同意", *dd, *reviewer]) == 0
+    assert main(["duban", "open", "--month", "2020-06", *dd, *reviewer]) == 0  # the build opened them already
+    assert "新立项0项，重新立项0项，约谈0项。" in capsys.readouterr().out
+    assert main(["duban", "open", "--month", "2020-06", *dd, *clerk]) == 2
+    steps = audit.read(d, action="duban")
+    assert list(steps[steps["object"] == iid]["outcome"]) == ["refused", "ok", "refused", "ok"]
