@@ -331,6 +331,9 @@ def cmd_snapshot(args) -> int:
         raise
     files = len(snap.snapshot.manifest.get("outputs", {})) + 1
     print(t("cli_snap_done", lang, path=snap.data_dir, as_of=snap.snapshot.as_of, n=files))
+    if getattr(args, "per_unit", False):  # a second line only with the new flag: the first stays as it was
+        packs = snap.data_dir / "units"
+        print(t("cli_snap_packs", lang, n=sum(1 for p in packs.iterdir() if p.is_dir()), path=packs))
     return 0
 
 

@@ -1428,5 +1428,6 @@ TEXT.update({
     "pack_download_pdf": ("下载本单位报告包（PDF）", "Download the unit's pack (PDF)"),
     "pack_unit": ("单位", "Unit"),
     "cli_note_saved": ("已保存 {id}", "Saved {id}"),
+    "cli_snap_packs": ("分单位报告包：{n}个单位，在 {path}", "Per-unit packs: {n} units, in {path}"),
     "cli_duban_line": ("{id}  {state}  立项{month}  期限{due}", "{id}  {state}  opened {month}  due {due}"),
 })

@@ -6,6 +6,8 @@ directory must not hold."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import openpyxl
@@ -27,8 +29,21 @@ def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("packs")
     generate_demo(d)
     notes.add_note(d, CLERK, unit=TAOJIA, indicator="urban_new_employment", month="2020-06", text=NOTE)
-    assert main(["snapshot", "--month", "2020-06", "--per-unit", "--no-pdf", "--data-dir", str(d)]) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["snapshot", "--month", "2020-06", "--per-unit", "--no-pdf", "--data-dir", str(d)]) == 0
+    PRINTED.append(out.getvalue())
     return d, d / "snapshots" / "2020-06"
+
+
+PRINTED: list[str] = []  # what the build command printed
+
+
+def test_the_command_says_where_the_packs_are(built):
+    _, snap = built
+    first, second = PRINTED[0].splitlines()
+    assert first.startswith(f"快照已生成：{snap}（截至2020-06-30，")  # the line as before
+    assert second == f"分单位报告包：14个单位，在 {snap / 'units'}"
 
 
 def _official_row(ws, name: str) -> list:
