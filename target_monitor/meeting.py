@@ -485,6 +485,12 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
         col_w = (STAGE_W - 28 * (n - 1)) / n
         px = BODY_PX if n <= 3 else BODY_PX - 2
         per_line = col_w / px
+        indented = per_line
+        if notes or missing:
+            # a note adds a line under most units, so the column's slack is gone: measure the
+            # indented lines at their real width (less the 1.7em indent) and, in English, with the
+            # room lost wrapping at word ends (CJK wraps anywhere)
+            indented = max(4.0, (per_line - 1.7) * (0.85 if lang == "en" else 1.0))
         head_lines = max(1 + int(label_w > col_w) for _, _, _, label_w in group)
         budget = STAGE_H - 36 * 1.35 * head_lines - 16
         packed = []  # per column: its items split into pages by height
@@ -494,8 +500,8 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
                 # the gap wraps as a whole: the first line holds it only when both fit
                 # (text_em errs wide for digits, which are most of this line)
                 n_first = 1 if sum(text_em(s) for s in first) <= per_line * 1.05 else 2
-                n_need = max(1, -(-int(text_em(need) * 1.04) // int(per_line)))
-                n_note = max(1, -(-int(text_em(note) * 1.04) // int(per_line))) if note else 0
+                n_need = max(1, -(-int(text_em(need) * 1.04) // int(indented)))
+                n_note = max(1, -(-int(text_em(note) * 1.04) // int(indented))) if note else 0
                 h = (n_first + n_need + n_note) * px * 1.35 + 10  # 8 padding, 2 border
                 if cur and used + h > budget:
                     col_pages.append(cur)
