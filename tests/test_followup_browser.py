@@ -55,6 +55,10 @@ def test_notes_and_duban_views_fit_the_screen(server, size):
                     pg.goto(f"{server}/meeting?views=behind,duban&view={view}&paused=1&lang=zh&page={k + 1}")
                     _wait_view(pg, title)
                     pg.wait_for_selector(".mt-stage .mt-view", timeout=30000)  # the view's body, not only its title
+                    # and the buttons under it (a loaded machine draws them seconds after the view)
+                    pg.wait_for_function("() => [...document.querySelectorAll('.stButton button, "
+                                         "[data-testid=\"stPopover\"] button')].filter(b => b.offsetParent).length >= 4",
+                                         timeout=30000)
                     pg.screenshot(path=str(out / f"{view}_{w}x{h}_p{k + 1}.png"))
                     marker = pg.locator(".mt-page").inner_text().strip()
                     if marker:
