@@ -51,6 +51,7 @@ sections = {
         st.Page("pages/audit.py", title=t("page_audit", lang), url_path="audit"),  # access: the audit trail
         st.Page("pages/submissions.py", title=t("page_submissions", lang), url_path="submissions"),  # 报送审核
         st.Page("pages/reporting.py", title=t("page_reporting", lang), url_path="reporting"),  # 报送情况
+        st.Page("pages/duban.py", title=t("page_duban", lang), url_path="duban"),  # 督办 (follow-up items)
     ],
 }
 try:

@@ -6,13 +6,15 @@ import streamlit as st
 
 from target_monitor import ui
 from target_monitor.briefing import build_briefing
+from target_monitor.followup.notes import current, month_of
 from target_monitor.submissions.status import overdue_sentence, overdue_units
 
 f = ui.frame()
 ctx, lang = f.ctx, f.lang
 brief = build_briefing(ctx.registry, ctx.ref.units, f.progress(), f.missing_months(), f.year, f.as_of, lang,
                        is_demo=ctx.is_demo, overdue_text=overdue_sentence(  # 逾期: past the reporting deadline
-                           overdue_units(f.year, f.as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir))
+                           overdue_units(f.year, f.as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir),
+                       notes=list(current(ctx.data_dir, month_of(f.as_of)).values()))
 text = brief.to_text()
 
 st.title(f.t("page_briefing"))

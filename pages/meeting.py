@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from target_monitor import meeting, ui
+from target_monitor.followup import duban, load_config, notes
 from target_monitor.present import names_with_not_reported
 from target_monitor.submissions.status import overdue_sentence, overdue_units
 from target_monitor.paths import reference_dir
@@ -49,6 +50,7 @@ try:
     # mid-year the time-progress preview (the year-end rule gives everyone ✖); &basis= chooses
     cfg = dataclasses.replace(cfg, basis=meeting.default_basis(cfg.basis, qp.get("basis"), as_of))
     scores = score_units(now, cfg, load_work_items(work_items_path(ctx.data_dir), cfg, f.year))
+    fu_config = load_config(ref_dir=ref)  # which lights need a 情况说明 (followup.yaml)
 except ValueError as exc:  # a flags.yaml / scoring.yaml / work_items.csv problem: say which and where
     st.error(f.t("config_error", error=exc))
     st.stop()
@@ -59,8 +61,14 @@ def _pages(view: str) -> list[str]:
         return meeting.headline_pages(ctx.registry, now, as_of, lang)
     if view == "ranking":
         return meeting.ranking_pages(ctx.registry, now, rk, names, lang)
-    if view == "behind":
-        return meeting.behind_pages(ctx.registry, now, names, lang)
+    if view == "behind":  # with each unit's 情况说明 of the month, or 缺情况说明 where its red light has none
+        month_notes = notes.current(ctx.data_dir, notes.month_of(as_of))
+        return meeting.behind_pages(ctx.registry, now, names, lang, {k: n["text"] for k, n in month_notes.items()},
+                                    set(notes.missing(now, month_notes, fu_config)))
+    if view == "duban":  # 督办 items not yet closed (a snapshot: as frozen with it)
+        return meeting.duban_pages(duban.items(ctx.data_dir), names,
+                                   {i.name: i.short_label[lang] for i in ctx.registry.indicators}, lang,
+                                   fu_config.escalation_text(lang))
     if view == "scores":
         return meeting.scores_pages(scores, cfg, names, lang)
     series = ui.monthly(*f.key, f.year, as_of)
@@ -109,7 +117,8 @@ c2.button(f.t("meeting_resume") if state["mt_paused"] else f.t("meeting_pause"),
           key="mt_pause", width="stretch")
 c3.button(f.t("meeting_next"), on_click=_go, args=(+1,), key="mt_next", width="stretch")
 with c4.popover(f.t("meeting_settings"), width="stretch"):
-    chosen = st.multiselect(f.t("meeting_views_choose"), list(meeting.VIEWS), default=views, key="mt_views",
+    chosen = st.multiselect(f.t("meeting_views_choose"), [*meeting.VIEWS, *meeting.EXTRA_VIEWS], default=views,
+                            key="mt_views",
                             format_func=lambda v: meeting.view_title(v, lang), placeholder=f.t("choose_options"))
     secs = st.number_input(f.t("meeting_interval"), min_value=meeting.MIN_INTERVAL, max_value=meeting.MAX_INTERVAL,
                            value=interval, step=5, key="mt_interval")

@@ -12,6 +12,13 @@ f = ui.frame()
 lang = f.lang
 data_dir = ui.data_dir()  # snapshots always belong to the live data directory
 st.title(f.t("snap_title"))
+actor = ui.current_actor()
+if actor is not None and actor.role is not None and not actor.role.all_units:
+    # a unit clerk: its own unit's pack of each snapshot, never the district's whole report
+    from target_monitor.followup_ui import clerk_packs
+
+    clerk_packs(actor, list_snapshots(data_dir), f.ctx.ref.units, lang, ui.audit_event)
+    st.stop()
 st.caption(f.t("snap_intro"))
 
 # --- build ---------------------------------------------------------------------------------------

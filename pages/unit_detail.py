@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from target_monitor import charts, ui
+from target_monitor import charts, followup_ui, ui
 from target_monitor.progress import BASIS_OWN
 from target_monitor.tables import unit_table
 
@@ -47,3 +47,6 @@ for ind in ctx.registry.indicators:
     rows = series[(series["unit_code"] == code) & (series["indicator"] == ind.name)]
     st.plotly_chart(charts.trend_chart(ind, rows, f.year, own["target"].iloc[0], lang, title=ind.label[lang]),
                     key=f"unit_trend_{ind.name}", config={"displayModeBar": False})
+
+# 情况说明: what the unit says about its red lights, and the reviewers' replies
+followup_ui.unit_notes(f, code, ui.data_dir())

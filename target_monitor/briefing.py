@@ -8,7 +8,8 @@ Built from the progress table (`progress.progress_table`) and the months without
   二、各单位完成情况  per indicator, the 街镇 by name: done, ahead, 明显滞后 apart from 略慢于序时
                 (a year-end rate: at or above the standard now, still below it); a department such
                 as 区就业局 in its own clause, not counted among the 街镇; "5月未报" beside the figure
-                of a unit that sent no records for a month;
+                of a unit that sent no records for a month; then the units' 情况说明 of the month,
+                quoted (only when a unit wrote one);
   三、数据报送情况  units that sent no records for a month up to the as-of date;
   四、下一步要求    the months left said once, then per indicator the far-behind units with their
                 gap and monthly pace, the slightly-behind ones with their pace, the units below a
@@ -295,9 +296,27 @@ def laggard_sentences(registry: Registry, progress: pd.DataFrame, names: dict[st
     return out
 
 
+def note_sentences(registry: Registry, units: Units, notes, names: dict[str, str], lang: str) -> list[str]:
+    """The units' 情况说明 of the month, quoted as written ("陶家镇（城镇新增就业）：受疫情影响，6月……"),
+    after a lead line; in registry order, then in the order of the task breakdown table. `notes`:
+    dicts with unit, indicator and text (target_monitor/followup/notes.py, the latest of each)."""
+    order = {u.code: i for i, u in enumerate(units)}
+    inds = {ind.name: (k, ind) for k, ind in enumerate(registry.indicators)}
+    chosen = sorted((n for n in notes or [] if n.get("indicator") in inds and n.get("unit") in names),
+                    key=lambda n: (inds[n["indicator"]][0], order.get(n["unit"], 1 << 30)))
+    out = []
+    for n in chosen:
+        text = str(n["text"]).strip()
+        if text and text[-1] not in "。.！!？?；;…":
+            text += _end(lang)
+        out.append(t("brief_note", lang, unit=names[n["unit"]],
+                     label=_label_in_sentence(inds[n["indicator"]][1], lang), text=text))
+    return [t("brief_notes_lead", lang)] + out if out else []
+
+
 def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, missing: dict[str, list[int]],
                    year: int, as_of: date, lang: str, *, is_demo: bool = False,
-                   overdue_text: str = "") -> Briefing:
+                   overdue_text: str = "", notes=None) -> Briefing:
     district = units.root()
     names = {u.code: unit_label(u, lang) for u in units}
     tp = float(progress["time_progress_pct"].iloc[0])
@@ -317,6 +336,7 @@ def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, mis
         laggards = []
     if not by_unit:
         by_unit = [t("no_targets_year", lang, year=year)]
+    by_unit += note_sentences(registry, units, notes, names, lang)  # nothing when no unit wrote one
     return Briefing(title=title, subtitle=subtitle, sections=[
         (t("brief_h_overall", lang), overall),
         (t("brief_h_units", lang), by_unit),

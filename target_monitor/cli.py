@@ -3,12 +3,13 @@
     target-monitor demo [--data-dir DIR]
     target-monitor progress --year 2020 --as-of 2020-06-30 [--format csv|json|table] [--data-dir DIR]
     target-monitor sql "SELECT ..." [--format csv|json] [--timeout S] [--data-dir DIR]
-    target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force]
+    target-monitor snapshot --month 2020-06 [--data-dir DIR] [--force] [--per-unit]
     target-monitor aggregates refresh [--full] [--json] [--data-dir DIR]
     target-monitor ingest PATH... --extract E [--period M | --replace-period M] [--yes]
     target-monitor imports list [--json] | imports undo ID [--yes] [--cascade]
     target-monitor store compact | store vacuum --keep-days N [--dry-run] | store migrate
     target-monitor briefing --out 通报.docx [--as-of 2020-06-30] [--number 15] [--date 2020-07-03] [--pdf]
+    target-monitor note add|reply|list …   ·   target-monitor duban open --month 2020-06 | list | feedback ID | close ID
 
 Exit codes: 0 success, 2 bad arguments or no data (one line on stderr saying why and what to
 do), 1 internal error (one line, never a traceback).
@@ -112,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     sn.add_argument("--rebuild", action="store_true",
                     help="build the month's newest snapshot again from the extract versions it recorded "
                          "(later imports ignored; the data files come out byte-identical)")
+    sn.add_argument("--per-unit", action="store_true",
+                    help="also write every unit's own pack (PDF and XLSX) under <snapshot>/units/<code>/")
     sn.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     # ingest and targets import
     ing = sub.add_parser("ingest", help="ingest extract files (CSV, xlsx, xls, Parquet) into the data directory")
@@ -314,7 +317,7 @@ def cmd_snapshot(args) -> int:
         rebuild_of = max(same, key=lambda s: s.version).snapshot_id
     try:
         snap = build_snapshot(data_dir, args.month, force=args.force, lang=lang, pdf=not args.no_pdf,
-                              rebuild_of=rebuild_of)
+                              rebuild_of=rebuild_of, per_unit=getattr(args, "per_unit", False))
     except NoDataError:
         raise UsageError(t("cli_no_data", lang, path=data_dir)) from None
     except SnapshotExists as exc:
@@ -332,6 +335,9 @@ def cmd_snapshot(args) -> int:
         raise
     files = len(snap.snapshot.manifest.get("outputs", {})) + 1
     print(t("cli_snap_done", lang, path=snap.data_dir, as_of=snap.snapshot.as_of, n=files))
+    if getattr(args, "per_unit", False):  # a second line only with the new flag: the first stays as it was
+        packs = snap.data_dir / "units"
+        print(t("cli_snap_packs", lang, n=sum(1 for p in packs.iterdir() if p.is_dir()), path=packs))
     return 0
 
 
@@ -624,11 +630,13 @@ def cmd_briefing(args) -> int:
     if args.pdf and soffice() is None:
         raise UsageError(t("cli_brief_no_soffice", lang))
     issued = _date(args.date, lang) if args.date else None
+    from target_monitor.followup.notes import current, month_of
     from target_monitor.submissions.status import overdue_sentence, overdue_units
 
     brief = build_briefing(ctx.registry, ctx.ref.units, ctx.progress(year, as_of), ctx.missing_months(year, as_of),
                            year, as_of, lang, is_demo=ctx.is_demo, overdue_text=overdue_sentence(  # 逾期 units
-                               overdue_units(year, as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir))
+                               overdue_units(year, as_of, ctx=ctx), ctx.ref.units, lang, ctx.data_dir),
+                           notes=list(current(ctx.data_dir, month_of(as_of)).values()))
     header = load_header(lang, issued_on=issued, number=args.number, reference_dir=reference_dir(ctx.data_dir))
     out = Path(args.out)
     if out.suffix.lower() != ".docx":
@@ -649,7 +657,9 @@ COMMAND_ACTIONS = {"demo": "generate_demo", "progress": "view_figures", "sql": "
                    "targets": "import_targets", "audit": "view_audit",
                    "imports": "undo_import", "store": "undo_import",
                    "briefing": "view_figures",
-                   "submit": "submit", "review": "review", "submissions": "view_figures"}
+                   "submit": "submit", "review": "review", "submissions": "view_figures",
+                   # 情况说明 / 督办: each step is checked again per unit by target_monitor/followup
+                   "note": "view_figures", "duban": "view_figures"}
 _ACTOR: list = [None]  # the actor of this command (the local operator unless --as)
 
 
@@ -663,6 +673,7 @@ def _access_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     au.add_argument("--json", action="store_true", help="one JSON object per line")
     au.add_argument("--data-dir", help="data directory (default: $TARGET_MONITOR_DATA or ./data)")
     _submission_parsers(sub)
+    _followup_parsers(sub)
 
     def add(parser):
         for action in parser._actions:
@@ -817,6 +828,8 @@ def _dispatch(args) -> int:
             return cmd_briefing(args)
         if args.command in ("submit", "review", "submissions"):
             return cmd_submissions(args)
+        if args.command in ("note", "duban"):  # 情况说明 and 督办
+            return cmd_followup(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -916,6 +929,106 @@ def cmd_submissions(args) -> int:
         if lang == "en" and "level_name_en" in details:  # a review level's name in the UI's language
             details["level_name"] = details["level_name_en"]
         raise UsageError(t("sub_e_" + exc.code, lang, **details)) from None
+
+
+# --- 情况说明 and 督办 (target_monitor/followup) ---------------------------------------------------
+
+def _followup_parsers(sub) -> None:
+    dd = "data directory (default: $TARGET_MONITOR_DATA or ./data)"
+    nt = sub.add_parser("note", help="情况说明: a unit's explanation of an indicator in a month, and replies")
+    nt_sub = nt.add_subparsers(dest="note_command", required=True)
+    na = nt_sub.add_parser("add", help="write the unit's explanation (a clerk: its own unit only)")
+    na.add_argument("--unit", required=True, help="unit code (units.csv)")
+    na.add_argument("--indicator", required=True, help="indicator name (queries/indicators.yaml)")
+    na.add_argument("--month", required=True, help="YYYY-MM")
+    na.add_argument("--text", required=True)
+    nr = nt_sub.add_parser("reply", help="a reviewer's reply to a note")
+    nr.add_argument("id", metavar="ID")
+    nr.add_argument("--text", required=True)
+    nl = nt_sub.add_parser("list", help="notes with their replies, oldest first")
+    nl.add_argument("--month", help="YYYY-MM")
+    nl.add_argument("--unit", help="unit code")
+    db = sub.add_parser("duban", help="督办: follow-up items opened by red lights, until closed")
+    db_sub = db.add_subparsers(dest="duban_command", required=True)
+    do = db_sub.add_parser("open", help="open (or re-open, escalate) the items of a month end's red lights; "
+                           "running it again changes nothing")
+    do.add_argument("--month", required=True, help="YYYY-MM")
+    dl = db_sub.add_parser("list", help="every item with its state")
+    dl.add_argument("--state", help="open | answered | closed")
+    dl.add_argument("--unit", help="unit code")
+    df = db_sub.add_parser("feedback", help="the unit's feedback (a clerk: its own unit only)")
+    df.add_argument("id", metavar="ID")
+    df.add_argument("--text", required=True)
+    dc = db_sub.add_parser("close", help="close (销号) an answered item (审核员, 管理员)")
+    dc.add_argument("id", metavar="ID")
+    dc.add_argument("--text", default="", help="closing remark")
+    for p in (na, nr, nl, do, dl, df, dc):
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--data-dir", help=dd)
+
+
+def cmd_followup(args) -> int:
+    """note add|reply|list, duban open|list|feedback|close: exit 0 done; 2 refused (one line)."""
+    from target_monitor.followup import FollowupConfigError, FollowupError, duban, load_config, notes
+    from target_monitor.snapshots.build import month_end, parse_month
+    from target_monitor.snapshots.frozen import SnapshotError
+
+    lang = args.lang
+    data_dir = _data_dir(args)
+    actor = _ACTOR[0]
+    own = None if actor is None or actor.role is None or actor.role.all_units else {actor.unit}
+
+    def out(result, line: str) -> None:
+        print(json.dumps(result, ensure_ascii=False, indent=1, default=str) if args.json else line)
+
+    try:
+        config = load_config(data_dir)
+        if args.command == "note":
+            if args.note_command == "list":
+                rows = notes.notes_for(data_dir, month=args.month, unit=args.unit, units=own)
+                out(rows, "\n".join(f"{n['id']}  {n['unit']}  {n['indicator']}  {n['month']}  {n['text']}"
+                                    + "".join(f"\n    ↳ {r['user']}: {r['text']}" for r in n["replies"])
+                                    for n in rows))
+                return 0
+            if args.note_command == "add":
+                ctx = _open_context(args)
+                entry = notes.add_note(data_dir, actor, unit=args.unit, indicator=args.indicator, month=args.month,
+                                       text=args.text, indicators=[i.name for i in ctx.registry.indicators],
+                                       units=[u.code for u in ctx.ref.units], config=config)
+            else:
+                entry = notes.add_reply(data_dir, actor, args.id, args.text, config=config)
+            out(entry, t("cli_note_saved", lang, id=entry["id"]))
+            return 0
+        if args.duban_command == "open":
+            ctx = _open_context(args)
+            try:
+                year, mon = parse_month(args.month)
+            except SnapshotError:
+                raise UsageError(t("cli_snap_bad_month", lang, value=args.month)) from None
+            as_of = month_end(year, mon)
+            refuse_past_data(ctx, as_of, lang)  # a month end the data has not reached opens nothing
+            new = duban.open_for_month(data_dir, actor, ctx.progress(year, as_of), args.month, config, lang)
+            out(new, t("duban_opened", lang, opened=sum(e["event"] == "open" for e in new),
+                       reopened=sum(e["event"] == "reopen" for e in new),
+                       escalated=sum(e["event"] == "escalate" for e in new)))
+            return 0
+        if args.duban_command == "list":
+            rows = [it for it in duban.items(data_dir, units=own, state=args.state)
+                    if not args.unit or it["unit"] == args.unit]
+            out(rows, "\n".join(t("cli_duban_line", lang, id=it["id"], state=t("duban_state_" + it["state"], lang),
+                                   month=it["opened_month"], due=it["due_on"]) for it in rows))
+            return 0
+        step = duban.feedback if args.duban_command == "feedback" else duban.close
+        ev = step(data_dir, actor, args.id, args.text, config)
+        out(ev, t("duban_done", lang, id=args.id))
+        return 0
+    except FollowupConfigError as exc:
+        raise UsageError(t("fu_config_error", lang, error=exc)) from None
+    except FollowupError as exc:
+        details = dict(exc.details)
+        if details.get("state") in duban.STATES:
+            details["state"] = t("duban_state_" + details["state"], lang)
+        raise UsageError(t("fu_e_" + exc.code, lang, **details)) from None
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ from target_monitor.registry import Indicator, Registry
 from target_monitor.scoring import ScoringConfig, UnitScore
 
 VIEWS = ("headline", "ranking", "behind", "trend", "scores")
+# views shown only when the URL or the settings name them (?views=...,duban): the default rotation
+# stays the five above
+EXTRA_VIEWS = ("duban",)
 DEFAULT_INTERVAL = 20
 MIN_INTERVAL, MAX_INTERVAL = 5, 600
 
@@ -65,7 +68,7 @@ def parse_views(raw: str | None) -> list[str]:
     out = []
     for name in str(raw).split(","):
         name = name.strip()
-        if name in VIEWS and name not in out:
+        if name in (*VIEWS, *EXTRA_VIEWS) and name not in out:
             out.append(name)
     return out or list(VIEWS)
 
@@ -406,7 +409,18 @@ def ranking_view(registry: Registry, progress: pd.DataFrame, rk: Ranking, names:
 MAX_BEHIND_COLUMNS = 4
 
 
-def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str) -> tuple[str, list[str]]:
+NOTE_CHARS = 36  # a note on the projector: its first words (the whole text is on the unit page)
+
+
+def _note_line(note: str | None, missing: bool, lang: str) -> str:
+    """The unit's 情况说明 under its figures, or 缺情况说明 when its red light has none."""
+    if note:
+        text = note if len(note) <= NOTE_CHARS else note[:NOTE_CHARS] + "…"
+        return t("meeting_note", lang, text=text)
+    return t("notes_missing", lang) if missing else ""
+
+
+def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str, note: str = "") -> tuple[str, list[str]]:
     """One unit in a column: its markup and its lines of text (to measure)."""
     bg, fg = PALETTE[r["status"]]
     sym = f'<span class="mt-sym" style="background:{bg};color:{fg}">{STATUS_SYMBOL[r["status"]]}</span>'
@@ -425,14 +439,20 @@ def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str) -> tuple[s
     first = f"{name} {value}{gap_text}"
     markup = (f'<div class="mt-behind-item"><div>{sym} <b>{_e(name)}</b> {_e(value)}'
               f'<span class="mt-gap">{_e(gap_text)}</span></div>'
-              f'<div class="mt-need">{_e(need)}</div></div>')
+              f'<div class="mt-need">{_e(need)}</div>'
+              + (f'<div class="mt-need {"mt-missing" if note == t("notes_missing", lang) else "mt-note"}">'
+                 f'{_e(note)}</div>' if note else "") + '</div>')
     lines = [f"MM{name} {value}", gap_text] if gap_text else [f"MM{name} {value}"]
-    return markup, lines, "MM" + need
+    return markup, lines, "MM" + need, ("MM" + note) if note else ""
 
 
-def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str) -> list[str]:
+def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str,
+                 notes: dict | None = None, missing: set | None = None) -> list[str]:
     """Per indicator with unit targets, the units behind: behind pace (略慢 / 明显滞后) for totals,
-    below target for rates. Every unit is shown: what does not fit goes to the next page."""
+    below target for rates. Every unit is shown: what does not fit goes to the next page.
+    `notes` {(unit, indicator): text} puts the unit's 情况说明 under it, and `missing` (unit,
+    indicator) pairs say 缺情况说明 (target_monitor/followup); without them the view is as before."""
+    notes, missing = notes or {}, missing or set()
     children = progress[(progress["level"] == "child") & (progress["target_basis"] == "own")]
     columns = []
     for ind in registry.indicators:
@@ -452,7 +472,9 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
         count = t(count_key, lang, n=len(behind))
         header = (f'<div class="mt-col-h">{_e(ind.short_label[lang])}'
                   f'<span class="mt-count">{_e(count)}</span></div>')
-        items = [_behind_item(ind, r, names, lang) for _, r in behind.iterrows()]
+        items = [_behind_item(ind, r, names, lang, _note_line(notes.get((r["unit_code"], ind.name)),
+                                                             (r["unit_code"], ind.name) in missing, lang))
+                 for _, r in behind.iterrows()]
         # the header's width in design px: the label at 36, a 16 gap, the count at 28
         columns.append((header, items, ind, text_em(ind.short_label[lang]) * 36 + 16 + text_em(count) * 28))
     if not columns:
@@ -463,17 +485,24 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
         col_w = (STAGE_W - 28 * (n - 1)) / n
         px = BODY_PX if n <= 3 else BODY_PX - 2
         per_line = col_w / px
+        indented = per_line
+        if notes or missing:
+            # a note adds a line under most units, so the column's slack is gone: measure the
+            # indented lines at their real width (less the 1.7em indent) and, in English, with the
+            # room lost wrapping at word ends (CJK wraps anywhere)
+            indented = max(4.0, (per_line - 1.7) * (0.85 if lang == "en" else 1.0))
         head_lines = max(1 + int(label_w > col_w) for _, _, _, label_w in group)
         budget = STAGE_H - 36 * 1.35 * head_lines - 16
         packed = []  # per column: its items split into pages by height
         for header, items, ind, _ in group:
             col_pages, used, cur = [], 0.0, []
-            for markup, first, need in items:
+            for markup, first, need, note in items:
                 # the gap wraps as a whole: the first line holds it only when both fit
                 # (text_em errs wide for digits, which are most of this line)
                 n_first = 1 if sum(text_em(s) for s in first) <= per_line * 1.05 else 2
-                n_need = max(1, -(-int(text_em(need) * 1.04) // int(per_line)))
-                h = (n_first + n_need) * px * 1.35 + 10  # 8 padding, 2 border
+                n_need = max(1, -(-int(text_em(need) * 1.04) // int(indented)))
+                n_note = max(1, -(-int(text_em(note) * 1.04) // int(indented))) if note else 0
+                h = (n_first + n_need + n_note) * px * 1.35 + 10  # 8 padding, 2 border
                 if cur and used + h > budget:
                     col_pages.append(cur)
                     cur, used = [], 0.0
@@ -721,6 +750,50 @@ def scores_view(scores: list[UnitScore], config: ScoringConfig, names: dict[str,
     return "".join(scores_pages(scores, config, names, lang))
 
 
+# ------------------------------------------------------------------ extra view: 督办 items
+
+
+def _months_text(months: list[str], lang: str) -> str:
+    """The last month ends an item was red: 5月、6月 / M5, M6."""
+    return ("、" if lang == "zh" else ", ").join(t("month_n", lang, m=int(m[5:7])) for m in months)
+
+
+def duban_pages(items: list[dict], names: dict[str, str], labels: dict[str, str], lang: str,
+                escalation: str = "") -> list[str]:
+    """The 督办 items not yet closed (target_monitor/followup/duban.py): unit, indicator, state,
+    the month ends it was red, the due date and ⚑约谈; paged like the ranking when they do not fit."""
+    open_items = [it for it in items if it["state"] != "closed"]
+    if not open_items:
+        return [f'<div class="mt-view"><div class="mt-none">✔ {_e(t("meeting_duban_none", lang))}</div></div>']
+    heads = [t("duban_col_unit", lang), t("indicator", lang), t("duban_col_state", lang), t("duban_col_red", lang),
+             t("duban_col_due", lang), t("duban_col_escalation", lang)]
+    texts: list[list[str]] = [[] for _ in heads]
+    rows = []
+    flag_bg, flag_fg = FLAG_STYLE["red"]
+    for it in sorted(open_items, key=lambda x: (not x.get("escalated"), x["unit"], x["indicator"])):
+        cells = [names.get(it["unit"], it["unit"]), labels.get(it["indicator"], it["indicator"]),
+                 t("duban_state_" + it["state"], lang), _months_text(it["red_months"][-3:], lang),
+                 it.get("due_on") or "—",
+                 ("⚑" + t("duban_event_escalate", lang)) if it.get("escalated") else ""]
+        for k, c in enumerate(cells):
+            texts[k].append(c)
+        flag = (f'<span class="mt-chip" style="background:{flag_bg};color:{flag_fg}">{_e(cells[5])}</span>'
+                if cells[5] else "")
+        rows.append(f'<tr><td class="mt-unit">{_e(cells[0])}</td><td>{_e(cells[1])}</td><td>{_e(cells[2])}</td>'
+                    f'<td>{_e(cells[3])}</td><td>{_e(cells[4])}</td><td>{flag}</td></tr>')
+    px = _table_px([[h] + col for h, col in zip(heads, texts)], lang)
+    n_esc = sum(bool(it.get("escalated")) for it in open_items)
+    count = t("meeting_duban_count", lang, n=len(open_items), m=n_esc)
+    note = f" · ⚑{t('duban_event_escalate', lang)}：{escalation}" if escalation and n_esc and lang == "zh" else \
+        (f" · ⚑{t('duban_event_escalate', lang)}: {escalation}" if escalation and n_esc else "")
+    footer = f'<div class="mt-legend">{_e(count + note)}</div>'
+    lines = 1 + int(text_em(count + note) * BODY_PX > STAGE_W)
+    per_page = _rows_per_page(px, lines * BODY_PX * 1.45 + 12)
+    head = "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr>"
+    return [f'<div class="mt-view mt-duban"><table class="mt-table" style="font-size:{u(px)}">{head}'
+            f'{"".join(page)}</table>{footer}</div>' for page in chunk(rows, per_page)]
+
+
 def keyboard_script(prev_label: str, next_label: str, pause_label: str) -> str:
     """Keys for a presenter's clicker: PageDown / → / ↓ next, PageUp / ← / ↑ previous, space or P
     pause. Runs in the component's iframe and clicks the page's own buttons (same origin)."""
@@ -820,6 +893,8 @@ html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #00
 .mt-sym { display: inline-block; width: 1.4em; text-align: center; border-radius: 6px; font-weight: 800; }
 .mt-gap { white-space: nowrap; }
 .mt-need { padding-left: 1.7em; font-weight: 700; }
+.mt-note { font-weight: 400; color: #333; }
+.mt-missing { color: #A31F00; }
 .mt-more, .mt-none { padding-top: 8px; font-weight: 700; }
 .mt-trend { display: grid; grid-template-columns: repeat(3, 1fr); column-gap: 28px; row-gap: 8px; }
 .mt-chart-h { font-size: 32px; font-weight: 800; line-height: 1.3; white-space: nowrap; }

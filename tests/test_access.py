@@ -56,12 +56,14 @@ def test_default_deny():
 @pytest.mark.parametrize("user, pages", [
     ("admin@demo", set(access.ALL_PAGES)),
     ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots",
-                     "reporting"}),
+    ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots",
+                     "reporting", "duban"}),
     ("analyst@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing",
-                      "records", "explore", "console", "snapshots"}),
+                      "records", "explore", "console", "snapshots", "duban"}),
     ("reviewer@demo", {"overview", "compare", "trend", "unit", "ranking", "records", "data", "submissions",
-                       "reporting"}),
-    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions", "reporting"}),
+                       "reporting", "duban"}),
+    # snapshots: the clerk's own unit's pack only (pages/snapshots.py)
+    (CLERK, {"unit", "records", "data", "compare", "ranking", "submissions", "reporting", "duban", "snapshots"}),
     ("leader.yangjiaping@demo", {"unit", "submissions", "reporting"}),
 ])
 def test_pages_per_role(config, user, pages):

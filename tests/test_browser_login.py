@@ -29,7 +29,8 @@ PAGE_KEYS = {"overview": "page_overview", "compare": "page_compare", "trend": "p
              "meeting": "page_meeting", "ranking": "page_ranking", "scores": "page_scores",
              "briefing": "page_briefing", "records": "page_records", "explore": "page_explore",
              "console": "page_console", "snapshots": "page_snapshots", "data": "page_data", "audit": "page_audit",
-             "submissions": "page_submissions", "reporting": "page_reporting"}
+             "submissions": "page_submissions", "reporting": "page_reporting",
+             "duban": "page_duban"}
 
 
 def _wait(url: str, proc: subprocess.Popen, what: str, timeout: float = 60) -> None:

@@ -25,7 +25,8 @@ BEIJING = timezone(timedelta(hours=8))
 AUDIT_FILE = "audit.jsonl"
 COLUMNS = ["time_utc", "time_beijing", "user", "role", "unit", "action", "object", "outcome", "detail"]
 ACTIONS = ("login", "logout", "upload", "import", "undo", "target_import", "snapshot_build", "download", "work_items",
-           "console_query", "refused", "submit", "review")
+           "console_query", "refused", "submit", "review",
+           "note", "duban")  # 情况说明 and 督办 (target_monitor/followup)
 
 
 def audit_path(data_dir: Path) -> Path:

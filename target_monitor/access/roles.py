@@ -16,7 +16,8 @@ DATA = ("snapshots", "data")
 ADMIN = ("audit",)
 SUBMISSIONS = ("submissions",)  # 报送审核: clerks submit, reviewers approve or return
 REPORTING = ("reporting",)  # 报送情况: unit × month, 未报 / 待审核 / 已退回 / 已通过 / 逾期
-ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS, *REPORTING)
+FOLLOWUP = ("duban",)  # 督办: the items red lights open, followed until closed
+ALL_PAGES = (*DASHBOARD, *MEETING, *ANALYSIS, *DATA, *ADMIN, *SUBMISSIONS, *REPORTING, *FOLLOWUP)
 
 # actions that are not "see a page"
 ACTIONS = (
@@ -52,17 +53,18 @@ class Role:
 
 ROLES: dict[str, Role] = {r.code: r for r in (
     Role("admin", "管理员", "Administrator", frozenset(ALL_PAGES), frozenset(ACTIONS), True),
-    Role("leader", "领导", "Leader", frozenset((*DASHBOARD, *MEETING, "snapshots", *REPORTING)),
+    Role("leader", "领导", "Leader", frozenset((*DASHBOARD, *MEETING, "snapshots", *REPORTING, *FOLLOWUP)),
          frozenset({"view_figures", "build_snapshot"}), True),
     Role("analyst", "分析员", "Analyst",
-         frozenset((*DASHBOARD, *MEETING, *ANALYSIS, "snapshots")),
+         frozenset((*DASHBOARD, *MEETING, *ANALYSIS, "snapshots", *FOLLOWUP)),
          frozenset({"view_figures", "view_records", "download_records", "query_sql"}), True),
-    Role("reviewer", "审核员", "Reviewer",
-         frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS, *REPORTING)),
+    Role("reviewer", "审核员", "Reviewer", frozenset((*DASHBOARD, "ranking", "records", "data", *SUBMISSIONS,
+                                                    *REPORTING, *FOLLOWUP)),
          frozenset({"view_figures", "view_records", "download_records", "review"}), True),
     # compare and ranking only while clerks may see other units' figures (access.yaml settings)
-    Role("clerk", "街镇填报员", "Unit clerk",
-         frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS, *REPORTING)),
+    # snapshots: a clerk downloads its own unit's pack there, nothing else (pages/snapshots.py)
+    Role("clerk", "街镇填报员", "Unit clerk", frozenset(("unit", "records", "data", "compare", "ranking", *SUBMISSIONS,
+                                                    *REPORTING, *FOLLOWUP, "snapshots")),
          frozenset({"view_figures", "view_records", "download_records", "query_sql", "upload", "submit"}), False),
     # a 街镇's own leader: the first review level of its unit's submissions when submissions.yaml
     # has two levels; sees its unit's figures, no records

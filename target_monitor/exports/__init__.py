@@ -40,8 +40,15 @@ def report_for(ctx, lang: str = "zh", year: int | None = None, as_of=None) -> Re
         created_at=_created(snap.created_at, lang) if snap else None,
         created_utc=_created_utc(snap.created_at) if snap else None,
         data_through=_through(snap.manifest) if snap else None,
-        is_demo=ctx.is_demo, target_sources=sources,
+        is_demo=ctx.is_demo, target_sources=sources, notes=_notes(ctx, as_of),
     )
+
+
+def _notes(ctx, as_of) -> list:
+    """The month's 情况说明 (a snapshot: those frozen in its folder at build)."""
+    from target_monitor.followup.notes import current, month_of
+
+    return list(current(ctx.data_dir, month_of(as_of)).values())
 
 
 def _scores(ctx, progress, year: int, lang: str):

@@ -26,13 +26,14 @@ def headline_sentences(progress: pd.DataFrame, registry: Registry, as_of: date, 
 
 
 def briefing_lines(progress: pd.DataFrame, registry: Registry, units: Units, as_of: date, lang: str, *,
-                   missing: dict | None = None, year: int | None = None, is_demo: bool = False) -> list[str]:
+                   missing: dict | None = None, year: int | None = None, is_demo: bool = False,
+                   notes=None) -> list[str]:
     """The drafted 通报 (`target_monitor.briefing.build_briefing`), as lines: each section's heading, then its
     sentences. The same text as the 通报 page, from the same progress table."""
     from target_monitor.briefing import build_briefing
 
     brief = build_briefing(registry, units, progress, missing or {}, year or as_of.year, as_of, lang,
-                           is_demo=is_demo)
+                           is_demo=is_demo, notes=notes)
     lines = [brief.subtitle]
     for heading, sentences in brief.sections:
         lines.append(heading)

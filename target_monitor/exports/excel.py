@@ -341,7 +341,8 @@ def _briefing_sheet(w: _Writer, r: Report) -> None:
     ws.set_column(0, 0, 120)
     w.text(ws, 0, 0, r.title(), w.fmt(bold=True, font_size=14))
     for i, line in enumerate(briefing_lines(r.progress, r.registry, r.units, r.as_of, r.lang,
-                                            missing=r.missing, year=r.year, is_demo=r.is_demo), start=2):
+                                            missing=r.missing, year=r.year, is_demo=r.is_demo, notes=r.notes),
+                         start=2):
         w.text(ws, i, 0, line, w.fmt(text_wrap=True))
     ws.set_landscape()
     ws.set_paper(9)

@@ -139,7 +139,8 @@ def _briefing_html(r: Report) -> str:
     section's heading set apart in bold, then its paragraphs indented."""
     from target_monitor.briefing import build_briefing
 
-    b = build_briefing(r.registry, r.units, r.progress, r.missing or {}, r.year, r.as_of, r.lang, is_demo=r.is_demo)
+    b = build_briefing(r.registry, r.units, r.progress, r.missing or {}, r.year, r.as_of, r.lang, is_demo=r.is_demo,
+                       notes=r.notes)
     out = [f'<p class="note-line">{_e(b.subtitle)}</p>']
     for heading, paragraphs in b.sections:
         out.append(f'<p class="h">{_e(heading)}</p>')

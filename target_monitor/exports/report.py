@@ -48,6 +48,8 @@ class Report:
     # the manifest's creation time: every timestamp inside report.xlsx and report.pdf is this one,
     # so building a snapshot again from the same inputs gives byte-identical files
     created_utc: datetime | None = None
+    # the units' 情况说明 of the month (the latest of each unit × indicator), quoted in the 通报
+    notes: list = field(default_factory=list)
 
     @property
     def time_progress_pct(self) -> float:

@@ -154,7 +154,7 @@ def _seal(folder: Path) -> None:
 
 def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str = "zh",
                    step: Step | None = None, exports: bool = True,
-                   pdf: bool = True, rebuild_of: str | None = None) -> SnapshotContext:
+                   pdf: bool = True, rebuild_of: str | None = None, per_unit: bool = False) -> SnapshotContext:
     """Build `<data_dir>/snapshots/<id>/` for `month` ('YYYY-MM'); returns a context over it.
 
     Raises SnapshotError('bad_month'), SnapshotError('no_data_month|<latest day>'),
@@ -231,6 +231,11 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
         monthly = frozen.rebuild_monthly()
         _write_parquet(progress, tmp / PROGRESS)
         _write_parquet(monthly, tmp / MONTHLY)
+        # 情况说明 and 督办: the month end opens its items, then both are frozen with the snapshot
+        # (a rebuild reproduces the numbers; it does not open items again)
+        from target_monitor.followup.freeze import freeze_followup
+
+        freeze_followup(data_dir, tmp, progress, f"{year:04d}-{mon:02d}", open_items=rebuild_of is None)
 
         step(0.35, "snap_step_revisions")
         from target_monitor.snapshots.compare import revisions
@@ -252,6 +257,10 @@ def build_snapshot(data_dir: Path, month: str, *, force: bool = False, lang: str
             from target_monitor.exports import write_exports
 
             write_exports(frozen, tmp, lang=lang, pdf=pdf, step=lambda f, key: step(0.4 + 0.55 * f, key))
+            if per_unit:  # every unit's own pack, from the same frozen tables and charts
+                from target_monitor.snapshots.per_unit import write_packs
+
+                write_packs(frozen, tmp, lang=lang, pdf=pdf)
 
         step(0.97, "snap_step_seal")
         outputs = {}
