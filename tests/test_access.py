@@ -56,7 +56,6 @@ def test_default_deny():
 @pytest.mark.parametrize("user, pages", [
     ("admin@demo", set(access.ALL_PAGES)),
     ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots",
-    ("leader@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing", "snapshots",
                      "reporting", "duban"}),
     ("analyst@demo", {"overview", "compare", "trend", "unit", "meeting", "ranking", "scores", "briefing",
                       "records", "explore", "console", "snapshots", "duban"}),
