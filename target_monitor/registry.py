@@ -88,6 +88,10 @@ class Indicator:
     # neutral 年底考核 with the value still needed, never 达标/未达标. None: judged all year.
     judge_from_month: int | None = None
 
+    # True when the indicator has no records of its own: its figures are those units report
+    # (the reported extract, e.g. 城镇登记失业率 or 对口帮扶城口县 figures), set by the loader
+    reported_only: bool = False
+
     @property
     def is_rate(self) -> bool:
         return self.kind in ("floor_rate", "ceiling_rate")
@@ -115,6 +119,11 @@ class Registry:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.indicators)
+
+    @property
+    def record_indicators(self) -> tuple[Indicator, ...]:
+        """The indicators counted from records (every one but those only units report)."""
+        return tuple(i for i in self.indicators if not i.reported_only)
 
     @property
     def reported_extract(self) -> Extract | None:
@@ -178,9 +187,10 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
             f"indicator {name!r}: unknown extract {extract_name!r}; declared extracts: {', '.join(extracts)}"
         )
     ext = extracts[extract_name]
-    if ext.is_reported:
-        raise RegistryError(f"indicator {name!r}: extract {extract_name!r} holds reported figures, not records; "
-                            "reported figures count for the indicator named in each row")
+    # an indicator whose only source is the figures units report (月报表): no records, so no
+    # date column, measure or cohort; a rate's reported figure is the rate itself (a standing
+    # figure: the latest one counts), a count's is 当月 or 累计 as the unit declared it
+    reported_only = ext.is_reported
 
     def need_column(field_name: str, *, required: bool = True) -> str | None:
         col = raw.get(field_name)
@@ -201,7 +211,13 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
         raise RegistryError(f"indicator {name!r}: format {fmt!r} must be one of {', '.join(FORMATS)}")
 
     values: dict = {}
-    if kind == "cumulative":
+    if reported_only:
+        stray = [k for k in ("date_column", "measure", "column", "year_column", "denominator_date_column",
+                             "numerator_date_column", "filter") if raw.get(k) is not None]
+        if stray or raw.get("dimensions"):
+            raise RegistryError(f"indicator {name!r}: extract {extract_name!r} holds reported figures, not records; "
+                                f"{', '.join(stray or ['dimensions'])} cannot apply (the figure is reported as a whole)")
+    elif kind == "cumulative":
         values["date_column"] = need_column("date_column")
         measure = raw.get("measure")
         if measure not in MEASURES:
@@ -251,6 +267,7 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
     return Indicator(
         name=name,
         judge_from_month=judge,
+        reported_only=reported_only,
         extract=extract_name,
         kind=kind,
         format=fmt,
