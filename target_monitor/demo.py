@@ -544,7 +544,14 @@ def _internship_bases(rng, units: pd.DataFrame) -> dict:
     names = [BASE_NAMES[i].format(w) for i, w in zip(rng.integers(0, len(BASE_NAMES), n),
                                                       rng.permutation(np.resize(NAME_WORDS, n)))]
     cols["base_name"] = np.array(names)
+    _skip_missing_month(rng, cols, "recognised_on")
     return _order_and_number(cols, "recognised_on", "base_id", "JB", 3, rng)
+
+
+def _skip_missing_month(rng, cols: dict, date_col: str) -> None:
+    """陶家镇 reported nothing in May 2020: its records of May are filed in June (in place)."""
+    may = (cols["unit_code"] == TAOJIA) & (cols[date_col].astype("datetime64[M]") == np.datetime64("2020-05"))
+    cols[date_col][may] = np.datetime64("2020-06-01") + rng.integers(0, 29, may.sum())
 
 
 def _internships(rng, bases: dict) -> dict:
@@ -563,6 +570,7 @@ def _internships(rng, bases: dict) -> dict:
             idx[i] = order[rng.integers(0, k)]
         parts.append({"base_id": bases["base_id"][idx], "unit_code": bases["unit_code"][idx], "started_on": started})
     cols = _concat(parts)
+    _skip_missing_month(rng, cols, "started_on")
     cols["person_key"] = _id_numbers(rng, cols["started_on"], 18, 24)  # graduates within two years, youth
     return _order_and_number(cols, "started_on", "record_id", "JX", 5, rng)
 
