@@ -1318,6 +1318,8 @@ TEXT.update({
 TEXT.update({
     "ceiling_below": ("低于控制目标{gap}个百分点（控制目标{op}{target}%）", "{gap} pp below the ceiling ({op}{target}%)"),
     "ceiling_above": ("高于控制目标{gap}个百分点（控制目标{op}{target}%）", "{gap} pp above the ceiling ({op}{target}%)"),
+    "meeting_ceiling_target": ("控制目标≤{target}%", "ceiling ≤{target}%"),
+    "meeting_ceiling_mark": ("控制目标", "Ceiling"),
     "ceiling_equal": ("与控制目标持平（控制目标{op}{target}%）", "level with the ceiling ({op}{target}%)"),
     "ceiling_year_end_below": ("年底考核控制目标为{op}{target}%，目前低于控制目标{gap}个百分点",
                                "judged at the year end against the ceiling {op}{target}%, now {gap} pp below it"),

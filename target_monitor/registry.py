@@ -38,6 +38,9 @@ class Column:
     description: dict[str, str]
     values: tuple[str, ...] = ()
     mask: bool = False  # a person key or ID: shown masked (500107********1234) in records and the SQL console
+    # added to the extract after data was stored: files written before it lack it and read as NULL
+    # (the category flags of new employment); never required of an upload
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _parse_extract(name: str, raw: dict) -> Extract:
         if not all(str(desc.get(lang) or "").strip() for lang in LANGS):
             raise RegistryError(f"extract {name!r}: column {col_name!r} needs a zh and en description")
         columns.append(Column(col_name, str(col["type"]).upper(), dict(desc), tuple(col.get("values") or ()),
-                              bool(col.get("mask", False))))
+                              bool(col.get("mask", False)), bool(col.get("optional", False))))
     ext = Extract(
         name=name,
         label=dict(raw.get("label") or {}),

@@ -158,8 +158,19 @@ def extract_view_sql(ext: Extract, root: Path, files=None) -> str:
     cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
     return (
         f"create or replace view {quote_ident(view)} as select {cols} "
-        f"from read_parquet({listed}, hive_partitioning = true, union_by_name = true)"
+        f"from {_with_optional(ext, f'read_parquet({listed}, hive_partitioning = true, union_by_name = true)')}"
     )
+
+
+def _with_optional(ext: Extract, relation: str) -> str:
+    """`relation`, or, when the extract has optional columns (added after data was stored), the
+    relation with those columns NULL in files written before them: UNION ALL BY NAME with an
+    empty row of them fills what the files lack (union_by_name alone needs one file to have it)."""
+    optional = [c for c in ext.columns if c.optional]
+    if not optional:
+        return relation
+    nulls = ", ".join(f"cast(null as {c.type}) as {quote_ident(c.name)}" for c in optional)
+    return f"(select * from {relation} union all by name select {nulls} where false)"
 
 
 def dataset_table_name(ext: Extract) -> str:
@@ -176,7 +187,7 @@ def extract_view_over_sql(ext: Extract, relation: str) -> str:
     """`ext_<name>`: the extract's columns, typed, from `relation` (a table function or a
     registered Arrow table's name)."""
     cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
-    return f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} from {relation}"
+    return f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} from {_with_optional(ext, relation)}"
 
 
 def dataset_copy_sql(name: str) -> str:
