@@ -146,8 +146,14 @@ def test_reported_only_indicators_take_no_record_fields():
 def test_units_report_the_rate_in_a_monthly_file(tmp_path):
     csv = ("九龙坡区2020年6月就业工作月报表\n单位,城镇登记失业率,对口帮扶城口县就业培训(当月)\n"
            "九龙坡区,4.1%,\n区就业局,,38\n").encode("utf-8")
-    parsed = parse_upload(csv, "6月.csv", "reported_monthly", "2020-06", None, tmp_path, today=date(2020, 7, 15),
-                          basis="累计")
+    # no basis declared: the count's header says 当月, the rate needs none (a standing figure)
+    parsed = parse_upload(csv, "6月.csv", "reported_monthly", "2020-06", None, tmp_path, today=date(2020, 7, 15))
+    assert parsed.report.status != "rejected", parsed.report.problems
     rows = parsed.accepted.set_index("indicator")
     assert rows.loc[RATE, "value"] == pytest.approx(4.1) and rows.loc[RATE, "unit_code"] == DISTRICT
+    assert rows.loc[RATE, "basis"] == "累计"
     assert rows.loc["chengkou_training", "value"] == 38 and rows.loc["chengkou_training", "basis"] == "当月"
+    # a rate above 100 is not a rate: quarantined with the reason
+    bad = "单位,城镇登记失业率\n九龙坡区,145\n".encode("utf-8")
+    parsed = parse_upload(bad, "6月.csv", "reported_monthly", "2020-06", None, tmp_path, today=date(2020, 7, 15))
+    assert parsed.report.status == "rejected" or len(parsed.quarantine) == 1

@@ -314,7 +314,12 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                                                 used=header_text[ranked[0]]))
             del values[i], roles[i]
     # the declared meaning must match the header's (BAD_INPUT: R unless the declared meaning matches)
+    # a rate (城镇登记失业率) is a standing figure, the rate at the month end: it has no 当月/累计
+    # meaning to declare or to clash with (it is stored as 累计, the figure as it stands)
+    standing = {i for i, r in values.items() if r.indicator and registry.get(r.indicator).is_rate}
     for i, r in values.items():
+        if i in standing:
+            continue
         if basis and r.basis and r.basis != basis:
             problems.append(Problem.make("R", "rp_basis_mismatch", file=file, sheet=sheet, row=header_row,
                                          column=header_text[i], raw_value=header_text[i], declared=basis,
@@ -323,7 +328,7 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
         raise Rejected(problems[0], problems[1:])
     has_basis_column = "basis" in by_kind
     for i, r in values.items():
-        if not (r.basis or basis or has_basis_column):
+        if not (r.basis or basis or has_basis_column) and i not in standing:
             raise reject("rp_basis_unknown", file=file, sheet=sheet, row=header_row, column=header_text[i],
                          raw_value=header_text[i])
     month_col = by_kind.get("month")
@@ -429,7 +434,7 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                 continue
             if value is None:
                 continue
-            figures.append((i, name, r.basis or row_basis or basis, value))
+            figures.append((i, name, "累计" if ind.is_rate else r.basis or row_basis or basis, value))
         if not figures and not row_problems:
             first = next(iter(values))
             bad("rp_no_value", first, cell(first))
