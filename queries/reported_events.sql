@@ -105,7 +105,8 @@ select
     f.year,
     cast(last_day(make_date(f.year, f.month, 1)) as date) as event_on,
     cast(f.num as double) as num,
-    cast(case when r.month is not null then 100.0 else 0.0 end as double) as den,
+    -- the same decimal type as every other event's den (the aggregate files are concatenated)
+    case when r.month is not null then 100.0 else 0.0 end as den,
 from final as f
 left join rate_starts as r
     on r.indicator = f.indicator and r.unit_code = f.unit_code and r.year = f.year and r.month = f.month

@@ -120,7 +120,7 @@ def test_a_reported_rate_is_the_latest_figure_by_the_date_on_both_paths(tmp_path
             for as_of, rate in expected.items():
                 with store.con.cursor() as cur:
                     num, den = cur.execute(
-                        "select sum(num), sum(den) from indicator_events where indicator = $i and year = 2020 "
+                        "select sum(num)::double, sum(den)::double from indicator_events where indicator = $i and year = 2020 "
                         "and event_on <= $d", {"i": RATE, "d": as_of}).fetchone()
                 got = None if not den else round(num / den * 100, 6)
                 assert got == rate, (aggregates, as_of)

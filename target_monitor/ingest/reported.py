@@ -207,7 +207,10 @@ def _value(raw, ind: Indicator, unit: str) -> float | None:
     if nz.is_missing(raw):
         return None
     if ind.is_rate:  # a rate in points: 4.1%, 4.1, 0.041 (percent_range outside 0..100)
-        return nz.parse_percent(raw)
+        try:
+            return nz.parse_percent(raw)
+        except nz.ValueProblem as vp:  # the cell's raw value is named by the caller
+            raise nz.ValueProblem(vp.code, **{k: v for k, v in vp.values.items() if k != "raw"}) from None
     if ind.measure == "sum":  # an amount: 万元 unless the header or the cell says otherwise
         default = unit if unit in nz.MONEY_UNITS else ind.unit["zh"] if ind.unit["zh"] in nz.MONEY_UNITS else "元"
         yuan = nz.parse_money(raw, default)
