@@ -60,7 +60,7 @@ def check_char(body: str) -> str:
 def test_summary_matches_files(demo):
     data_dir, summary = demo
     assert summary["through"] == "2020-06-30"
-    assert set(summary["rows"]) == set(EXTRACTS)
+    assert set(summary["rows"]) == set(EXTRACTS) | {"reported_monthly"}  # the figures units report, too
     for name, rows in summary["rows"].items():
         assert rows == len(read_extract(data_dir, name)) > 0
 
@@ -183,6 +183,8 @@ def test_taojia_missing_may_2020_only(demo):
         df = read_extract(data_dir, name)
         may = df[(df["year"] == 2020) & (df["month"] == 5)]
         assert TAOJIA not in set(may["unit_code"]), name
+        if name in ("internship_bases", "internships"):  # a few dozen rows a month: not every unit every month
+            continue
         others = set(df.loc[df["year"] == 2020, "unit_code"]) - {TAOJIA}
         assert others and others <= set(may["unit_code"]), name
         # ...while 陶家镇 did report in 2020 otherwise (every month where volumes allow).
