@@ -101,10 +101,14 @@ def test_schema_matches_registry(demo):
     data_dir, _ = demo
     for name, spec in EXTRACTS.items():
         files = sorted(committed_files(data_dir, name).files)  # the files of the committed Delta version
-        assert len(files) == 18, name  # 12 months of 2019 + 6 of 2020
         root = table_path(data_dir, name)
-        assert sorted(f.relative_to(root).parent.as_posix() for f in files) == (
-            [f"year=2019/month={m:02d}" for m in range(1, 13)] + [f"year=2020/month={m:02d}" for m in range(1, 7)])
+        months = [f"year=2019/month={m:02d}" for m in range(1, 13)] + [f"year=2020/month={m:02d}" for m in range(1, 7)]
+        parts = sorted(f.relative_to(root).parent.as_posix() for f in files)
+        if name in ("internship_bases", "internships"):  # a few a month: a month may have none (February 2020)
+            assert parts and set(parts) <= set(months), name
+        else:
+            assert len(files) == 18, name  # 12 months of 2019 + 6 of 2020
+            assert parts == months
         expected = [(col, ARROW_TYPES[c["type"]]) for col, c in spec["columns"].items()]
         for f in files:
             schema = pq.read_schema(f)
