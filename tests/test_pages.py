@@ -60,7 +60,7 @@ def test_compare(demo_env, lang):
     assert len(at.get("plotly_chart")) == 1
     # the detail tab: every figure for every unit x indicator
     detail = at.dataframe[1].value
-    assert len(detail) == 14 * 6 + 6 + 3
+    assert len(detail) == 14 * 13 + 13 + 3  # 14 units × 13 indicators, the district's 13 own rows and 3 allocation sums
     needle = "剩余6个月，月均需完成247人" if lang == "zh" else "6 months left: 247 persons needed per month"
     assert needle in set(detail.iloc[:, -2])  # 杨家坪街道's required pace on new employment
     assert ("第1名（共13个）" if lang == "zh" else "No. 1 of 13") in set(detail["排名" if lang == "zh" else "Rank"])
