@@ -229,7 +229,9 @@ def generate(tier_name: str | Tier, out: Path, seed: int = 7) -> dict:
         })
         counts["graduates"] = counts.get("graduates", 0) + _write_partitioned(
             table, "registered_on", out / "extracts" / "graduates")
-    assert set(counts) == set(schema)
+    # the volume-bearing extracts; the work plan's small ones (internship bases, interns: a few
+    # hundred rows a year whatever the tier) stay empty here
+    assert set(counts) == set(schema) - {"internship_bases", "internships"}
     return {"tier": tier.name, "units": len(units), "leaves": len(leaves), "rows": counts,
             "seconds": round(time.perf_counter() - t0, 1)}
 

@@ -14,7 +14,8 @@ units = list(ctx.ref.units)
 
 st.title(f.t("explore_title"))
 c1, c2, c3 = st.columns([2, 1, 3])
-ind_name = c1.selectbox(f.t("explore_indicator"), list(reg.names), key="explore_ind",
+# an indicator only units report (城镇登记失业率) has no records to slice: not offered here
+ind_name = c1.selectbox(f.t("explore_indicator"), [i.name for i in reg.record_indicators], key="explore_ind",
                         format_func=lambda n: reg.get(n).label[lang])
 ind = reg.get(ind_name)
 levels = ["all"] + sorted({u.unit_type for u in units}, key=UNIT_TYPES.index)  # any tree: province … community

@@ -36,7 +36,12 @@ if overdue_text:  # 逾期: past the reporting deadline (submissions.yaml) with 
     st.warning(overdue_text)
 
 colon = "：" if lang == "zh" else ": "
-for col, ind in zip(st.columns(len(indicators)), indicators):
+# the cards in rows of at most six (a card stays readable at 1366 wide), as even as can be
+# (13 indicators: 5, 5, 3)
+rows_of_cards = -(-len(indicators) // 6)
+per_row = -(-len(indicators) // max(rows_of_cards, 1))
+card_cols = [c for k in range(0, len(indicators), per_row) for c in st.columns(per_row)]
+for col, ind in zip(card_cols, indicators):
     own, alloc = parents[ind.name]
     lines = []
     if not is_missing(own["target"]):

@@ -1,16 +1,25 @@
 -- name: reported_events
--- description: The view of the events that figures reported by units (当月 / 累计) add to their indicators: a figure counts only in a unit-month without records of that indicator (records win, so nothing is counted twice), dated at the month's last day; a 累计 figure counts as itself minus what was counted up to the month before (records, 当月 figures and the previous 累计 figure), so the year to date equals the latest 累计 figure.
+-- description: The view of the events that figures reported by units (当月 / 累计) add to their indicators: a figure counts only in a unit-month without records of that indicator (records win, so nothing is counted twice), dated at the month's last day; a 累计 figure counts as itself minus what was counted up to the month before (records, 当月 figures and the previous 累计 figure), so the year to date equals the latest 累计 figure. A rate that only units report (城镇登记失业率) is a standing figure: every figure counts as 累计 whatever its basis (itself minus the figure before), with den = 100 in the series' first month, so sum(num) / sum(den) up to any date is the latest figure reported by then, in percent.
 -- grain: one row per unit per indicator per month counted from a report
 with reported as (
-    -- reported_figures: the reported extract restricted to cumulative indicators (store.py)
+    -- reported_figures: the reported extract restricted to cumulative indicators and reported rates (store.py)
     select
         indicator,
         unit_code,
         cast(year(report_month) as integer) as year,
         cast(month(report_month) as integer) as month,
-        basis,
+        case when is_rate then '累计' else basis end as basis,
         value,
+        is_rate,
     from reported_figures
+),
+
+rate_starts as (
+    -- a reported rate's first month in the year: where its denominator (100, the figure is in %) is counted
+    select indicator, unit_code, year, min(month) as month,
+    from reported
+    where is_rate
+    group by indicator, unit_code, year
 ),
 
 series as (
@@ -91,10 +100,13 @@ final as (
 )
 
 select
-    indicator,
-    unit_code,
-    year,
-    cast(last_day(make_date(year, month, 1)) as date) as event_on,
-    cast(num as double) as num,
-    0.0 as den,
-from final
+    f.indicator,
+    f.unit_code,
+    f.year,
+    cast(last_day(make_date(f.year, f.month, 1)) as date) as event_on,
+    cast(f.num as double) as num,
+    -- the same decimal type as every other event's den (the aggregate files are concatenated)
+    case when r.month is not null then 100.0 else 0.0 end as den,
+from final as f
+left join rate_starts as r
+    on r.indicator = f.indicator and r.unit_code = f.unit_code and r.year = f.year and r.month = f.month

@@ -28,7 +28,7 @@ import pandas as pd
 from target_monitor.i18n import MONTH_ABBR, t, unit_label
 from target_monitor.pace import months_remaining
 from target_monitor.present import (
-    _label_in_sentence, fmt_months, fmt_number, headline, is_missing, not_reported_text, pace_phrase,
+    _label_in_sentence, fmt_date, fmt_months, fmt_number, headline, is_missing, not_reported_text, pace_phrase,
 )
 from target_monitor.progress import parent_rows
 from target_monitor.reference import Units
@@ -93,7 +93,14 @@ def _yoy_clause(ind: Indicator, row, lang: str) -> str:
 
 def district_sentence(ind: Indicator, own, alloc, as_of: date, lang: str) -> str:
     """The screen's headline with the change on the same period last year added."""
-    text = headline(ind, own, as_of, lang).rstrip("。.")
+    if is_missing(own["target"]) and not ind.is_rate:
+        # a count without a target (失业人员再就业): the figure and the change, in the 通报's words
+        # (the screen's headline writes the change as 同比+12.6%)
+        text = t("headline_no_target", lang, date=fmt_date(as_of, lang), scope=t("scope_district", lang),
+                 label=_label_in_sentence(ind, lang), actual=fmt_number(ind, own["actual"], sep=(lang == "en")),
+                 unit=ind.unit[lang])
+    else:
+        text = headline(ind, own, as_of, lang).rstrip("。.")
     yoy = _yoy_clause(ind, own, lang)
     if yoy:
         text += ("，" if lang == "zh" else ", ") + yoy
@@ -257,6 +264,13 @@ def laggard_sentences(registry: Registry, progress: pd.DataFrame, names: dict[st
     for ind in registry.indicators:
         rows = _ranked(_children(progress, ind))
         label = _label_in_sentence(ind, lang)
+        if not rows["target"].notna().any():
+            # a target the district keeps to itself (见习基地, 城口, 登记失业率): the district's own row
+            own, _ = parent_rows(progress, ind.name)
+            district = _district_next(ind, own, label, lang)
+            if district:
+                out.append(district)
+            continue
         if ind.is_rate:
             below = rows[(rows["status"] == "year_end_check") & rows["gap_pp"].notna() & (rows["gap_pp"] < 0)]
             if len(below):
@@ -312,6 +326,27 @@ def note_sentences(registry: Registry, units: Units, notes, names: dict[str, str
         out.append(t("brief_note", lang, unit=names[n["unit"]],
                      label=_label_in_sentence(inds[n["indicator"]][1], lang), text=text))
     return [t("brief_notes_lead", lang)] + out if out else []
+
+
+def _district_next(ind: Indicator, own, label: str, lang: str) -> str:
+    """四、下一步要求 for a district-only target: behind the calendar (with the monthly pace), not
+    done at the year end, or a ceiling rate above its control target; else nothing."""
+    if own is None or is_missing(own["target"]):
+        return ""
+    if ind.kind == "ceiling_rate":
+        if own["status"] in ("not_met", "year_end_check") and not is_missing(own["gap_pp"]) and own["gap_pp"] < 0:
+            return t("brief_next_district_ceiling", lang, label=label, gap=f"{abs(own['gap_pp']):.1f}",
+                     target=f"{float(own['target']):g}") + _end(lang)
+        return ""
+    if ind.is_rate:
+        return ""
+    if own["status"] == "not_done":
+        return t("brief_next_district_not_done", lang, label=label, completion=f"{own['completion_pct']:.1f}") + _end(lang)
+    if own["status"] not in ("far_behind", "slightly_behind"):
+        return ""
+    key = "brief_next_district_far" if own["status"] == "far_behind" else "brief_next_district_slightly"
+    return t(key, lang, label=label, completion=f"{own['completion_pct']:.1f}", gap=f"{abs(own['gap_pp']):.1f}",
+             value=fmt_number(ind, own["required_monthly"], sep=(lang == "en")), unit_of=ind.unit[lang]) + _end(lang)
 
 
 def build_briefing(registry: Registry, units: Units, progress: pd.DataFrame, missing: dict[str, list[int]],

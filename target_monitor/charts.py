@@ -70,6 +70,9 @@ def bullet_chart(ind: Indicator, own: pd.Series, alloc: pd.Series | None, time_p
     if ind.is_rate:
         value, target = own["actual"], own["target"]
         top = max(100.0, value or 0)
+        if ind.kind == "ceiling_rate" and not is_missing(target):
+            # a ceiling of a few percent on 0-100% would be a sliver: the axis ends at twice the ceiling
+            top = max(2 * float(target), (0 if is_missing(value) else float(value)) * 1.1)
         data = [dict(type="bar", x=[value or 0], y=[""], orientation="h", marker_color=STATUS_COLOUR[own["status"]],
                      text=[f"{fmt_number(ind, value)}%  {status_label(own['status'], lang)}"],
                      textposition="inside", insidetextanchor="start", hoverinfo="skip", showlegend=False)]
@@ -77,7 +80,8 @@ def bullet_chart(ind: Indicator, own: pd.Series, alloc: pd.Series | None, time_p
         if not is_missing(target):
             layout["shapes"] = [_vline(target, dict(color="#1a1a1a", width=3))]
             layout["annotations"] = [dict(x=target, y=0.5, yref="paper",
-                                          text=f"{t('legend_target', lang)} {fmt_number(ind, target)}%",
+                                          text=f"{t('meeting_ceiling_mark' if ind.kind == 'ceiling_rate' else 'legend_target', lang)}"
+                                               f" {'≤' if ind.kind == 'ceiling_rate' else ''}{fmt_number(ind, target)}%",
                                           showarrow=False, yanchor="bottom", xanchor="right", font=dict(size=13))]
         layout["xaxis"] = dict(range=[0, top], ticksuffix="%", showgrid=True, gridcolor="#eeeeee")
         return go.Figure(data=data, layout=layout)

@@ -135,6 +135,12 @@ def generate_demo(data_dir: Path, seed: int = 42, reference_dir: Path | None = N
         "loans": _loans(rng, units, targets),
         "graduates": _graduates(rng, units, targets),
     }
+    # What came later (the overlapping person flags, the work plan's other district targets)
+    # draws from generators of its own, so the rows above stay exactly what they were.
+    _add_person_flags(np.random.default_rng([seed, 1]), tables["new_employment"])
+    tables["internship_bases"] = _internship_bases(np.random.default_rng([seed, 2]), units)
+    tables["internships"] = _internships(np.random.default_rng([seed, 3]), tables["internship_bases"])
+    tables["reported_monthly"] = _reported_monthly(np.random.default_rng([seed, 4]))
 
     root = data_dir / "extracts"
     rows = {}
@@ -460,6 +466,129 @@ def _graduates(rng, units: pd.DataFrame, targets: dict) -> dict:
                                           == np.datetime64("2020-05"))
     cols["employed_on"][may] = np.datetime64("2020-06-01") + rng.integers(0, 30, may.sum())
     return _order_and_number(cols, "registered_on", "graduate_key", "GR", 5, rng)
+
+
+# ------------------------------------------------------- overlapping flags, district targets
+
+# Of each main group, the share that is also a registered unemployed person / hard to employ /
+# from a zero-employment family. Hard-to-employ people are mostly registered unemployed, and the
+# zero-employment families are among them: so one person is often in two or three categories.
+FLAG_SHARES = {
+    #                 unemployed  hard_to_employ  zero_family (of the hard to employ)
+    "就业困难人员":     (0.80, 1.00, 0.18),
+    "失业人员再就业":   (1.00, 0.15, 0.18),
+    "农村劳动力":       (0.10, 0.05, 0.18),
+}
+# 4050人员: women aged 40 and over, men aged 50 and over (by the ID number), among the
+# registered unemployed and the hard to employ (the policy's meaning of the term)
+AGE_4050 = {"female": 40, "male": 50}
+
+
+def _age_and_sex(person_keys: np.ndarray, on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Age in whole years on ``on`` and whether male (odd 17th digit), from GB 11643 ID numbers."""
+    birth = np.array([f"{k[6:10]}-{k[10:12]}-{k[12:14]}" for k in person_keys], dtype="datetime64[D]")
+    years = (on.astype("datetime64[D]") - birth).astype(int) / 365.25
+    male = np.array([int(k[16]) % 2 == 1 for k in person_keys])
+    return np.floor(years).astype(int), male
+
+
+def _add_person_flags(rng, cols: dict) -> None:
+    """是/否 flags for the categories a person can be in at once (registered unemployed, hard to
+    employ, 4050, zero-employment family), consistent with the record's main group and age."""
+    n = len(cols["group"])
+    unemployed, hard, zero = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    for group, (p_unemp, p_hard, p_zero) in FLAG_SHARES.items():
+        mask = cols["group"] == group
+        unemployed[mask] = rng.random(mask.sum()) < p_unemp
+        hard[mask] = rng.random(mask.sum()) < p_hard
+    zero_share = np.array([FLAG_SHARES.get(g, (0, 0, 0))[2] for g in cols["group"]])
+    zero = hard & (rng.random(n) < zero_share)
+    age, male = _age_and_sex(cols["person_key"], cols["employed_on"])
+    is_4050 = (unemployed | hard) & (age >= np.where(male, AGE_4050["male"], AGE_4050["female"]))
+    for name, flag in (("is_unemployed", unemployed), ("is_hard_to_employ", hard), ("is_4050", is_4050),
+                       ("is_zero_employment_family", zero)):
+        cols[name] = np.where(flag, "是", "否")
+
+
+# The district work plan's targets without a unit breakdown: 42 internship bases, 780 interns.
+# Bases recognised per year (2020: by 30 June, a little ahead of the calendar) and interns
+# started (2020: a little behind it, the spring intake was cut short).
+INTERNSHIP_BASES = {2019: 40, 2020: 24}
+INTERNS = {2019: 760, 2020: 372}
+SECTORS = (["制造业", "信息技术", "商贸服务", "社会服务", "其他"], [0.34, 0.18, 0.24, 0.16, 0.08])
+BASE_NAMES = ["重庆{}机械有限公司", "重庆{}电子科技有限公司", "重庆{}商贸有限公司", "重庆{}物业服务有限公司",
+              "重庆{}医药连锁有限公司", "重庆{}软件有限公司", "重庆{}餐饮管理有限公司", "重庆{}建筑设计院有限公司"]
+NAME_WORDS = ["渝龙", "九坡", "华岩", "西彭", "铜元", "谢家", "石桥", "黄桷", "杨坪", "二郎", "中梁", "陶然", "渝州",
+              "嘉陵", "长江", "巴渝", "山城", "新城", "宏远", "鑫达"]
+# 对口帮扶城口县 (reported monthly by 区就业局, 当月): young workers placed, training given.
+# 2020's first half is slow (the county's workers could not travel in February and March).
+CHENGKOU = {
+    "chengkou_labour_transfer": {2019: [6, 4, 12, 10, 9, 8, 9, 8, 10, 9, 10, 9], 2020: [5, 0, 2, 11, 10, 10]},
+    "chengkou_training": {2019: [20, 10, 30, 28, 30, 26, 24, 22, 28, 26, 30, 26], 2020: [22, 0, 18, 40, 46, 38]},
+}
+# 城镇登记失业率 (reported monthly by the district, the month-end figure, %): up in the COVID spring,
+# back under the 4.5% ceiling by June
+UNEMPLOYMENT_RATE = {2019: [3.7, 3.8, 3.7, 3.6, 3.6, 3.5, 3.6, 3.6, 3.5, 3.5, 3.4, 3.4],
+                     2020: [3.6, 4.2, 4.6, 4.4, 4.2, 4.0]}
+
+
+def _internship_bases(rng, units: pd.DataFrame) -> dict:
+    codes = _street_town_codes(units)
+    parts = []
+    for year, n in INTERNSHIP_BASES.items():
+        parts.append({"unit_code": rng.choice(codes, size=n),
+                      "recognised_on": _sample_dates(rng, n, year, MONTH_WEIGHTS[year])})
+    cols = _concat(parts)
+    n = len(cols["unit_code"])
+    cols["sector"] = rng.choice(SECTORS[0], size=n, p=SECTORS[1])
+    names = [BASE_NAMES[i].format(w) for i, w in zip(rng.integers(0, len(BASE_NAMES), n),
+                                                      rng.permutation(np.resize(NAME_WORDS, n)))]
+    cols["base_name"] = np.array(names)
+    _skip_missing_month(rng, cols, "recognised_on")
+    return _order_and_number(cols, "recognised_on", "base_id", "JB", 3, rng)
+
+
+def _skip_missing_month(rng, cols: dict, date_col: str) -> None:
+    """陶家镇 reported nothing in May 2020: its records of May are filed in June (in place)."""
+    may = (cols["unit_code"] == TAOJIA) & (cols[date_col].astype("datetime64[M]") == np.datetime64("2020-05"))
+    cols[date_col][may] = np.datetime64("2020-06-01") + rng.integers(0, 29, may.sum())
+
+
+def _internships(rng, bases: dict) -> dict:
+    """Interns start at a base already recognised (of any earlier year), in the base's unit."""
+    parts = []
+    for year, n in INTERNS.items():
+        started = _sample_dates(rng, n, year, MONTH_WEIGHTS[year])
+        # a start needs a base recognised on or before it: pick among those
+        idx = np.empty(n, int)
+        order = np.argsort(bases["recognised_on"])
+        recognised = bases["recognised_on"][order]
+        for i, day in enumerate(started):
+            k = int(np.searchsorted(recognised, day, side="right"))
+            if k == 0:  # nothing recognised yet that year: the first base takes the intern later
+                started[i], k = recognised[0], 1
+            idx[i] = order[rng.integers(0, k)]
+        parts.append({"base_id": bases["base_id"][idx], "unit_code": bases["unit_code"][idx], "started_on": started})
+    cols = _concat(parts)
+    _skip_missing_month(rng, cols, "started_on")
+    cols["person_key"] = _id_numbers(rng, cols["started_on"], 18, 24)  # graduates within two years, youth
+    return _order_and_number(cols, "started_on", "record_id", "JX", 5, rng)
+
+
+def _reported_monthly(rng) -> dict:
+    """The figures units report rather than records: 区就业局's 城口 figures (当月) and the
+    district's registered unemployment rate (the month-end figure)."""
+    rows = []
+    for indicator, years in CHENGKOU.items():
+        for year, values in years.items():
+            rows += [(BUREAU, indicator, year, m, "当月", float(v)) for m, v in enumerate(values, 1)]
+    for year, values in UNEMPLOYMENT_RATE.items():
+        rows += [(DISTRICT, "registered_unemployment_rate", year, m, "累计", v) for m, v in enumerate(values, 1)]
+    unit, indicator, year, month, basis, value = (np.array(c) for c in zip(*rows))
+    report_month = np.array([f"{y}-{m:02d}-01" for y, m in zip(year, month)], dtype="datetime64[D]")
+    return {"report_id": np.array([f"{u}|{i}|{y}-{m:02d}" for u, i, y, m in zip(unit, indicator, year, month)]),
+            "unit_code": unit, "indicator": indicator, "report_month": report_month, "basis": basis,
+            "value": value.astype(float)}
 
 
 # --------------------------------------------------------------------------- output

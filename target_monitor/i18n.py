@@ -1506,3 +1506,39 @@ TEXT.update({
     "cli_snap_packs": ("分单位报告包：{n}个单位，在 {path}", "Per-unit packs: {n} units, in {path}"),
     "cli_duban_line": ("{id}  {state}  立项{month}  期限{due}", "{id}  {state}  opened {month}  due {due}"),
 })
+
+
+# a ceiling rate (城镇登记失业率 ≤4.5%): below the ceiling is good, above it is bad
+TEXT.update({
+    "ceiling_below": ("低于控制目标{gap}个百分点（控制目标{op}{target}%）", "{gap} pp below the ceiling ({op}{target}%)"),
+    "ceiling_above": ("高于控制目标{gap}个百分点（控制目标{op}{target}%）", "{gap} pp above the ceiling ({op}{target}%)"),
+    "meeting_ceiling_target": ("控制目标≤{target}%", "ceiling ≤{target}%"),
+    "meeting_ceiling_mark": ("控制目标", "Ceiling"),
+    "ceiling_equal": ("与控制目标持平（控制目标{op}{target}%）", "level with the ceiling ({op}{target}%)"),
+    "ceiling_year_end_below": ("年底考核控制目标为{op}{target}%，目前低于控制目标{gap}个百分点",
+                               "judged at the year end against the ceiling {op}{target}%, now {gap} pp below it"),
+    "ceiling_year_end_above": ("年底考核控制目标为{op}{target}%，目前高于控制目标{gap}个百分点",
+                               "judged at the year end against the ceiling {op}{target}%, now {gap} pp above it"),
+})
+
+# the 通报's next steps for a target the district keeps to itself (not allocated to units)
+TEXT.update({
+    "brief_next_district_far": ("{label}：全区完成{completion}%，慢于序时进度{gap}个百分点，月均需完成{value}{unit_of}，要采取有力措施加快进度",
+                                "{label}: the district is at {completion}%, {gap} pp behind; {value} {unit_of} needed per month, strong measures are needed"),
+    "brief_next_district_slightly": ("{label}：全区完成{completion}%，略慢于序时进度（{gap}个百分点），月均需完成{value}{unit_of}，要加快进度",
+                                     "{label}: the district is at {completion}%, slightly behind ({gap} pp); {value} {unit_of} needed per month, speed up"),
+    "brief_next_district_not_done": ("{label}：全区完成{completion}%，未完成全年目标任务，要分析原因、认真整改",
+                                     "{label}: the district reached {completion}% and did not meet the annual target; analyse why and put it right"),
+    "brief_next_district_ceiling": ("{label}：高于控制目标（≤{target}%）{gap}个百分点，要加强失业预防和再就业帮扶，确保控制在目标以内",
+                                    "{label}: {gap} pp above the ceiling (≤{target}%); prevent unemployment and help re-employment to bring it under the ceiling"),
+})
+
+# the overlapping person categories (是/否 flags in the extracts)
+DIMENSION_VALUES.update({
+    "是": "Yes",
+    "否": "No",
+    "制造业": "Manufacturing",
+    "信息技术": "Information technology",
+    "商贸服务": "Trade and services",
+    "社会服务": "Social services",
+})

@@ -210,8 +210,8 @@ def headline_figures(ind: Indicator, row, lang: str) -> str:
     label = f'<div class="mt-hl-label">{_e(ind.short_label[lang])}</div>'
     if ind.is_rate:
         rate = "—" if is_missing(row["actual"]) else f"{fmt_number(ind, row['actual'])}%"
-        target = "" if is_missing(row["target"]) else t("meeting_rate_target", lang,
-                                                             target=fmt_number(ind, row["target"], trim=True))
+        key = "meeting_ceiling_target" if ind.kind == "ceiling_rate" else "meeting_rate_target"
+        target = "" if is_missing(row["target"]) else t(key, lang, target=fmt_number(ind, row["target"], trim=True))
         figs = num(rate, "mt-fig") + f'<span class="mt-fig-unit">{_e(target)}</span>'
     else:
         actual = num(fmt_number(ind, row["actual"], sep=(lang == "en")), "mt-act")
@@ -228,6 +228,10 @@ def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
         value = row["actual"]
         mark, mark_label = row["target"], t("legend_target", lang)
         scale = 100.0
+        if ind.kind == "ceiling_rate" and not is_missing(mark):
+            # a ceiling of a few percent on a 0-100 bar would be a sliver: twice the ceiling is the scale
+            mark_label = t("meeting_ceiling_mark", lang)
+            scale = max(2 * float(mark), (0 if is_missing(value) else float(value)) * 1.1)
         shown = f"{fmt_number(ind, value)}%" if not is_missing(value) else "—"
     else:
         value = row["completion_pct"]
@@ -240,6 +244,9 @@ def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
     text = f"{shown}  {STATUS_SYMBOL[status]} {t('status_' + status, lang)}"
     mark_text = f"{mark_label} {mark:.1f}%" if not is_missing(mark) else ""
     full = 100 / scale * 100
+    tick = "100%"
+    if scale != 100.0 and ind.is_rate:  # a ceiling's own scale: the right end is labelled with its value
+        full, tick = 100.0, f"{scale:.1f}%"
     parts = ['<div class="mt-bullet">',
              f'<div class="mt-blabels"><span class="mt-btext">{_e(text)}</span>'
              f'<span class="mt-bmark"><span class="mt-dash"></span>{_e(mark_text)}</span></div>',
@@ -253,7 +260,7 @@ def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
     # the scale under the bar: 0 at the left, 100% at the full-target tick
     parts.append(f'<div class="mt-scale"><span style="left:0">0</span>'
                  f'<span class="mt-tick100" style="left:{full:.2f}%;transform:translateX(-{50 if full < 95 else 100}%)">'
-                 '100%</span></div>')
+                 f'{tick}</span></div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -261,8 +268,11 @@ def bullet_html(ind: Indicator, row, time_progress: float, lang: str) -> str:
 def headline_pages(registry: Registry, progress: pd.DataFrame, as_of: date, lang: str) -> list[str]:
     tp = float(progress["time_progress_pct"].iloc[0])
     rows = []
+    has_targets = progress["target"].notna().any()
     for ind in registry.indicators:
         own, alloc = parent_rows(progress, ind.name)
+        if has_targets and is_missing(own["target"]) and (alloc is None or is_missing(alloc["target"])):
+            continue  # a count without a target (失业人员再就业) is for the explorer, not the meeting
         sentence = headline(ind, own, as_of, lang, allocation_row=alloc)
         rows.append(
             f'<div class="mt-hl-row" style="height:{u(HEADLINE_ROW_H)}">'

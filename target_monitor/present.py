@@ -128,6 +128,22 @@ def historical_phrase(row, lang: str) -> str:
     return t("historical_vs", lang, hist=f"{hist:.1f}", dir=t(direction, lang), pp=f"{abs(gap):.1f}")
 
 
+def ceiling_phrase(row, lang: str) -> str:
+    """A ceiling rate against its control target (控制目标): "低于控制目标0.5个百分点（控制目标≤4.5%）",
+    or "高于控制目标…" when above it (bad). `gap_pp` is the margin under the ceiling (positive: below)."""
+    gap = row["gap_pp"]
+    op = "≤" if row["comparator"] in ("<=", None) else "≥"
+    target_text = f"{float(row['target']):g}"
+    year_end = row["status"] == "year_end_check"
+    if gap > 0:
+        key = "ceiling_year_end_below" if year_end else "ceiling_below"
+    elif gap < 0:
+        key = "ceiling_year_end_above" if year_end else "ceiling_above"
+    else:
+        key = "ceiling_equal"
+    return t(key, lang, op=op, target=target_text, gap=f"{abs(gap):.1f}")
+
+
 def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None = None,
              allocation_row=None) -> str:
     """The official sentence for one indicator, e.g.
@@ -147,7 +163,9 @@ def headline(ind: Indicator, row, as_of: date, lang: str, *, scope: str | None =
         op = "≥" if row["comparator"] in (">=", None) else "≤"
         gap = row["gap_pp"]
         target_text = fmt_number(ind, row["target"], trim=True)
-        if row["status"] == "year_end_check":
+        if row["kind"] == "ceiling_rate":
+            cmp = ceiling_phrase(row, lang)
+        elif row["status"] == "year_end_check":
             # judged at the year end: the margin is what is still needed, never 达标/未达标 mid-year
             key = "rate_year_end_above" if gap > 0 else ("rate_year_end_short" if gap < 0 else "rate_year_end_equal")
             cmp = t(key, lang, op=op, target=target_text, gap=f"{abs(gap):.1f}")

@@ -38,6 +38,9 @@ class Column:
     description: dict[str, str]
     values: tuple[str, ...] = ()
     mask: bool = False  # a person key or ID: shown masked (500107********1234) in records and the SQL console
+    # added to the extract after data was stored: files written before it lack it and read as NULL
+    # (the category flags of new employment); never required of an upload
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ class Indicator:
     # neutral 年底考核 with the value still needed, never 达标/未达标. None: judged all year.
     judge_from_month: int | None = None
 
+    # True when the indicator has no records of its own: its figures are those units report
+    # (the reported extract, e.g. 城镇登记失业率 or 对口帮扶城口县 figures), set by the loader
+    reported_only: bool = False
+
     @property
     def is_rate(self) -> bool:
         return self.kind in ("floor_rate", "ceiling_rate")
@@ -117,6 +124,11 @@ class Registry:
         return tuple(i.name for i in self.indicators)
 
     @property
+    def record_indicators(self) -> tuple[Indicator, ...]:
+        """The indicators counted from records (every one but those only units report)."""
+        return tuple(i for i in self.indicators if not i.reported_only)
+
+    @property
     def reported_extract(self) -> Extract | None:
         """The extract holding figures reported by units (unit × month × indicator), if declared."""
         return next((e for e in self.extracts.values() if e.is_reported), None)
@@ -143,7 +155,7 @@ def _parse_extract(name: str, raw: dict) -> Extract:
         if not all(str(desc.get(lang) or "").strip() for lang in LANGS):
             raise RegistryError(f"extract {name!r}: column {col_name!r} needs a zh and en description")
         columns.append(Column(col_name, str(col["type"]).upper(), dict(desc), tuple(col.get("values") or ()),
-                              bool(col.get("mask", False))))
+                              bool(col.get("mask", False)), bool(col.get("optional", False))))
     ext = Extract(
         name=name,
         label=dict(raw.get("label") or {}),
@@ -178,9 +190,10 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
             f"indicator {name!r}: unknown extract {extract_name!r}; declared extracts: {', '.join(extracts)}"
         )
     ext = extracts[extract_name]
-    if ext.is_reported:
-        raise RegistryError(f"indicator {name!r}: extract {extract_name!r} holds reported figures, not records; "
-                            "reported figures count for the indicator named in each row")
+    # an indicator whose only source is the figures units report (月报表): no records, so no
+    # date column, measure or cohort; a rate's reported figure is the rate itself (a standing
+    # figure: the latest one counts), a count's is 当月 or 累计 as the unit declared it
+    reported_only = ext.is_reported
 
     def need_column(field_name: str, *, required: bool = True) -> str | None:
         col = raw.get(field_name)
@@ -201,7 +214,13 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
         raise RegistryError(f"indicator {name!r}: format {fmt!r} must be one of {', '.join(FORMATS)}")
 
     values: dict = {}
-    if kind == "cumulative":
+    if reported_only:
+        stray = [k for k in ("date_column", "measure", "column", "year_column", "denominator_date_column",
+                             "numerator_date_column", "filter") if raw.get(k) is not None]
+        if stray or raw.get("dimensions"):
+            raise RegistryError(f"indicator {name!r}: extract {extract_name!r} holds reported figures, not records; "
+                                f"{', '.join(stray or ['dimensions'])} cannot apply (the figure is reported as a whole)")
+    elif kind == "cumulative":
         values["date_column"] = need_column("date_column")
         measure = raw.get("measure")
         if measure not in MEASURES:
@@ -251,6 +270,7 @@ def _parse_indicator(raw: dict, extracts: dict[str, Extract]) -> Indicator:
     return Indicator(
         name=name,
         judge_from_month=judge,
+        reported_only=reported_only,
         extract=extract_name,
         kind=kind,
         format=fmt,

@@ -158,8 +158,19 @@ def extract_view_sql(ext: Extract, root: Path, files=None) -> str:
     cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
     return (
         f"create or replace view {quote_ident(view)} as select {cols} "
-        f"from read_parquet({listed}, hive_partitioning = true, union_by_name = true)"
+        f"from {_with_optional(ext, f'read_parquet({listed}, hive_partitioning = true, union_by_name = true)')}"
     )
+
+
+def _with_optional(ext: Extract, relation: str) -> str:
+    """`relation`, or, when the extract has optional columns (added after data was stored), the
+    relation with those columns NULL in files written before them: UNION ALL BY NAME with an
+    empty row of them fills what the files lack (union_by_name alone needs one file to have it)."""
+    optional = [c for c in ext.columns if c.optional]
+    if not optional:
+        return relation
+    nulls = ", ".join(f"cast(null as {c.type}) as {quote_ident(c.name)}" for c in optional)
+    return f"(select * from {relation} union all by name select {nulls} where false)"
 
 
 def dataset_table_name(ext: Extract) -> str:
@@ -176,7 +187,7 @@ def extract_view_over_sql(ext: Extract, relation: str) -> str:
     """`ext_<name>`: the extract's columns, typed, from `relation` (a table function or a
     registered Arrow table's name)."""
     cols = ", ".join(f"cast({quote_ident(c.name)} as {c.type}) as {quote_ident(c.name)}" for c in ext.columns)
-    return f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} from {relation}"
+    return f"create or replace view {quote_ident('ext_' + ext.name)} as select {cols} from {_with_optional(ext, relation)}"
 
 
 def dataset_copy_sql(name: str) -> str:
@@ -301,7 +312,7 @@ def indicator_events_sql(registry: Registry, view: str = "indicator_events") -> 
     sum(num) / sum(den) over event_on <= as_of: never pro-rated.
     """
     parts = []
-    for ind in registry.indicators:
+    for ind in registry.record_indicators:  # reported figures come in through reported_events
         src = quote_ident("ext_" + ind.extract)
         name = quote_literal(ind.name)
         for b in _event_branches(ind):
@@ -348,7 +359,7 @@ def indicator_dimension_events_sql(registry: Registry, grain: str = "day") -> st
     """
     monthly = grain == "month"
     parts = []
-    for ind in registry.indicators:
+    for ind in registry.record_indicators:
         src = quote_ident("ext_" + ind.extract)
         dims = list(ind.dimensions)
         dim_cols = "".join(f", cast({quote_ident(d)} as varchar) as dim_{i}" for i, d in enumerate(dims))
@@ -397,7 +408,7 @@ def dimension_views_sql(registry: Registry, aggregates: Path | None) -> list[str
         # drops the other branches when it is planned and opens only its own extract's files
         root = (aggregates / "indicator_dimension_monthly").resolve()
         cols = "dimension, value, dimension2, value2, unit_key, year, event_month, record_month, num, den, records"
-        for ind in registry.indicators:
+        for ind in registry.record_indicators:
             folder, name = root / ind.extract, quote_literal(ind.name)
             if folder.is_dir() and any(folder.glob("*/*/part-0.parquet")):  # else: no records, no rows
                 files = quote_literal(str(folder / "**" / "*.parquet"))
@@ -411,18 +422,23 @@ def dimension_views_sql(registry: Registry, aggregates: Path | None) -> list[str
     return views
 
 def reported_figures_sql(registry: Registry, has_reports: bool) -> str:
-    """`reported_figures`: the reported extract's rows for cumulative indicators (the only ones a
-    unit can report as a number; a rate needs its register)."""
+    """`reported_figures`: the reported extract's rows for cumulative indicators and for rates
+    that only units report (城镇登记失业率); a rate with a register is counted from the register.
+    `is_rate` marks a rate's figure: a standing figure (the rate at the month end), not a count."""
     cols = "cast(null as varchar) as indicator, cast(null as varchar) as unit_code, " \
-           "cast(null as date) as report_month, cast(null as varchar) as basis, cast(null as double) as value"
+           "cast(null as date) as report_month, cast(null as varchar) as basis, cast(null as double) as value, " \
+           "false as is_rate"
     ext = registry.reported_extract
     names = [i.name for i in registry.indicators if i.kind == "cumulative"]
-    if ext is None or not has_reports or not names:
+    rates = [i.name for i in registry.indicators if i.is_rate and i.reported_only]
+    if ext is None or not has_reports or not names + rates:
         return f"create or replace view reported_figures as select {cols} where false"
+    is_rate = f"indicator in ({', '.join(quote_literal(n) for n in rates)})" if rates else "false"
     return (
-        "create or replace view reported_figures as select indicator, unit_code, report_month, basis, value "
+        "create or replace view reported_figures as select indicator, unit_code, report_month, basis, value, "
+        f"{is_rate} as is_rate "
         f"from {quote_ident('ext_' + ext.name)} where value is not null and report_month is not null "
-        f"and basis in ('当月', '累计') and indicator in ({', '.join(quote_literal(n) for n in names)})"
+        f"and basis in ('当月', '累计') and indicator in ({', '.join(quote_literal(n) for n in names + rates)})"
     )
 
 

@@ -217,7 +217,9 @@ def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang
     # full layout, and a sixth column would not fit 1366 wide
     allocated = set(children.loc[children["target"].notna(), "indicator"])
     columns = {ind.short_label[lang]: ind.name for ind in registry.indicators if ind.name in allocated}
-    district_only = [ind for ind in registry.indicators if ind.name not in allocated]
+    # (indicators with no target anywhere, such as 失业人员再就业, are counts for the explorer, not columns)
+    own_targets = set(own.loc[own["target"].notna(), "indicator"])
+    district_only = [ind for ind in registry.indicators if ind.name not in allocated and ind.name in own_targets]
     lines, statuses = [], []
     for (_, line), rows in zip(full.iterrows(), row_sources):
         out = {t("seq_no", lang): line[t("seq_no", lang)], t("unit_name", lang): line[t("unit_name", lang)]}

@@ -166,8 +166,10 @@ def write(data_dir: Path, extract: str, table: pa.Table, months: list[tuple[int,
         write_deltalake(str(path), table, partition_by=PARTITIONS, mode="append", commit_properties=props,
                         writer_properties=writer)
     else:
+        # merge: a column the registry added since the table was created (the category flags) is
+        # added to the table; ingest has already checked the rows against the registry's schema
         write_deltalake(str(path), table, mode="overwrite", predicate=partition_predicate(months),
-                        commit_properties=props, writer_properties=writer)
+                        commit_properties=props, writer_properties=writer, schema_mode="merge")
     return latest_version(path)
 
 

@@ -24,8 +24,8 @@ def test_progress_csv_has_the_contract_columns(demo_dir, capsys):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0])[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
-    # 14 units x 6 indicators + district: 6 own rows and 3 allocation sums
-    assert len(rows) == 14 * 6 + 6 + 3
+    # 14 units x 13 indicators + district: 13 own rows and 3 allocation sums
+    assert len(rows) == 14 * 13 + 13 + 3
     yjp = next(r for r in rows if r["unit_name"] == "杨家坪街道" and r["indicator"] == "urban_new_employment")
     assert yjp["target"] == "3500.0" and yjp["time_progress_pct"] == "50.0"
 

@@ -22,7 +22,9 @@ def _raw(demo_dir, extract):
 
 def test_dimensions_come_from_the_registry(demo_ctx):
     reg = demo_ctx.registry
-    assert explore.dimensions(reg.get("urban_new_employment")) == ["unit_code", "group", "form", "month"]
+    assert explore.dimensions(reg.get("urban_new_employment")) == [
+        "unit_code", "group", "form", "is_unemployed", "is_hard_to_employ", "is_4050", "is_zero_employment_family",
+        "month"]
     assert explore.dimensions(reg.get("guarantee_loans")) == ["unit_code", "borrower_type", "bank", "month"]
     assert explore.dimensions(reg.get("graduate_employment_rate")) == ["unit_code", "month"]
 

@@ -191,7 +191,7 @@ def test_default_as_of_waits_until_every_unit_has_reported(demo_dir, tmp_path):
     assert ctx.default_as_of(2020) == AS_OF
     # per unit and extract: 杨家坪 has sent July for new employment only
     assert ctx.last_reported_by_extract(2020, "500107-01") == {
-        "new_employment": 7, "loans": 6, "training": 6, "graduates": 6}
+        "new_employment": 7, "loans": 6, "training": 6, "graduates": 6, "internship_bases": 6, "internships": 6}
     out = cli("progress", "--format", "csv", "--data-dir", data)
     assert out.returncode == 0, out.stderr
     assert "2020-07" not in out.stdout

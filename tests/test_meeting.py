@@ -72,8 +72,13 @@ def views(demo_ctx):
 def test_headline_view_has_official_sentences_and_bullets(views):
     html = views["headline"]
     assert "截至6月30日，全区城镇新增就业21083人，完成全年目标任务的68.0%，快于序时进度18.0个百分点" in html
-    assert html.count('class="mt-bullet"') == 6  # both graduate rates: 离校未就业 (≥95%) and 年底就业率 (≥90%)
+    # every indicator with a target: both graduate rates (≥95%, ≥90%), the work plan's four
+    # district-only counts and the unemployment rate's ceiling; the two counts without a target are not here
+    assert html.count('class="mt-bullet"') == 11
     assert "序时进度 50.0%" in html and "目标 90.0%" in html
+    assert "全区城镇登记失业率为4.0%，低于控制目标0.5个百分点（控制目标≤4.5%）" in html
+    assert "控制目标≤4.5%" in html and "控制目标 4.5%" in html  # beside the rate, and the bar's mark
+    assert "全区新增就业见习基地24家" in html and "失业人员再就业" not in html
 
 
 def test_ranking_view_rank_change_and_flags_are_words_not_only_colour(views):
@@ -110,14 +115,17 @@ def test_meeting_page(demo_env, lang):
     assert ("全区目标任务完成情况" if lang == "zh" else "District progress against targets") in text
     assert "1 / 5" in text
     assert ("演示数据" if lang == "zh" else "Demo data") in text
-    # six indicators: the headline view is two pages, shown in turn before the next view
+    # eleven indicators with a target, five a page: the headline view is three pages, shown in
+    # turn before the next view
     at.button(key="mt_next").click().run()
     assert not at.exception
     text = _text(at)
-    assert ("第2/2页" if lang == "zh" else "Page 2/2") in text and "1 / 5" in text
+    assert ("第2/3页" if lang == "zh" else "Page 2/3") in text and "1 / 5" in text
+    at.button(key="mt_next").click().run()
+    assert ("第3/3页" if lang == "zh" else "Page 3/3") in _text(at)
     at.button(key="mt_next").click().run()
     assert "2 / 5" in _text(at)
-    for _ in range(3):  # back through both headline pages to the last view
+    for _ in range(4):  # back through the three headline pages to the last view
         at.button(key="mt_prev").click().run()
     assert "5 / 5" in _text(at)
 
@@ -232,7 +240,8 @@ def test_axis_labels_are_full_numbers():
 def test_headline_key_figures_and_labelled_100_tick(views):
     html = views["headline"]
     assert '<span class="mt-fig">68.0%</span><span class="mt-act">21083</span>' in html
-    assert html.count(">100%</span></div>") == 6  # every bullet bar's full-target tick is labelled (six indicators)
+    # every bullet bar's full-target tick is labelled (ten indicators); the ceiling's bar ends at twice the ceiling
+    assert html.count(">100%</span></div>") == 10 and html.count(">9.0%</span></div>") == 1
 
 
 def test_behind_view_lists_units_below_a_rate_target(views):

@@ -38,7 +38,14 @@ def test_overview(demo_env, lang):
         assert "41000人" in text  # the allocation sum stands beside the own target
     else:
         assert "As of 30 Jun" in text and "of the annual target" in text
-    assert len(at.get("plotly_chart")) == 6  # one bullet per indicator with a target (both graduate rates)
+    # one bullet per indicator with a target: both graduate rates, the work plan's four district-only
+    # counts and the unemployment ceiling; the two counts by category flag have none
+    assert len(at.get("plotly_chart")) == 11
+    if lang == "zh":
+        assert "全区城镇登记失业率为4.0%，低于控制目标0.5个百分点（控制目标≤4.5%）" in text
+        assert "全区新增就业见习基地24家" in text and "全区就业困难人员实现就业3314人" in text
+    else:
+        assert "0.5 pp below the ceiling (≤4.5%)" in text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -53,7 +60,7 @@ def test_compare(demo_env, lang):
     assert len(at.get("plotly_chart")) == 1
     # the detail tab: every figure for every unit x indicator
     detail = at.dataframe[1].value
-    assert len(detail) == 14 * 6 + 6 + 3
+    assert len(detail) == 14 * 13 + 13 + 3  # 14 units × 13 indicators, the district's 13 own rows and 3 allocation sums
     needle = "剩余6个月，月均需完成247人" if lang == "zh" else "6 months left: 247 persons needed per month"
     assert needle in set(detail.iloc[:, -2])  # 杨家坪街道's required pace on new employment
     assert ("第1名（共13个）" if lang == "zh" else "No. 1 of 13") in set(detail["排名" if lang == "zh" else "Rank"])

@@ -10,12 +10,23 @@ from target_monitor.registry import REGISTRY_PATH, RegistryError, load_registry,
 DOC = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
 
 
-def test_shipped_registry_declares_the_six_indicators():
+def test_shipped_registry_declares_the_work_plans_indicators():
     reg = load_registry()
     assert reg.names == (
         "urban_new_employment", "guarantee_loans", "vocational_training",
         "enterprise_skill_training", "graduate_employment_rate", "graduate_year_end_rate",
+        # the work plan's other district targets, its ceiling rate, and two counts by category flag
+        "internship_bases", "internship_participants", "chengkou_labour_transfer", "chengkou_training",
+        "registered_unemployment_rate", "reemployment_of_unemployed", "hard_to_employ_employed",
     )
+    assert reg.get("internship_bases").unit["zh"] == "家" and reg.get("chengkou_training").unit["zh"] == "人次"
+    rate = reg.get("registered_unemployment_rate")
+    assert rate.kind == "ceiling_rate" and rate.reported_only and rate.unit["zh"] == "%"
+    assert {i.name for i in reg.indicators if i.reported_only} == {
+        "chengkou_labour_transfer", "chengkou_training", "registered_unemployment_rate"}
+    assert reg.get("hard_to_employ_employed").filter == {"is_hard_to_employ": ("是",)}
+    assert reg.get("reemployment_of_unemployed").filter == {"is_unemployed": ("是",)}
+    assert all(c.optional for c in reg.extracts["new_employment"].columns if c.name.startswith("is_"))
     assert reg.get("graduate_employment_rate").kind == "floor_rate"
     # both graduate rates are year-end figures; training is counted in 人次
     assert reg.get("graduate_employment_rate").judge_from_month == 12
@@ -79,7 +90,7 @@ def test_a_new_indicator_needs_no_code(tmp_path):
         "description": {"zh": "安置到公益性岗位的就业困难人员。", "en": "Hard-to-employ people placed in public-welfare jobs."},
         "unit": {"zh": "人", "en": "persons"},
         "extract": "new_employment", "kind": "cumulative", "date_column": "employed_on", "measure": "count",
-        "filter": {"group": ["就业困难人员"]}, "format": "int", "order": 6,
+        "filter": {"group": ["就业困难人员"]}, "format": "int", "order": 14,
     }))
     reg = parse_registry(doc)
     assert reg.names[-1] == "public_welfare_jobs"

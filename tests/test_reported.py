@@ -34,6 +34,9 @@ NE = "urban_new_employment"
 def _write(data_dir: Path, extract: str, rows: list[dict], day_col: str) -> None:
     ext = load_registry().extracts[extract]
     df = pd.DataFrame(rows)
+    for col in ext.column_names:  # an optional column (the category flags) left out: NULL
+        if col not in df:
+            df[col] = None
     for (y, m), part in df.groupby([df[day_col].map(lambda d: d.year), df[day_col].map(lambda d: d.month)]):
         folder = data_dir / "extracts" / extract / f"year={y:04d}" / f"month={m:02d}"
         folder.mkdir(parents=True, exist_ok=True)

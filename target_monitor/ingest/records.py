@@ -500,8 +500,12 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
         dup = sorted({n for n in names if names.count(n) > 1})
         raise reject("schema_drift", file=file, diff="; ".join(f"重复列/duplicate {n}" for n in dup))
     schema = pa.schema([schema.field(i).with_name(n) for i, n in enumerate(names)])
+    absent_optional = []
     for col in ext.columns:
         if col.name not in names:
+            if col.optional:  # a column added since the file's schema was made: read as NULL
+                absent_optional.append(col)
+                continue
             diff.append(f"缺少列/missing {col.name} ({col.type})")
             continue
         arrow_type = schema.field(col.name).type
@@ -522,6 +526,8 @@ def parse_parquet(data: bytes, ext: Extract, rules: dict, units: Units, report: 
     if rename:
         table = table.rename_columns(names)
         report.mapping.update({raw: canon for raw, canon in rename.items()})
+    for col in absent_optional:
+        table = table.append_column(col.name, pa.nulls(table.num_rows, ARROW_TYPES[col.type]))
     cols = list(ext.column_names)
     report.file_type = "parquet"
     from target_monitor.ingest.columnar import parse_columnar

@@ -196,10 +196,21 @@ def _title_month(grid: Grid, header_row_index: int) -> tuple[tuple[int, int] | N
     return None, ""
 
 
+def reportable(ind: Indicator) -> bool:
+    """Whether units can report the indicator as a figure: a count or amount, or a rate that only
+    units report (城镇登记失业率); a rate with a register is counted from the register."""
+    return ind.kind == "cumulative" or (ind.is_rate and ind.reported_only)
+
+
 def _value(raw, ind: Indicator, unit: str) -> float | None:
     """A reported figure in the indicator's display unit, or None when the cell is empty."""
     if nz.is_missing(raw):
         return None
+    if ind.is_rate:  # a rate in points: 4.1%, 4.1, 0.041 (percent_range outside 0..100)
+        try:
+            return nz.parse_percent(raw)
+        except nz.ValueProblem as vp:  # the cell's raw value is named by the caller
+            raise nz.ValueProblem(vp.code, **{k: v for k, v in vp.values.items() if k != "raw"}) from None
     if ind.measure == "sum":  # an amount: 万元 unless the header or the cell says otherwise
         default = unit if unit in nz.MONEY_UNITS else ind.unit["zh"] if ind.unit["zh"] in nz.MONEY_UNITS else "元"
         yuan = nz.parse_money(raw, default)
@@ -282,7 +293,7 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                 del values[i], roles[i]
                 report.warnings.append(Problem.make("W", "unknown_column", file=file, sheet=sheet, row=header_row,
                                                     column=header_text[i], raw_value=header_text[i]))
-            elif registry.get(r.indicator).kind != "cumulative":
+            elif not reportable(registry.get(r.indicator)):
                 del values[i], roles[i]
                 report.warnings.append(Problem.make("W", "rp_rate_column", file=file, sheet=sheet, row=header_row,
                                                     column=header_text[i], raw_value=header_text[i],
@@ -306,7 +317,12 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                                                 used=header_text[ranked[0]]))
             del values[i], roles[i]
     # the declared meaning must match the header's (BAD_INPUT: R unless the declared meaning matches)
+    # a rate (城镇登记失业率) is a standing figure, the rate at the month end: it has no 当月/累计
+    # meaning to declare or to clash with (it is stored as 累计, the figure as it stands)
+    standing = {i for i, r in values.items() if r.indicator and registry.get(r.indicator).is_rate}
     for i, r in values.items():
+        if i in standing:
+            continue
         if basis and r.basis and r.basis != basis:
             problems.append(Problem.make("R", "rp_basis_mismatch", file=file, sheet=sheet, row=header_row,
                                          column=header_text[i], raw_value=header_text[i], declared=basis,
@@ -315,7 +331,7 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
         raise Rejected(problems[0], problems[1:])
     has_basis_column = "basis" in by_kind
     for i, r in values.items():
-        if not (r.basis or basis or has_basis_column):
+        if not (r.basis or basis or has_basis_column) and i not in standing:
             raise reject("rp_basis_unknown", file=file, sheet=sheet, row=header_row, column=header_text[i],
                          raw_value=header_text[i])
     month_col = by_kind.get("month")
@@ -404,8 +420,8 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                                       text if text in registry.names else None)
                 if indicator_name is None:
                     bad("rp_indicator_unknown", ii, raw_ind,
-                        known="、".join(i.label["zh"] for i in registry.indicators if i.kind == "cumulative"))
-                elif registry.get(indicator_name).kind != "cumulative":
+                        known="、".join(i.label["zh"] for i in registry.indicators if reportable(i)))
+                elif not reportable(registry.get(indicator_name)):
                     bad("rp_rate_row", ii, raw_ind, indicator=registry.get(indicator_name).label["zh"])
                     indicator_name = None
         figures = []
@@ -421,7 +437,7 @@ def parse_reported(grid: Grid, ext: Extract, registry: Registry, rules: dict, al
                 continue
             if value is None:
                 continue
-            figures.append((i, name, r.basis or row_basis or basis, value))
+            figures.append((i, name, "累计" if ind.is_rate else r.basis or row_basis or basis, value))
         if not figures and not row_problems:
             first = next(iter(values))
             bad("rp_no_value", first, cell(first))
@@ -476,7 +492,9 @@ def _check_falling(frame: pd.DataFrame, ext: Extract, registry: Registry, units:
                    file: str, sheet: str, report: Report) -> None:
     """A 累计 series must not fall: compare the file's 累计 figures with each other and with the
     stored ones of the same unit, indicator and year (the upload replaces its own unit-months)."""
-    cum = frame[frame["basis"] == "累计"]
+    # a rate's figure may fall (the unemployment rate going down is the good news)
+    rates = {i.name for i in registry.indicators if i.is_rate}
+    cum = frame[(frame["basis"] == "累计") & ~frame["indicator"].isin(rates)]
     if cum.empty:
         return
     new = cum.assign(year=[d.year for d in cum["report_month"]], source="file", row_no=cum["_row"])
