@@ -476,7 +476,10 @@ def _write_plan(data_dir: Path, ext: Extract, p: Plan, meta: dict) -> int | None
     create_empty(data_dir, ext.name, schema)
     table = pa.concat_tables([t for _, t in sorted(p.partitions.items())])
     table = with_partitions(table, ext.partition_date)
-    return write(data_dir, ext.name, table, p.months, meta)
+    # on top of the version the plan read (a table created just now: its empty version 0), so a
+    # commit another writer made since to these partitions makes this one a conflict, not a loss
+    return write(data_dir, ext.name, table, p.months, meta,
+                 base_version=p.base_version if p.base_version is not None else 0)
 
 
 def ensure_migrated(data_dir: Path, registry=None) -> list[str]:
