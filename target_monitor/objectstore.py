@@ -176,7 +176,7 @@ class SeaweedFS:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=3)  # its data is scratch: no need to wait for a clean shutdown
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
