@@ -51,8 +51,8 @@ def measure(data_dir: Path, runs: int, year: int = 2020, as_of: date = date(2020
     import pyarrow.parquet as pq
 
     from target_monitor.context import Context
-    from target_monitor.objectstore import copy_tables
-    from target_monitor.registry import load_registry, filesystem, start_seaweedfs
+    from target_monitor.objectstore import copy_tables, filesystem, start_seaweedfs
+    from target_monitor.registry import load_registry
     from target_monitor.store import data_version
     from target_monitor.tables_delta import committed_files
 
