@@ -348,7 +348,7 @@ def _print_report(report, lang: str, as_json: bool, summary_key: str = "ingest_s
     if as_json:
         return
     status = t("ingest_status_" + report.status, lang) if report.status in (
-        "taken", "rejected", "noop", "error", "preview", "held") else report.status
+        "taken", "rejected", "noop", "error", "preview", "held", "conflict") else report.status
     print(t(summary_key, lang, file=report.file, status=status, rows_read=report.rows_read,
             accepted=report.accepted, quarantined=report.quarantined, skipped=report.skipped,
             warnings=len(report.warnings), **extra))
@@ -410,7 +410,7 @@ def cmd_ingest(args) -> int:
     if args.json:
         payload = [r.as_json(lang) for r in reports]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=1, default=str))
-    return 2 if any(r.status in ("rejected", "held") for r in reports) else 0
+    return 2 if any(r.status in ("rejected", "held", "conflict") for r in reports) else 0
 
 
 def _too_big(files: list[Path], data_dir: Path, extract: str) -> dict:

@@ -1542,3 +1542,18 @@ DIMENSION_VALUES.update({
     "商贸服务": "Trade and services",
     "社会服务": "Social services",
 })
+
+
+# the store on object storage: two writers at once (docs/store.md)
+TEXT.update({
+    "ingest_status_conflict": ("未写入：另一次写入同时修改了同一数据表，请重试",
+                               "Not written: another write changed the same table at the same time; please retry"),
+    "store_conflict": ("{extract}：另一次导入、撤销或审批在本次之前修改了同一数据表的相同月份，本次未写入任何内容，"
+                       "对方的数据已保留。请重试（重新导入同一文件即可）。",
+                       "{extract}: another import, undo or approval changed the same months of this table just "
+                       "before this one; nothing of this upload was written and the other one's rows are kept. "
+                       "Please retry (import the same file again)."),
+    "undo_e_conflict": ("{id}：撤销时另一次写入同时修改了同一数据表，未撤销任何内容。请重试。",
+                        "{id}: another write changed the same table during the undo; nothing was undone. "
+                        "Please retry."),
+})

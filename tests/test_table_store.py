@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from seaweed import ON_SEAWEED, on_object_store
 from target_monitor.cli import main
 from target_monitor.ingest.versions import UndoError, list_imports, undo
 from target_monitor.tables_delta import committed_files, latest_version, table_path
@@ -25,10 +26,13 @@ STRAY = HEAD + ("NE-X-1,杨家坪街道,500107199001011234,2020-07-02,其他,单
 JUNE_ONE = HEAD + "NE-X-9,石坪桥街道,500107199001091234,2020-06-15,其他,灵活就业\n"
 
 
-@pytest.fixture()
-def d(tmp_path, demo_dir) -> Path:
+@pytest.fixture(params=["local", pytest.param("s3", marks=ON_SEAWEED)])
+def d(request, tmp_path, demo_dir, monkeypatch) -> Path:
+    """The demo's data directory, its tables on local disk or on SeaweedFS (the same tests pass on both)."""
     out = tmp_path / "data"
     shutil.copytree(demo_dir, out)
+    if request.param == "s3":
+        on_object_store(out, request.getfixturevalue("seaweedfs"), monkeypatch)
     return out
 
 
@@ -222,13 +226,14 @@ def test_store_compact_and_vacuum_are_commands_that_keep_every_number(d, capsys)
 
     from deltalake import write_deltalake
 
-    from target_monitor.tables_delta import read_partition, with_partitions
+    from target_monitor.tables_delta import read_partition, store_options, table_uri, with_partitions
 
     # a second file in June (an append by another tool): two files to compact there
     june = read_partition(d, "loans", 2020, 6)
-    write_deltalake(str(table_path(d, "loans")), with_partitions(june.slice(0, 0), "disbursed_on"), mode="append")
-    write_deltalake(str(table_path(d, "loans")), with_partitions(june.slice(0, 1).set_column(
-        0, "loan_id", pa.array(["LN-EXTRA"])), "disbursed_on"), mode="append")
+    uri, opts = table_uri(d, "loans"), store_options()
+    write_deltalake(uri, with_partitions(june.slice(0, 0), "disbursed_on"), mode="append", storage_options=opts)
+    write_deltalake(uri, with_partitions(june.slice(0, 1).set_column(
+        0, "loan_id", pa.array(["LN-EXTRA"])), "disbursed_on"), mode="append", storage_options=opts)
     before, progress0 = extract_digests(d), progress_bytes(d, capsys)
     assert main(["store", "compact", "--data-dir", str(d)]) == 0
     out = capsys.readouterr().out

@@ -319,10 +319,18 @@ def _kept_as_is(arr: pa.Array) -> np.ndarray:
     out &= np.diff(offsets) >= TRIVIAL_MIN_BYTES
     if offsets[-1] > offsets[0]:
         region = body[offsets[0]:offsets[-1]]
-        odd = np.flatnonzero((region < 0x21) | (region > 0x7E))
-        if len(odd):
-            out[np.unique(np.searchsorted(offsets, odd + offsets[0], side="right") - 1)] = False
+        out &= _per_value_count(offsets, (region < 0x21) | (region > 0x7E)) == 0
     return out
+
+
+def _per_value_count(offsets: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """How many of each value's bytes are `hit` (a mask over the bytes from offsets[0] on): one
+    running sum over the bytes, read at the value boundaries. Chinese text makes nearly every byte
+    a hit, so finding each hit's value (searchsorted + unique over millions) cost seconds a month."""
+    running = np.zeros(len(hit) + 1, dtype=np.int32)  # a string array holds < 2**31 bytes
+    np.cumsum(hit, out=running[1:])
+    at = offsets - offsets[0]
+    return running[at[1:]] - running[at[:-1]]
 
 
 def _offsets(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -347,10 +355,7 @@ def _starts_with_digit_and_has_e(arr: pa.Array) -> np.ndarray:
     if not digit.any():
         return out
     region = body[offsets[0]:offsets[-1]]
-    es = np.flatnonzero((region == 0x65) | (region == 0x45))
-    if len(es):
-        out[np.unique(np.searchsorted(offsets, es + offsets[0], side="right") - 1)] = True
-    return out & digit
+    return (_per_value_count(offsets, (region == 0x65) | (region == 0x45)) > 0) & digit
 
 
 def _matches(arr: pa.Array, pattern: str) -> np.ndarray:

@@ -93,7 +93,7 @@ class Normalisation:
 @dataclass
 class Report:
     file: str
-    status: str = "pending"  # taken | rejected | noop | error | preview | held (a shrink not confirmed)
+    status: str = "pending"  # taken | rejected | noop | error | preview | held (a shrink not confirmed) | conflict (another writer first: retry)
     extract: str = ""
     sheet: str = ""
     sha256: str = ""

@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 from target_monitor.ingest.normalise import neutralise
 from target_monitor.ingest.problems import Report
 from target_monitor.ingest.records import ARROW_TYPES, Parsed, arrow_schema  # noqa: F401 - ARROW_TYPES re-exported
+from target_monitor.objectstore import StoreConflict
 from target_monitor.paths import extracts_dir
 from target_monitor.registry import Extract
 
@@ -476,7 +477,10 @@ def _write_plan(data_dir: Path, ext: Extract, p: Plan, meta: dict) -> int | None
     create_empty(data_dir, ext.name, schema)
     table = pa.concat_tables([t for _, t in sorted(p.partitions.items())])
     table = with_partitions(table, ext.partition_date)
-    return write(data_dir, ext.name, table, p.months, meta)
+    # on top of the version the plan read (a table created just now: its empty version 0), so a
+    # commit another writer made since to these partitions makes this one a conflict, not a loss
+    return write(data_dir, ext.name, table, p.months, meta,
+                 base_version=p.base_version if p.base_version is not None else 0)
 
 
 def ensure_migrated(data_dir: Path, registry=None) -> list[str]:
@@ -534,13 +538,30 @@ def commit(data_dir: Path, ext: Extract, parsed: Parsed, data: bytes, *, who: st
                 meta = {"kind": "import", "who": who, "file": report.file, "sha256": report.sha256,
                         "at": rec["uploaded_at"], "base_version": p.base_version,
                         "replace_months": rec["replace_months"], "changes": p.changes, **(meta_extra or {})}
-                report.version = _write_plan(data_dir, ext, p, meta)
+                try:
+                    report.version = _write_plan(data_dir, ext, p, meta)
+                except StoreConflict:
+                    # another machine committed to these partitions since the plan read them: nothing of
+                    # this upload is visible, the other one's rows stay; the uploader sends it again
+                    _conflict(report, ext.name)
+                    rec.update(status="conflict", reasons=[report.message_zh])
+                    write_history(data_dir, rec, now)
+                    return report  # no aggregate refresh: the ahead-computed partitions were not committed
                 rec["version"] = report.version
             write_history(data_dir, rec, now)
         finally:
             precomputed = ahead.result()
         _refresh_aggregates(data_dir, precomputed)
     return report
+
+
+def _conflict(report: Report, extract: str) -> None:
+    from target_monitor.i18n import t
+
+    report.status = "conflict"
+    report.version = None
+    report.message_zh = t("store_conflict", "zh", extract=extract)
+    report.message_en = t("store_conflict", "en", extract=extract)
 
 
 class _Ahead:

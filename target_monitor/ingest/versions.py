@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from target_monitor.ingest import storage
+from target_monitor.objectstore import StoreConflict
 from target_monitor.registry import load_registry
 from target_monitor.tables_delta import history, latest_version, restore, table_path
 
@@ -98,6 +99,8 @@ def undo(data_dir: Path, import_id: str, *, cascade: bool = False, who: str = ""
                 "at": datetime.now().isoformat(timespec="seconds")}
         try:
             new = restore(data_dir, name, version - 1, meta)
+        except StoreConflict:  # another machine's import or undo committed first: nothing was undone
+            raise UndoError("conflict", id=import_id) from None
         except Exception as exc:  # noqa: BLE001 - e.g. the old files were vacuumed
             raise UndoError("restore_failed", id=import_id, error=str(exc)) from exc
         _mark_undone(data_dir, name, set(range(version, newest + 1)))
