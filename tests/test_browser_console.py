@@ -12,20 +12,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serve import streamlit_server
-
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium")]
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium"),
+              pytest.mark.spread]
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_dir):
-    with streamlit_server(demo_dir) as url:
-        yield url
+def app_url(demo_server):
+    return demo_server  # this worker's server over the demo (conftest.py)
 
 
 def test_console_query_and_download(app_url, tmp_path):
