@@ -19,12 +19,19 @@ def pytest_addoption(parser):
 
 
 def pytest_xdist_auto_num_workers(config):
-    """`-n auto` (pyproject.toml): two workers per core. Much of the suite waits rather than
+    """`-n auto` (pyproject.toml): two workers per core (memory permitting). Much of the suite waits rather than
     computes (a browser drawing a page, a server starting, a child process killed at its time
     limit, LibreOffice), and a second worker per core fills those waits."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own reading of the variable
-    return 2 * len(os.sched_getaffinity(0))
+    workers = 2 * len(os.sched_getaffinity(0))
+    try:  # and no more than one per 1.5 GB available: a worker can hold an app server and a 1.5 GB SQL child
+        with open("/proc/meminfo") as fh:
+            kb = next(int(line.split()[1]) for line in fh if line.startswith("MemAvailable:"))
+        workers = min(workers, max(1, kb // (1536 * 1024)))
+    except (OSError, StopIteration, ValueError):
+        pass
+    return workers
 
 
 def pytest_configure(config):
@@ -58,6 +65,13 @@ def shared_build(tmp_path_factory, name: str, build: Callable[[Path], object]) -
             build(building)
             building.rename(done)  # complete or absent: a worker never sees half a build
     return done
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory) -> Callable[[str, Callable[[Path], object]], Path]:
+    """`built_once(name, build)`: the folder `build(folder)` writes, built once per session for
+    every worker (shared_build). Read-only: copy it for a test that writes."""
+    return lambda name, build: shared_build(tmp_path_factory, name, build)
 
 
 @pytest.fixture(scope="session")
