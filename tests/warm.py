@@ -51,6 +51,7 @@ for line in sys.stdin:
             try:
                 if "module" in req:  # python -m module args…
                     sys.argv = [req["module"], *req["args"]]
+                    sys.modules.pop(req["module"], None)  # run afresh as __main__, as -m does (its imports stay warm)
                     runpy.run_module(req["module"], run_name="__main__", alter_sys=True)
                 else:  # python -c code args…
                     sys.argv = ["-c", *req["args"]]
