@@ -102,7 +102,8 @@ def demo_server(demo_dir):
 
     log = REPO / "tests" / "artifacts" / f"server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(demo_dir, log=log) as url:
+    # every browser test of the worker needs it: a slow start on a loaded machine must not fail them all
+    with streamlit_server(demo_dir, log=log, start_timeout=300) as url:
         yield url
 
 

@@ -130,7 +130,9 @@ class Run:
         z = _warm()
         z.stdin.write(json.dumps(request) + "\n")
         z.stdin.flush()
-        self.pid = _reply(60)["pid"]
+        # no time limit: the first run waits for the warm process's imports (a minute on a loaded
+        # machine); a warm process that dies ends the wait (end of file)
+        self.pid = _reply(None)["pid"]
         self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int:
