@@ -15,9 +15,8 @@ from serve import CHROMIUM, CHROMIUM_ARGS
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts" / "one_language"
 
-# the worker's server over the demo (conftest's demo_server) and a browser per worker: the tests spread
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium"),
-              pytest.mark.spread]
+# the worker's server over the demo (conftest's demo_server)
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium")
 
 PAGE_TITLES_ZH = ["总览", "镇街对比", "趋势", "镇街详情", "会议模式", "排名与旗标", "考核评分", "通报", "明细记录",
                   "自助分析", "SQL查询", "月度快照", "数据管理"]

@@ -22,9 +22,9 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-# one server per worker (conftest's demo_server) and a browser per worker: the tests spread over the workers
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium"),
-              pytest.mark.spread]
+# the worker's server over the demo (conftest's demo_server); the file stays on one worker (its module
+# fixtures): spread over four workers on two loaded cores, the pages were checked before they had drawn
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium")
 
 # what must be on each view at 2020-06-30 (the demo), as people would read it
 EXPECTED_EN = {
@@ -228,7 +228,6 @@ def snapshot_server(demo_dir, tmp_path_factory):
         yield url, snap
 
 
-@pytest.mark.xdist_group("meeting_snapshot")  # one snapshot server for both sizes
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
 def test_buttons_stay_on_screen_with_a_snapshot_open(snapshot_server, browser, size):
     url, snap = snapshot_server
@@ -246,7 +245,6 @@ def test_buttons_stay_on_screen_with_a_snapshot_open(snapshot_server, browser, s
         pg.close()
 
 
-@pytest.mark.xdist_group("meeting_page")  # one page for both
 def test_rotation_pause_and_next(server, page):
     page.goto(f"{server}/meeting?views=behind,scores&interval=5&lang=zh")
     _wait_view(page, "进度滞后单位及所需进度")
@@ -273,7 +271,6 @@ def test_rotation_pause_and_next(server, page):
                            timeout=15000)
 
 
-@pytest.mark.xdist_group("meeting_page")
 def test_briefing_copy_button_puts_the_text_on_the_clipboard(server, page):
     """The 通报 page's copy button (same server; a real click in a real browser)."""
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
