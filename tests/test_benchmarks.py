@@ -1,9 +1,25 @@
 """Smoke test of the benchmark harness on the district tier (no timing thresholds)."""
 
+import json
+import shutil
+
 import pytest
 
 from benchmarks.generate import TIERS, generate, unit_tree
 from benchmarks.run import run, to_markdown
+
+
+@pytest.fixture
+def district(built_once, tmp_path):
+    """A private copy of the district tier (200 k records a year), generated once per session for
+    every worker: (the data folder, what `generate` returned)."""
+    def build(folder):
+        info = generate("district", folder / "d")
+        (folder / "generated.json").write_text(json.dumps(info), encoding="utf-8")
+
+    shared = built_once("district_tier", build)
+    shutil.copytree(shared / "d", tmp_path / "d")
+    return tmp_path / "d", json.loads((shared / "generated.json").read_text(encoding="utf-8"))
 
 
 def test_unit_trees_have_the_promised_sizes():
@@ -14,12 +30,12 @@ def test_unit_trees_have_the_promised_sizes():
     assert leaves(TIERS["national"]) == 6000
 
 
-def test_district_tier_runs_and_pandas_agrees(tmp_path):
-    info = generate("district", tmp_path / "d")
+def test_district_tier_runs_and_pandas_agrees(district, tmp_path):
+    d, info = district
     assert info["rows"]["new_employment"] == 200_000  # 100 k a year, two years
     again = generate("district", tmp_path / "d2")
     assert again["rows"] == info["rows"]
-    r = run("district", runs=1, data_dir=tmp_path / "d", pages=False)
+    r = run("district", runs=1, data_dir=d, pages=False)
     assert r["pandas_agrees"]
     assert set(r["queries_ms"]) >= {"actuals_as_of", "monthly_by_unit", "data_bounds"}
     assert all(min(times) > 0 for times in r["queries_ms"].values())
@@ -29,11 +45,10 @@ def test_district_tier_runs_and_pandas_agrees(tmp_path):
     assert r["explorer_agrees"] and "| urban_new_employment: unit_code × group, as of" in md
 
 
-def test_ingest_rate_is_measured_on_a_real_upload(tmp_path):
+def test_ingest_rate_is_measured_on_a_real_upload(district):
     from benchmarks.run import ingest_rate
 
-    generate("district", tmp_path / "d")
-    r = ingest_rate(tmp_path / "d", max_rows=2_000, runs=1, batch_months=3)
+    r = ingest_rate(district[0], max_rows=2_000, runs=1, batch_months=3)
     # the tier's codes and dictionary-encoded text columns are taken as they are
     assert r["slice"]["status"] == "taken" and r["slice"]["rows"] == r["slice"]["accepted"] == 2_000
     assert r["month"]["status"] == "taken" and r["month"]["rows"] == r["month"]["accepted"] > 2_000
@@ -46,16 +61,16 @@ def test_ingest_rate_is_measured_on_a_real_upload(tmp_path):
     assert fix["seconds"] > 0
 
 
-def test_district_tier_measures_the_explorer_on_every_path(tmp_path):
+def test_district_tier_measures_the_explorer_on_every_path(district):
     from benchmarks.run import EXPLORER_PIVOTS, explorer_times
     from target_monitor.aggregates import refresh
     from target_monitor.context import Context
 
-    generate("district", tmp_path / "d")
-    refresh(tmp_path / "d", full=True)
-    ctx, raw = Context(tmp_path / "d"), Context(tmp_path / "d", aggregates=False)
+    d = district[0]
+    refresh(d, full=True)
+    ctx, raw = Context(d), Context(d, aggregates=False)
     assert ctx.store.uses_aggregates and not raw.store.uses_aggregates
-    times, agrees = explorer_times(tmp_path / "d", ctx, raw, ctx.default_year(), runs=1)
+    times, agrees = explorer_times(d, ctx, raw, ctx.default_year(), runs=1)
     assert agrees
     assert len(times) == 2 * len(EXPLORER_PIVOTS) and all(min(t) > 0 for t in times.values())
 
@@ -73,13 +88,13 @@ def _need_chromium():
 
 
 @pytest.mark.browser
-def test_district_tier_real_server_in_a_browser(tmp_path):
+def test_district_tier_real_server_in_a_browser(district):
     """--server-only on the district tier: a real `streamlit run`, every page shown in Chromium."""
     from benchmarks.run import run_server
     from benchmarks.server import PAGE_PATHS
 
     _need_chromium()
-    r = run_server("district", data_dir=tmp_path / "d", starts=1)
+    r = run_server("district", data_dir=district[0], starts=1)
     s = r["server"]
     # the overview's headline and chart were found (else PageFailed): the times say when
     assert 0 < s["health_s"] < s["first_page_text_s"] <= s["first_page_s"]

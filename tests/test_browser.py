@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from serve import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -20,13 +20,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(demo_dir):
+def server(request):
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium (.ci/run does)")
         pytest.skip("Debian chromium is not installed")
-    with streamlit_server(demo_dir) as url:
-        yield url
+    return request.getfixturevalue("demo_server")  # this worker's server over the demo (conftest.py)
 
 
 def test_overview_in_a_real_browser(server):

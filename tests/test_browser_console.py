@@ -16,8 +16,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serve import streamlit_server
-
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,9 +25,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_dir):
-    with streamlit_server(demo_dir) as url:
-        yield url
+def app_url(demo_server):
+    return demo_server  # this worker's server over the demo (conftest.py)
 
 
 def test_console_query_and_download(app_url, tmp_path):

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from serve import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts" / "one_language"
 
+# the worker's server over the demo (conftest's demo_server)
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium")
 
 PAGE_TITLES_ZH = ["总览", "镇街对比", "趋势", "镇街详情", "会议模式", "排名与旗标", "考核评分", "通报", "明细记录",
@@ -22,10 +23,9 @@ PAGE_TITLES_ZH = ["总览", "镇街对比", "趋势", "镇街详情", "会议模
 
 
 @pytest.fixture(scope="module")
-def server(demo_dir):
+def server(demo_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(demo_dir, log=ARTIFACTS / "server.log") as url:
-        yield url
+    return demo_server
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import warm
 from make_fixtures import HEADERS, csv_bytes
 from target_monitor.context import Context
 from target_monitor.present import headline, required_pace_text
@@ -29,8 +29,8 @@ AS_OF = date(2020, 6, 30)
 
 
 def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "target_monitor.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=REPO, timeout=300)
+    # a process of its own, forked from a warm one that has done the imports (tests/warm.py)
+    return warm.run_module("target_monitor.cli", *args, cwd=REPO, timeout=300)
 
 
 def _row(df, unit, indicator, basis="own"):

@@ -14,13 +14,12 @@ import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+import warm
 from make_fixtures import HEADERS, csv_bytes
 from target_monitor.ingest import ingest, storage
 from target_monitor.ingest.versions import list_imports
@@ -68,15 +67,19 @@ def test_kill_minus_9_leaves_old_or_new_state(tmp_path):
 
     def run(d: Path, kill_after: float | None) -> tuple[int, float]:
         shutil.copytree(template, d)
-        proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(d), str(new_file)], cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        start = time.monotonic()
-        if kill_after is not None:
-            time.sleep(kill_after)
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=120)
-        return proc.returncode, time.monotonic() - start
+        # the writer is a process of its own, forked from a warm one that has done the imports
+        # (tests/warm.py); its stdout is a FIFO so that "ready" is read the moment it is written
+        fifo = tmp_path / f"{d.name}.out"
+        os.mkfifo(fifo)
+        proc = warm.start(code=DRIVER, args=[d, new_file], cwd=REPO, stdout=fifo)
+        with open(fifo, encoding="utf-8") as out:
+            assert out.readline().strip() == "ready", proc.stderr_path.read_text()
+            start = time.monotonic()
+            if kill_after is not None:
+                time.sleep(kill_after)
+                os.kill(proc.pid, signal.SIGKILL)
+            code = proc.wait(timeout=120)
+        return code, time.monotonic() - start
 
     # calibration: how long the work takes once the child is ready
     code, work = run(tmp_path / "calibrate", None)

@@ -8,13 +8,13 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import warm
 from make_fixtures import HEADERS, csv_bytes, xlsx_bytes
 from target_monitor.ingest import ingest, storage
 from target_monitor.paths import SHIPPED_REFERENCE_DIR
@@ -32,8 +32,8 @@ V2 = csv_bytes([HEADERS["loans"], ["LN-R1", "杨家坪街道", "个人", "2020-0
 
 
 def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "target_monitor.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=REPO, timeout=300)
+    # a process of its own, forked from a warm one that has done the imports (tests/warm.py)
+    return warm.run_module("target_monitor.cli", *args, cwd=REPO, timeout=300)
 
 
 def _loans(data_dir: Path) -> pd.DataFrame:

@@ -152,12 +152,13 @@ def test_scores_page_preview_basis_lists_advanced(demo_env):
     assert "先进单位（前5名）：西彭镇、石桥铺街道" in _text(at)
 
 
-def test_scores_page_saves_work_items(tmp_path, monkeypatch):
+def test_scores_page_saves_work_items(demo_dir, tmp_path, monkeypatch):
+    import shutil
+
     import pandas as pd
 
-    from target_monitor.demo import generate_demo
-
-    generate_demo(tmp_path)
+    # the demo as generated (a copy: the page writes into it), without its work items
+    shutil.copytree(demo_dir, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("snapshots", "logs"))
     (tmp_path / "inputs" / "work_items.csv").unlink()
     monkeypatch.setenv("TARGET_MONITOR_DATA", str(tmp_path))
     at = _run("scores.py", "zh")

@@ -7,6 +7,7 @@ Screenshots go to tests/artifacts/meeting/<size>/<view>_<lang>_p<page>.png (look
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
+# the worker's server over the demo (conftest's demo_server); the file stays on one worker (its module
+# fixtures): spread over four workers on two loaded cores, the pages were checked before they had drawn
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium at /usr/bin/chromium")
 
 # what must be on each view at 2020-06-30 (the demo), as people would read it
@@ -47,10 +50,9 @@ SIZES = [(1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
 
 
 @pytest.fixture(scope="module")
-def server(demo_dir):
+def server(demo_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(demo_dir, log=ARTIFACTS / "meeting_server.log") as url:
-        yield url
+    return demo_server
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +125,7 @@ FIT_JS = """() => {
 NOT_REPORTED = re.compile(r"（[^（）]*未报）$| \(no records for [^()]*\)$")
 
 
+@functools.lru_cache(maxsize=None)  # once per worker, not once per screen size and language
 def _expected_units(demo_dir) -> dict[str, set[str]]:
     """The unit names each view must show (over all its pages), from the library itself."""
     from target_monitor.context import Context
@@ -210,14 +213,15 @@ def test_every_view_fits_every_screen(server, browser, demo_dir, size, lang):
 
 
 @pytest.fixture(scope="module")
-def snapshot_server(tmp_path_factory):
+def snapshot_server(demo_dir, tmp_path_factory):
     """A data directory with the 2020-06 snapshot (no PDF: only the frozen tables matter here)."""
-    from target_monitor.demo import generate_demo
+    import shutil
+
     from target_monitor.snapshots.build import build_snapshot
     from target_monitor.snapshots.frozen import list_snapshots
 
-    d = tmp_path_factory.mktemp("meeting_snapshot")
-    generate_demo(d)
+    d = tmp_path_factory.mktemp("meeting_snapshot") / "data"
+    shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("snapshots", "logs"))  # the demo, as generated
     build_snapshot(d, "2020-06", exports=False, pdf=False)
     snap = list_snapshots(d)[0].snapshot_id
     with streamlit_server(d, log=ARTIFACTS / "meeting_snapshot_server.log") as url:

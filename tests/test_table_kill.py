@@ -34,6 +34,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import warm
 from make_fixtures import HEADERS, csv_bytes
 from target_monitor.ingest import ingest
 
@@ -142,9 +143,12 @@ def test_a_kill_at_every_step_leaves_old_or_new_and_the_next_import_works(setup,
     d = base / point.replace(":", "-")
     shutil.copytree(template, d)
     watched = ":" not in point or point.split(":")[0] in ("staged", "file")
-    hold = [STRACE, *HOLD] if watched and STRACE else []
-    proc = subprocess.run([*hold, sys.executable, "-c", DRIVER, str(d), str(src), point], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    if watched:  # strace holds the writer's own file steps: a fresh interpreter under strace
+        hold = [STRACE, *HOLD] if STRACE else []
+        proc = subprocess.run([*hold, sys.executable, "-c", DRIVER, str(d), str(src), point], cwd=REPO,
+                              capture_output=True, text=True, timeout=300)
+    else:  # a process of its own, forked from a warm one that has done the imports (tests/warm.py)
+        proc = warm.run_code(DRIVER, d, src, point, cwd=REPO, timeout=300)
     deterministic = not watched or STRACE
     if deterministic:
         assert proc.returncode == 137, f"{point}: the writer was not stopped there ({proc.returncode}) {proc.stderr[-1500:]}"
