@@ -215,7 +215,9 @@ def build_frame() -> Frame:
         else f'<span class="tm-badge real">{t("real_badge", lang)}</span>'
     )
     stamp = t("data_as_of", lang, date=as_of.isoformat())
-    st.markdown(f'{badge}<span class="tm-stamp">{stamp}</span>', unsafe_allow_html=True)
+    # data-version: which store version this replica drew (an operator or the cluster benchmark
+    # compares it across replicas after an import); not shown
+    st.markdown(f'{badge}<span class="tm-stamp" data-version="{ctx.version}">{stamp}</span>', unsafe_allow_html=True)
     if snap is not None:
         snapshot_banner(snap, lang)
     f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap, parent_code=parent_code)
