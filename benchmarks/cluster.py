@@ -297,7 +297,9 @@ class Tally:
 
 
 async def one_session(i: int, url: str, plan: Plan, stop_at: float, tally: Tally, think: tuple[float, float],
-                      seed: int) -> None:
+                      seed: int, min_actions: int = 0) -> None:
+    """A session until `stop_at`, and until it has run `min_actions` actions (never more than 60 s
+    past `stop_at`)."""
     from benchmarks.protocol import Session, first_cookie
 
     rng = random.Random(seed * 1000 + i)
@@ -305,7 +307,9 @@ async def one_session(i: int, url: str, plan: Plan, stop_at: float, tally: Tally
     order = list(ACTIONS)
     k = rng.randrange(len(order))
     s = None
-    while time.time() < stop_at:
+    done = 0
+    while time.time() < stop_at or (done < min_actions and time.time() < stop_at + 60):
+        done += 1
         action = order[k % len(order)]
         k += 1
         try:
@@ -395,7 +399,7 @@ def browser_loop(url: str, stop_at: float, tally: Tally, index: int, timeout_s: 
             page = context.new_page()
             paths = list(BROWSER_PAGES)
             k = index
-            while time.time() < stop_at:
+            while k == index or time.time() < stop_at:  # one visit at least, however late the browser started
                 path = paths[k % len(paths)]
                 k += 1
                 name = f"browser {path or 'overview'}"
@@ -429,7 +433,7 @@ def affinity(access_log: Path, upstreams: dict[str, int]) -> dict:
     by_key: dict[str, set] = {}
     per_replica = {i: 0 for i in upstreams.values()}
     for line in access_log.read_text().splitlines():
-        m = re.search(r"route=(\S+) upstream=(\S+)", line)
+        m = re.search(r"route=(\S+) upstream=(.+) \S+$", line)
         if not m or m.group(2) == "-":
             continue
         ups = m.group(2).split(",")[-1].strip()  # after a failover nginx lists every try
@@ -441,7 +445,8 @@ def affinity(access_log: Path, upstreams: dict[str, int]) -> dict:
 
 def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district", store: str = "local",
                 browsers: int = 3, duration: float = 60, data_dir: Path | None = None, cpus: list[str] | None = None,
-                think: tuple[float, float] = (0.5, 2.0), seed: int = 1, workdir: Path | None = None) -> dict:
+                think: tuple[float, float] = (0.5, 2.0), seed: int = 1, workdir: Path | None = None,
+                min_actions: int = 0) -> dict:
     t_start = time.time()
     with ExitStack() as stack:
         if workdir is None:
@@ -471,7 +476,7 @@ def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district",
         result: dict = {}
 
         async def drive():
-            tasks = [asyncio.create_task(one_session(i, url, plan, stop_at, tally, think, seed))
+            tasks = [asyncio.create_task(one_session(i, url, plan, stop_at, tally, think, seed, min_actions))
                      for i in range(sessions)]
             await asyncio.sleep(max(0.0, stop_at - duration / 2 - time.time()))
             say("import")
@@ -490,7 +495,9 @@ def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district",
         load_before = os.getloadavg()[0]
         asyncio.run(drive())
         for th in threads:
-            th.join(timeout=90)
+            th.join(timeout=max(5.0, stop_at + 90 - time.time()))
+            if th.is_alive():
+                tally.fail("browser", "still running 90 s after the end")
         load_after = os.getloadavg()[0]
         upstream_index = {f"127.0.0.1:{r.port}": i for i, r in enumerate(reps)}
         result.update({
@@ -552,12 +559,15 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", type=Path, help="the tier's data (default benchmarks/data/<tier>); never written")
     ap.add_argument("--cpus", help="taskset core lists, one per replica in turn, e.g. '0' (all on core 0) or '0;1'")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--min-actions", type=int, default=0,
+                    help="each session runs at least this many actions (6: the whole mix), up to 60 s longer")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     a = ap.parse_args(argv)
     if a.duration > 150:
         ap.error("--duration above 150 s would take the run past 3 minutes")
     cpus = a.cpus.split(";") if a.cpus else None
-    r = run_cluster(a.replicas, a.sessions, a.tier, a.store, a.browsers, a.duration, a.data_dir, cpus, seed=a.seed)
+    r = run_cluster(a.replicas, a.sessions, a.tier, a.store, a.browsers, a.duration, a.data_dir, cpus, seed=a.seed,
+                    min_actions=a.min_actions)
     if a.json:
         a.json.write_text(json.dumps(r, indent=1, default=str))
     print("\n".join(report(r)), flush=True)
