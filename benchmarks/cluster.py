@@ -136,6 +136,8 @@ class Replica:
     port: int
     proc: subprocess.Popen
     cpus: str | None = None
+    env: dict | None = None
+    log: Path | None = None
 
     @property
     def url(self) -> str:
@@ -158,8 +160,16 @@ def start_replica(port: int, env: dict, log: Path, cpus: str | None = None) -> R
     argv = streamlit_argv(port)
     if cpus:  # pinned to these cores (taskset execs streamlit: the same pid)
         argv = ["taskset", "-c", cpus, *argv]
-    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    return Replica(port, proc, cpus)
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT)
+    return Replica(port, proc, cpus, env, log)
+
+
+def restart(r: Replica) -> Replica:
+    """The same replica again (port, cores, environment), as systemd's Restart= would start it."""
+    if r.proc.poll() is None:
+        stop(r.proc)
+    r.proc = start_replica(r.port, r.env, r.log, r.cpus).proc  # in place: whoever holds it stops the new one
+    return r
 
 
 def wait_healthy(replicas: list[Replica], timeout: float = 120) -> None:
@@ -183,7 +193,8 @@ def replicas(n: int, data_dir: Path, workdir: Path, cpus: list[str] | None = Non
         yield started
     finally:
         for r in started:
-            stop(r.proc)
+            if r.proc.poll() is None:
+                stop(r.proc)
 
 
 @contextmanager
@@ -368,7 +379,8 @@ async def watch_version(replica_url: str, new_version: str, since: float, timeou
         await s.close()
 
 
-async def warm_up(urls: list[str]) -> list[float]:
+async def warm_up(urls: list[str], page: str = "") -> list[float]:
+    """Seconds until each replica has run `page` once (a readiness check's first request)."""
     from benchmarks.protocol import Session
 
     async def one(url: str) -> float:
@@ -376,7 +388,7 @@ async def warm_up(urls: list[str]) -> list[float]:
         s = Session(url, timeout=120)
         await s.connect()
         try:
-            await s.run("")
+            await s.run(page)
         finally:
             await s.close()
         return time.time() - t0

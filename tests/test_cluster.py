@@ -9,10 +9,12 @@ have reached two replicas.
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from benchmarks.cluster import ACTIONS, affinity, main, render_nginx
+from serve import healthy
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -73,3 +75,122 @@ def test_two_replicas_behind_nginx_serve_sessions_and_show_an_import(demo_dir, t
     shown = re.search(r"new version shown by each replica after the import's commit: (.*?);", out).group(1)
     assert re.fullmatch(r"\d+\.\d\d s, \d+\.\d\d s", shown), out
     assert "import: exit 0" in out and "error:" not in out
+
+
+def _serving(ports: dict[int, int]) -> int:
+    """The replica (index) that holds the screen's WebSocket: the one with an established TCP
+    connection on its port (nginx's log names a WebSocket only once it has ended)."""
+    held = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            port = int(local.rsplit(":", 1)[1], 16)
+            if state == "01" and port in ports:  # ESTABLISHED, on a replica's listening port
+                held.add(ports[port])
+    assert len(held) == 1, f"expected one replica holding the screen, found {sorted(held)}"
+    return held.pop()
+
+
+@pytest.mark.browser
+def test_meeting_screen_resumes_its_rotation_when_its_replica_is_killed(demo_dir, tmp_path):
+    """A meeting screen behind nginx on two replicas: the replica serving it is killed (SIGKILL,
+    as a crash), and later the other one, after the first came back (systemd's Restart=). Each
+    time the screen reconnects by itself, keeps its place and set-up (the URL) and moves on to
+    the next unit's card within 10 s. Screenshots before and after: tests/artifacts/cluster/."""
+    _need(NGINX, "Debian's nginx")
+    _need("/usr/bin/chromium", "Debian's chromium")
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.cluster import nginx, replicas, restart
+    from serve import CHROMIUM, CHROMIUM_ARGS
+
+    shots = Path(__file__).parent / "artifacts" / "cluster"
+    shots.mkdir(parents=True, exist_ok=True)
+    query = "views=units&interval=5&dwell=units:5&lang=zh"
+    with replicas(2, demo_dir, tmp_path) as reps, nginx(tmp_path, [f"127.0.0.1:{r.port}" for r in reps]) as (url, log):
+        ports = {r.port: i for i, r in enumerate(reps)}
+        import asyncio
+        import threading
+
+        from benchmarks.cluster import warm_up
+
+        def ready(urls):
+            """Each replica has drawn the meeting screen once, as a deployment's readiness check does
+            before it sends a replica traffic (its own thread: Playwright's sync API holds a loop)."""
+            th = threading.Thread(target=lambda: asyncio.run(warm_up(urls, page="meeting")))
+            th.start()
+            th.join(120)
+
+        ready([r.url for r in reps])
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1366, "height": 768})
+                page.goto(f"{url}/meeting?{query}")
+
+                def card(timeout=60_000) -> str:
+                    el = page.wait_for_selector(".mt-stage [data-unit]", state="visible", timeout=timeout)
+                    return el.get_attribute("data-unit")
+
+                def next_card(after: str, timeout_s: float) -> tuple[str, float]:
+                    t0 = time.time()
+                    page.wait_for_function(
+                        "(u) => { const e = document.querySelector('.mt-stage [data-unit]');"
+                        " return e && e.getAttribute('data-unit') !== u; }", arg=after, polling=100,
+                        timeout=timeout_s * 1000)
+                    return card(), time.time() - t0
+
+                first = card()
+                order = [first]
+                for _ in range(3):  # it rotates, and in what order
+                    order.append(next_card(order[-1], 30)[0])
+
+                def second_after(code: str) -> str | None:
+                    return order[order.index(code) + 1] if code in order[:-1] else None
+                for round_no in (1, 2):
+                    victim = _serving(ports)
+                    shown = card()
+                    page.screenshot(path=str(shots / f"meeting_before_kill_{round_no}.png"))
+                    reps[victim].proc.kill()  # the replica serving the screen dies
+                    killed_at = time.time()
+                    held = None
+                    while held in (None, victim) and time.time() - killed_at < 40:  # the screen taken over
+                        try:
+                            held = _serving(ports)
+                        except AssertionError:
+                            held = None
+                        time.sleep(0.1)
+                    reconnected = time.time() - killed_at
+                    state = "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state')"
+                    page.wait_for_function(f"({state})() === 'running'", polling=50, timeout=40_000)
+                    page.wait_for_function(f"({state})() === 'notRunning'", polling=50, timeout=40_000)
+                    live = time.time() - killed_at  # the new replica has drawn the screen
+                    kept = card()  # the place kept: the card shown before the kill (or the next, had it just moved)
+                    after, _ = next_card(kept, 40)
+                    moved = time.time() - killed_at
+                    assert kept == shown or kept == second_after(shown), (shown, kept)
+                    page.screenshot(path=str(shots / f"meeting_after_kill_{round_no}.png"))
+                    print(f"round {round_no}: replica {victim} killed; WebSocket on replica {held} after "
+                          f"{reconnected:.1f} s, screen drawn again after {live:.1f} s, next card after {moved:.1f} s "
+                          f"({shown} -> {after})")
+                    assert live <= 10, f"round {round_no}: the screen was drawn again only after {live:.1f} s"
+                    assert moved <= live + 5 + 2, f"round {round_no}: no next card {moved - live:.1f} s after redrawn"
+                    assert _serving(ports) != victim
+                    assert page.locator("[data-testid='stException']").count() == 0
+                    # the set-up and the place survived: the URL, and the rotation moved one card on
+                    assert "views=units" in page.url and "interval=5" in page.url and "dwell=units%3A5" in page.url \
+                        or "dwell=units:5" in page.url, page.url
+                    restart(reps[victim])  # systemd's Restart= brings it back
+                    deadline = time.time() + 60
+                    while not healthy(reps[victim].url):
+                        assert time.time() < deadline, "the killed replica did not come back"
+                        time.sleep(0.2)
+                    ready([reps[victim].url])
+            finally:
+                browser.close()
