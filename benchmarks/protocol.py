@@ -148,3 +148,50 @@ class Session:
             if wid.rsplit("-", 1)[-1].startswith(suffix):
                 return wid
         return None
+
+
+async def _warm(base_url: str, pages: list[str], timeout: float) -> None:
+    s = Session(base_url, timeout=timeout)
+    await s.connect()
+    try:
+        for page in pages:
+            r = await s.run(page)
+            print(f"{page or 'default page'}: {r.seconds * 1000:.0f} ms, {r.messages} messages")
+    finally:
+        await s.close()
+
+
+def main(argv=None) -> int:
+    """`python -m benchmarks.protocol URL [PAGE ...]`: run each page once in one session (a
+    replica's readiness check: systemd's ExecStartPost in deploy/systemd); exit 1 on any error."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.protocol", description=main.__doc__)
+    ap.add_argument("url", help="the replica, e.g. http://127.0.0.1:8501")
+    ap.add_argument("pages", nargs="*", default=[""], help='url paths ("" the default page)')
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--wait", type=float, default=120, help="seconds to wait for the replica's health endpoint")
+    a = ap.parse_args(argv)
+    deadline = time.time() + a.wait
+    while True:
+        try:
+            with urllib.request.urlopen(a.url.rstrip("/") + "/_stcore/health", timeout=5) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            print(f"{a.url} did not answer within {a.wait:.0f} s", file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+    try:
+        asyncio.run(_warm(a.url.rstrip("/"), a.pages or [""], a.timeout))
+    except Exception as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
