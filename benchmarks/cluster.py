@@ -399,7 +399,7 @@ async def warm_up(urls: list[str], page: str = "") -> list[float]:
 # ------------------------------------------------------------------ browsers
 
 
-def browser_loop(url: str, stop_at: float, tally: Tally, index: int, timeout_s: float = 60) -> None:
+def browser_loop(url: str, stop_at: float, tally: Tally, index: int, timeout_s: float = 120) -> None:
     from playwright.sync_api import sync_playwright
 
     from benchmarks.server import _POLL_JS
@@ -452,7 +452,9 @@ def affinity(access_log: Path, upstreams: dict[str, int]) -> dict:
         if ups in upstreams:
             per_replica[upstreams[ups]] += 1
             by_key.setdefault(m.group(1), set()).add(ups)
-    return {"requests": per_replica, "keys": len(by_key), "keys_on_two_replicas": sum(len(v) > 1 for v in by_key.values())}
+    cookies = {i: sum(upstreams.get(next(iter(v))) == i for v in by_key.values() if len(v) == 1) for i in per_replica}
+    return {"requests": per_replica, "cookies": cookies, "keys": len(by_key),
+            "keys_on_two_replicas": sum(len(v) > 1 for v in by_key.values())}
 
 
 def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district", store: str = "local",
@@ -507,9 +509,9 @@ def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district",
         load_before = os.getloadavg()[0]
         asyncio.run(drive())
         for th in threads:
-            th.join(timeout=max(5.0, stop_at + 90 - time.time()))
+            th.join(timeout=max(5.0, stop_at + 150 - time.time()))
             if th.is_alive():
-                tally.fail("browser", "still running 90 s after the end")
+                tally.fail("browser", "still running 150 s after the end")
         load_after = os.getloadavg()[0]
         upstream_index = {f"127.0.0.1:{r.port}": i for i, r in enumerate(reps)}
         result.update({
@@ -546,7 +548,7 @@ def report(r: dict) -> list[str]:
     lines.append("")
     for i, mb in enumerate(r["peak_rss_mb"]):
         lines.append(f"replica {i}: peak resident memory {mb:.0f} MB, {r['affinity']['requests'].get(i, 0)} "
-                     "requests through nginx")
+                     f"requests through nginx from {r['affinity']['cookies'].get(i, 0)} affinity cookies")
     lines.append(f"affinity: {r['affinity']['keys']} cookies, {r['affinity']['keys_on_two_replicas']} reached two replicas")
     imp = r.get("import", {})
     lines.append(f"import: exit {imp.get('exit')}, {imp.get('seconds', 0):.1f} s (load {imp.get('load', 0):.2f}); "

@@ -55,6 +55,7 @@ def test_affinity_counts_a_cookie_that_reached_two_replicas(tmp_path):
                    '6 200 "GET / HTTP/1.1" route=c upstream=127.0.0.1:2 0.1\n')
     a = affinity(log, {"127.0.0.1:1": 0, "127.0.0.1:2": 1})
     assert a["requests"] == {0: 3, 1: 3} and a["keys"] == 3 and a["keys_on_two_replicas"] == 1
+    assert a["cookies"] == {0: 1, 1: 1}  # a on the first, b on the second; c on both counts for neither
 
 
 @pytest.mark.browser
