@@ -208,10 +208,18 @@ def object_store(kind: str, workdir: Path):
         from target_monitor.objectstore import start_seaweedfs
     except ImportError as exc:
         raise SystemExit(f"--store s3 needs target_monitor.objectstore (the S3 store): {exc}") from None
-    handle = start_seaweedfs(workdir)
-    with handle if hasattr(handle, "__enter__") else ExitStack() as server:
-        server = server or handle
-        yield dict(getattr(server, "env", {}) or {"TARGET_MONITOR_STORE": str(getattr(server, "store_url"))})
+    # The launcher's result: a context manager or an object with stop(); what the replicas need
+    # is in its `env` ({"TARGET_MONITOR_STORE": "s3://…", credentials}) or its `store_url`.
+    # Loading the tier's data into the bucket is the S3 store's own step (wired with it).
+    with ExitStack() as stack:
+        handle = start_seaweedfs(workdir)
+        if hasattr(handle, "__enter__"):
+            server = stack.enter_context(handle) or handle
+        else:
+            server = handle
+            if hasattr(handle, "stop"):
+                stack.callback(handle.stop)
+        yield dict(getattr(server, "env", None) or {"TARGET_MONITOR_STORE": str(getattr(server, "store_url"))})
 
 
 # ------------------------------------------------------------------ the data
