@@ -143,6 +143,11 @@ class Replica:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the replica has used so far (/proc/<pid>/stat)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
         from benchmarks.server import proc_status
 
@@ -515,18 +520,23 @@ def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district",
 
         say(f"{sessions} sessions and {browsers} browsers for {duration:.0f} s")
         load_before = os.getloadavg()[0]
+        cpu_before = [r.cpu_seconds() for r in reps]
         asyncio.run(drive())
         for th in threads:
             th.join(timeout=max(5.0, stop_at + 150 - time.time()))
             if th.is_alive():
                 tally.fail("browser", "still running 150 s after the end")
         load_after = os.getloadavg()[0]
+        cpu_used = [r.cpu_seconds() - c for r, c in zip(reps, cpu_before)]
         upstream_index = {f"127.0.0.1:{r.port}": i for i, r in enumerate(reps)}
         result.update({
             "replicas": n_replicas, "sessions": sessions, "browsers": browsers, "tier": tier, "store": store,
             "duration_s": duration, "cpus": cpus, "start_s": started_s, "warm_up_s": warm, "plan_as_of": plan.as_of,
             "load": {"before": load_before, "after": load_after},
             "peak_rss_mb": [r.peak_rss_mb() for r in reps],
+            # the replicas' CPU time during the load (the import's own process not included): a
+            # server cost per action that a busy machine's waiting does not inflate
+            "cpu_s": cpu_used,
             "affinity": affinity(access_log, upstream_index),
             "actions": {a: {"n": len(v), "p50": statistics.median(v), "p95": pct(v, 0.95), "max": max(v)}
                         for a, v in sorted(tally.times.items())},
@@ -535,6 +545,8 @@ def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district",
         })
         proto = [t for a, v in tally.times.items() if not a.startswith("browser") for t in v]
         result["p95_ms"] = pct(proto, 0.95) if proto else float("nan")
+        served = len(proto) + sum(len(v) for a, v in tally.times.items() if a.startswith("browser"))
+        result["cpu_ms_per_action"] = 1000 * sum(cpu_used) / served if served else float("nan")
         result["errors_total"] = sum(tally.errors.values()) + (0 if result.get("import", {}).get("exit") == 0 else 1) \
             + sum(v is None for v in result.get("version_s", [None]))
         result["wall_s"] = time.time() - t_start
@@ -557,6 +569,9 @@ def report(r: dict) -> list[str]:
     for i, mb in enumerate(r["peak_rss_mb"]):
         lines.append(f"replica {i}: peak resident memory {mb:.0f} MB, {r['affinity']['requests'].get(i, 0)} "
                      f"requests through nginx from {r['affinity']['cookies'].get(i, 0)} affinity cookies")
+    lines.append(f"replicas' CPU time during the load: {', '.join(f'{c:.1f}' for c in r['cpu_s'])} s; "
+                 f"{r['cpu_ms_per_action']:.0f} ms of server CPU per action (first runs, watchers and the "
+                 "version's cold caches included)")
     lines.append(f"affinity: {r['affinity']['keys']} cookies, {r['affinity']['keys_on_two_replicas']} reached two replicas")
     imp = r.get("import", {})
     lines.append(f"import: exit {imp.get('exit')}, {imp.get('seconds', 0):.1f} s (load {imp.get('load', 0):.2f}); "
