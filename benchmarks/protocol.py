@@ -35,7 +35,7 @@ class RunResult:
     seconds: float
     messages: int = 0
     bytes: int = 0
-    texts: list[str] = field(default_factory=list)  # markdown bodies, in order
+    texts: list[str] = field(default_factory=list)  # markdown, heading and alert bodies, in order
     widgets: dict[str, str] = field(default_factory=dict)  # widget id -> element type
     exception: str | None = None
 
@@ -62,9 +62,10 @@ def first_cookie(base_url: str, timeout: float = 30) -> str:
 class Session:
     """One protocol-level session against `base_url` (http://host:port, a replica or the proxy)."""
 
-    def __init__(self, base_url: str, cookie: str = "", timeout: float = 60):
+    def __init__(self, base_url: str, cookie: str = "", timeout: float = 60, headers: dict | None = None):
         self.base_url = base_url
         self.cookie = cookie
+        self.headers = dict(headers or {})
         self.timeout = timeout
         self.ws = None
         self.widgets: dict[str, str] = {}
@@ -74,7 +75,7 @@ class Session:
         import websockets
 
         url = "ws" + self.base_url[len("http"):] + "/_stcore/stream"
-        headers = {"Cookie": self.cookie} if self.cookie else None
+        headers = {**self.headers, **({"Cookie": self.cookie} if self.cookie else {})} or None
         self.ws = await asyncio.wait_for(websockets.connect(
             url, subprotocols=["streamlit"], additional_headers=headers, max_size=None,
             open_timeout=self.timeout, ping_interval=None), self.timeout)
@@ -122,8 +123,8 @@ class Session:
             if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 el = fm.delta.new_element
                 what = el.WhichOneof("type")
-                if what == "markdown":
-                    result.texts.append(el.markdown.body)
+                if what in ("markdown", "heading", "alert"):  # text, titles, st.error / st.info …
+                    result.texts.append(getattr(el, what).body)
                 elif what == "exception":
                     result.exception = f"{el.exception.type}: {el.exception.message}"[:500]
                 elif what and hasattr(getattr(el, what), "id") and getattr(el, what).id:
