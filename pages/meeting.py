@@ -1,7 +1,8 @@
 """会议模式: the projected screen. Five views rotate automatically; pause, previous and next are
 large buttons; the views, their order, the interval and the current view live in the URL
 (/meeting?views=headline,ranking,behind&interval=20&view=ranking[&page=2][&as_of=2020-05-31][&basis=time_progress]
-[&lang=en]). Everything scales with the screen; a view with more rows than fit pages itself and
+[&lang=en]); `views=…,units` adds each unit's card in turn, `dwell=units:10,headline:30` sets seconds per view and
+`red_dwell=30` keeps a red unit's card up longer. Everything scales with the screen; a view with more rows than fit pages itself and
 the rotation shows its pages in turn (docs/meeting.md)."""
 
 import dataclasses
@@ -13,6 +14,7 @@ from target_monitor import meeting, ui
 from target_monitor.followup import duban, load_config, notes
 from target_monitor.present import names_with_not_reported
 from target_monitor.submissions.status import overdue_sentence, overdue_units
+from target_monitor.store import data_version
 from target_monitor.paths import reference_dir
 from target_monitor.ranking import build_ranking, load_flag_rules, previous_month_end
 from target_monitor.scoring import load_scoring, load_work_items, score_units, work_items_path
@@ -24,6 +26,8 @@ st.markdown(meeting.CSS, unsafe_allow_html=True)
 
 views = meeting.parse_views(qp.get("views"))
 interval = meeting.parse_interval(qp.get("interval"))
+dwell = meeting.parse_dwell(qp.get("dwell"), views)
+red_dwell = meeting.parse_red_dwell(qp.get("red_dwell"))
 as_of = meeting.parse_as_of(qp.get("as_of"), f.year) or f.as_of
 as_of = ctx.clamp_as_of(as_of)[0]  # never a date later than the data, even from the URL
 state = st.session_state
@@ -71,8 +75,25 @@ def _pages(view: str) -> list[str]:
                                    fu_config.escalation_text(lang))
     if view == "scores":
         return meeting.scores_pages(scores, cfg, names, lang)
+    if view == "units":
+        return [html for html, _, _ in _unit_cards()]
     series = ui.monthly(*f.key, f.year, as_of)
     return meeting.trend_pages(ctx.registry, now, series, ctx.ref.units.root().code, f.year, lang)
+
+
+_cards: list = []
+
+
+def _unit_cards() -> list[tuple[str, str, bool]]:
+    if not _cards:  # once per run: the card view asks for its pages and for which are red
+        _cards.extend(meeting.unit_pages(ctx.registry, now, rk, names, lang))
+    return _cards
+
+
+def _dwell(view: str, page: int) -> int:
+    cards = _unit_cards() if view == "units" else []
+    red = 0 <= page < len(cards) and cards[page][2]
+    return meeting.page_dwell(view, interval, dwell, red_dwell, red)
 
 
 def _go(delta: int) -> None:
@@ -89,10 +110,15 @@ def _toggle_pause() -> None:
     qp["paused"] = "1" if state["mt_paused"] else "0"
 
 
-@st.fragment(run_every=None if state["mt_paused"] else interval)
+@st.fragment(run_every=None if state["mt_paused"] else meeting.tick_seconds(interval, dwell, red_dwell))
 def screen() -> None:
-    # a timer run moves on once the view has been up for the interval; a click resets the clock
-    if not state["mt_paused"] and time.time() - state["mt_shown_at"] >= interval - 0.5:
+    # a screen left running for days: the timer's runs reuse this page run's figures, so a new
+    # store version (an import, on any replica) reruns the whole page to draw it
+    if f.snapshot is None and data_version(ctx.data_dir) != ctx.version:
+        st.rerun()
+    # a timer run moves on once the page has been up for its dwell (the interval unless the URL
+    # sets one per view, longer for a red unit's card); a click resets the clock
+    if not state["mt_paused"] and time.time() - state["mt_shown_at"] >= _dwell(state["mt_view"], state["mt_page"]) - 0.5:
         _go(+1)
     view = state["mt_view"]
     pages = _pages(view)
@@ -102,7 +128,7 @@ def screen() -> None:
     if len(pages) > 1:
         qp["page"] = str(page + 1)
     snap = f.snapshot.snapshot_id if f.snapshot is not None else None
-    st.markdown(meeting.top_bar(view, views, lang, as_of, tp, ctx.is_demo, state["mt_paused"], interval,
+    st.markdown(meeting.top_bar(view, views, lang, as_of, tp, ctx.is_demo, state["mt_paused"], _dwell(view, page),
                                 page, len(pages), snap), unsafe_allow_html=True)
     st.markdown(f'<div class="mt-stage">{pages[page]}</div>', unsafe_allow_html=True)
     if view == "behind" and overdue_text:
@@ -117,8 +143,7 @@ c2.button(f.t("meeting_resume") if state["mt_paused"] else f.t("meeting_pause"),
           key="mt_pause", width="stretch")
 c3.button(f.t("meeting_next"), on_click=_go, args=(+1,), key="mt_next", width="stretch")
 with c4.popover(f.t("meeting_settings"), width="stretch"):
-    chosen = st.multiselect(f.t("meeting_views_choose"), [*meeting.VIEWS, *meeting.EXTRA_VIEWS], default=views,
-                            key="mt_views",
+    chosen = st.multiselect(f.t("meeting_views_choose"), list(meeting.ALL_VIEWS), default=views, key="mt_views",
                             format_func=lambda v: meeting.view_title(v, lang), placeholder=f.t("choose_options"))
     secs = st.number_input(f.t("meeting_interval"), min_value=meeting.MIN_INTERVAL, max_value=meeting.MAX_INTERVAL,
                            value=interval, step=5, key="mt_interval")

@@ -33,10 +33,11 @@ from target_monitor.ranking import Ranking, fmt_change
 from target_monitor.registry import Indicator, Registry
 from target_monitor.scoring import ScoringConfig, UnitScore
 
-VIEWS = ("headline", "ranking", "behind", "trend", "scores")
-# views shown only when the URL or the settings name them (?views=...,duban): the default rotation
-# stays the five above
-EXTRA_VIEWS = ("duban",)
+VIEWS = ("headline", "ranking", "behind", "trend", "scores")  # the default rotation
+# views shown only when the URL or the settings name them (?views=...,duban,units): "duban" lists
+# the open 督办 items, "units" shows each unit's card in turn
+EXTRA_VIEWS = ("duban", "units")
+ALL_VIEWS = VIEWS + EXTRA_VIEWS
 DEFAULT_INTERVAL = 20
 MIN_INTERVAL, MAX_INTERVAL = 5, 600
 
@@ -68,9 +69,49 @@ def parse_views(raw: str | None) -> list[str]:
     out = []
     for name in str(raw).split(","):
         name = name.strip()
-        if name in (*VIEWS, *EXTRA_VIEWS) and name not in out:
+        if name in ALL_VIEWS and name not in out:
             out.append(name)
     return out or list(VIEWS)
+
+
+def parse_dwell(raw, views: list[str] | None = None) -> dict[str, int]:
+    """Seconds per view from the URL (`dwell=headline:30,units:12`): known views only, each
+    within MIN_INTERVAL..MAX_INTERVAL; a view not named keeps the interval."""
+    out: dict[str, int] = {}
+    for part in str(raw or "").split(","):
+        name, _, secs = part.partition(":")
+        name = name.strip()
+        if name in (views or ALL_VIEWS) and secs.strip():
+            try:
+                out[name] = max(MIN_INTERVAL, min(MAX_INTERVAL, int(float(secs))))
+            except ValueError:
+                continue
+    return out
+
+
+def parse_red_dwell(raw) -> int | None:
+    """Seconds a unit's card stays up when the unit is red (`red_dwell=40`); None: as other pages."""
+    if raw in (None, ""):
+        return None
+    return parse_interval(raw)
+
+
+def page_dwell(view: str, interval: int, dwell: dict[str, int], red_dwell: int | None, red: bool) -> int:
+    """How long this page stays up: a red unit's card `red_dwell` (never shorter than its view's
+    dwell), else the view's dwell, else the interval."""
+    base = dwell.get(view, interval)
+    return max(base, red_dwell) if red and red_dwell else base
+
+
+def tick_seconds(interval: int, dwell: dict[str, int], red_dwell: int | None) -> int:
+    """The timer's period: the largest step every dwell is a multiple of (the rotation then moves
+    on time without rerunning more often than it must), never under MIN_INTERVAL."""
+    from math import gcd
+
+    g = 0
+    for v in [interval, *dwell.values(), *([red_dwell] if red_dwell else [])]:
+        g = gcd(g, int(v))
+    return max(MIN_INTERVAL, g)
 
 
 def parse_interval(raw) -> int:
@@ -804,6 +845,69 @@ def duban_pages(items: list[dict], names: dict[str, str], labels: dict[str, str]
             f'{"".join(page)}</table>{footer}</div>' for page in chunk(rows, per_page)]
 
 
+# ------------------------------------------------------------------ view 6: each unit's card in turn
+
+
+RED_STATUSES = ("far_behind", "not_met", "not_done")
+
+
+def card_units(progress: pd.DataFrame, rk: Ranking) -> list[str]:
+    """The units shown one card each: the compared units, in overall rank order, then the rest in
+    the table's order."""
+    children = progress[(progress["level"] == "child") & (progress["target_basis"] == "own")]
+    ranked = [c for c in rk.overall["unit_code"] if c in set(children["unit_code"])]
+    return ranked + [c for c in dict.fromkeys(children["unit_code"]) if c not in ranked]
+
+
+def unit_is_red(progress: pd.DataFrame, rk: Ranking, code: str) -> bool:
+    """Red: a red flag, or any indicator far behind pace, not met or not done (the red fills)."""
+    rows = progress[(progress["unit_code"] == code) & (progress["level"] == "child")
+                    & (progress["target_basis"] == "own")]
+    return bool(rows["status"].isin(RED_STATUSES).any()) or any(r.colour == "red" for r in rk.unit_flags(code))
+
+
+def unit_pages(registry: Registry, progress: pd.DataFrame, rk: Ranking, names: dict[str, str],
+               lang: str) -> list[tuple[str, str, bool]]:
+    """One page per unit: (its card's markup, its code, whether it is red). The card: the unit's
+    name, overall rank and flags, and per indicator its figure, status and bullet bar."""
+    tp = float(progress["time_progress_pct"].iloc[0])
+    children = progress[(progress["level"] == "child") & (progress["target_basis"] == "own")]
+    overall = {r.unit_code: r for r in rk.overall.itertuples(index=False)}
+    out = []
+    for code in card_units(progress, rk):
+        mine = children[children["unit_code"] == code].set_index("indicator")
+        o = overall.get(code)
+        rank = (t("meeting_card_rank", lang, n=int(o.overall_rank), of=len(overall)) + " " + fmt_change(o.overall_change)
+                if o is not None else "")
+        red = unit_is_red(progress, rk, code)
+        rows = []
+        for ind in registry.indicators:
+            if ind.name not in mine.index:
+                continue
+            row = mine.loc[ind.name]
+            if isinstance(row, pd.DataFrame):
+                row = row.iloc[0]
+            if ind.is_rate:
+                fig = "—" if is_missing(row["actual"]) else f"{fmt_number(ind, row['actual'])}%"
+                sub = "" if is_missing(row["target"]) else t("meeting_rate_target", lang,
+                                                              target=fmt_number(ind, row["target"], trim=True))
+            else:
+                fig = "—" if is_missing(row["completion_pct"]) else fmt_pct(row["completion_pct"])
+                target = "—" if is_missing(row["target"]) else fmt_number(ind, row["target"], sep=(lang == "en"))
+                sub = f"{fmt_number(ind, row['actual'], sep=(lang == 'en'))} / {target} {ind.unit[lang]}"
+            rows.append(f'<div class="mt-card-row"><div class="mt-hl-label">{_e(ind.short_label[lang])}</div>'
+                        f'<div class="mt-card-fig">{_e(fig)}<span class="mt-fig-unit">{_e(sub)}</span></div>'
+                        f'{bullet_html(ind, row, tp, lang)}</div>')
+        head = (f'<div class="mt-card-h"><span class="mt-card-name">{_e(names.get(code, code))}</span>'
+                f'<span class="mt-card-rank">{_e(rank)}</span>{flag_badges(rk, code, lang)}'
+                + (f'<span class="mt-card-red">{_e(t("meeting_card_red", lang))}</span>' if red else "")
+                + '</div>')
+        out.append((f'<div class="mt-view mt-units" data-unit="{_e(code)}">{head}'
+                    f'<div class="mt-card-rows">{"".join(rows)}</div></div>', code, red))
+    return out or [(f'<div class="mt-view mt-units"><div class="mt-none">{_e(t("meeting_no_views", lang))}</div></div>',
+                    "", False)]
+
+
 def keyboard_script(prev_label: str, next_label: str, pause_label: str) -> str:
     """Keys for a presenter's clicker: PageDown / → / ↓ next, PageUp / ← / ↑ previous, space or P
     pause. Runs in the component's iframe and clicks the page's own buttons (same origin)."""
@@ -912,6 +1016,13 @@ html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #00
 .mt-trend-legend { font-size: 28px; line-height: 1.8; padding-top: 40px; }
 .mt-line { display: inline-block; width: 80px; border-top: 5px solid; vertical-align: middle; margin-right: 16px; }
 .mt-note { margin-top: 12px; line-height: 1.4; }
+.mt-card-h { display: flex; align-items: baseline; gap: 28px; border-bottom: 4px solid #000; padding-bottom: 4px; margin-bottom: 8px; white-space: nowrap; }
+.mt-card-name { font-size: 56px; font-weight: 800; }
+.mt-card-rank { font-size: 36px; font-weight: 800; color: #00508C; }
+.mt-card-red { font-size: 32px; font-weight: 800; color: #FFFFFF; background: #A31F00; padding: 0 14px; border-radius: 6px; }
+.mt-card-rows { display: grid; grid-template-columns: max-content max-content 1fr; column-gap: 36px; }
+.mt-card-row { display: grid; grid-column: 1 / -1; grid-template-columns: subgrid; align-items: center; min-height: 96px; border-bottom: 2px solid #BBBBBB; }
+.mt-card-fig { font-size: 52px; font-weight: 800; white-space: nowrap; line-height: 1.1; }
 /* big controls that are easy to hit, always on screen: pinned to the bottom edge */
 [data-testid="stHorizontalBlock"]:has(.st-key-mt_prev) { position: fixed; left: 28px; right: 28px; bottom: 10px; width: auto !important; z-index: 100; background: #FFFFFF; }
 .stButton button, [data-testid="stPopover"] button { font-size: 28px !important; min-height: 60px; padding: 0 24px; font-weight: 700; }

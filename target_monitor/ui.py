@@ -231,7 +231,9 @@ def build_frame() -> Frame:
         else f'<span class="tm-badge real">{t("real_badge", lang)}</span>'
     )
     stamp = t("data_as_of", lang, date=as_of.isoformat())
-    st.markdown(f'{badge}<span class="tm-stamp">{stamp}</span>', unsafe_allow_html=True)
+    # data-version: which store version this replica drew (an operator or the cluster benchmark
+    # compares it across replicas after an import); not shown
+    st.markdown(f'{badge}<span class="tm-stamp" data-version="{ctx.version}">{stamp}</span>', unsafe_allow_html=True)
     if snap is not None:
         snapshot_banner(snap, lang)
     f = Frame(ctx=ctx, lang=lang, year=year, as_of=as_of, snapshot=snap, parent_code=parent_code)
@@ -547,6 +549,19 @@ def is_loopback(address: str | None) -> bool:
     return bool(address) and (address in LOOPBACK or address.startswith("127."))
 
 
+def forwarded_from_network() -> bool:
+    """Whether a reverse proxy (deploy/nginx) passed this session on from another computer: a
+    replica listening on 127.0.0.1 behind nginx sees every browser come from 127.0.0.1, but
+    本机模式 is for this computer only. Any address in X-Forwarded-For that is not loopback
+    means login is required (fail closed); a forged loopback entry does not help, as the proxy
+    appends the address it really saw."""
+    try:
+        chain = st.context.headers.get("X-Forwarded-For") or ""
+    except Exception:  # no request (AppTest, a bare run): nothing was forwarded
+        return False
+    return any(a.strip() and not is_loopback(a.strip()) for a in chain.split(","))
+
+
 def _logged_in() -> bool:
     try:
         return bool(st.user.is_logged_in)
@@ -577,7 +592,7 @@ def access_gate():
     st.session_state.pop(SCOPE_KEY, None)
     if not auth_configured():
         address = st.get_option("server.address") or ""
-        if not is_loopback(address):
+        if not is_loopback(address) or forwarded_from_network():
             st.title(t("access_unconfigured_title", lang))
             st.error(t("access_unconfigured", lang, address=address or "0.0.0.0"))
             claim_navigation()

@@ -66,6 +66,9 @@ def views(demo_ctx):
         "ranking": meeting.ranking_view(reg, now, rk, names, "zh"),
         "behind": meeting.behind_view(reg, now, names, "zh"),
         "scores": meeting.scores_view(scores, cfg, names, "zh"),
+        "units": meeting.unit_pages(reg, now, rk, names, "zh"),
+        "children": sorted(set(now.loc[(now["level"] == "child") & (now["target_basis"] == "own"), "unit_code"])),
+        "names": names,
     }
 
 
@@ -280,3 +283,55 @@ def test_ranking_pages_itself_when_there_are_more_units_than_rows(demo_ctx):
     assert set(shown) == {names[c] for c in many["unit_code"]
                           if not many[(many["unit_code"] == c)]["rank"].isna().all()}
     assert max(rows) - min(rows) <= 1
+
+
+# --- each unit's card in turn, dwell per view, longer for red units --------------------------
+
+
+def test_dwell_from_the_url_per_view_and_longer_for_red_units():
+    assert meeting.parse_dwell("headline:30, units:12,bogus:9,ranking:x,trend:2") == {
+        "headline": 30, "units": 12, "trend": meeting.MIN_INTERVAL}
+    assert meeting.parse_dwell("headline:30", ["units"]) == {}  # only views being shown
+    assert meeting.parse_red_dwell(None) is None and meeting.parse_red_dwell("45") == 45
+    dwell = {"units": 10}
+    assert meeting.page_dwell("units", 20, dwell, 40, red=True) == 40
+    assert meeting.page_dwell("units", 20, dwell, 40, red=False) == 10
+    assert meeting.page_dwell("headline", 20, dwell, 40, red=False) == 20
+    assert meeting.page_dwell("units", 20, {"units": 50}, 40, red=True) == 50  # never shorter than the view's
+    assert meeting.tick_seconds(20, {"units": 10}, 40) == 10
+    assert meeting.tick_seconds(20, {"units": 15}, None) == 5
+    assert meeting.tick_seconds(7, {}, 9) == meeting.MIN_INTERVAL
+
+
+def test_unit_cards_one_per_unit_red_ones_marked(views):
+    cards = views["units"]
+    assert sorted(code for _, code, _ in cards) == views["children"]
+    by_code = {code: (html, red) for html, code, red in cards}
+    tgj = [c for c in by_code if views["names"][c] == "铜罐驿镇"][0]
+    html, red = by_code[tgj]
+    assert red and "⚑红" in html and "重点关注" in html and "综合排名 第" in html
+    assert html.count('class="mt-bullet"') == html.count('class="mt-card-row"') > 0
+    calm = [(h, c) for c, (h, r) in by_code.items() if not r]
+    assert calm and all("重点关注" not in h for h, _ in calm)
+    assert [c for _, c, _ in cards][-1] != [c for _, c, _ in cards][0]
+
+
+def test_meeting_units_view_rotates_cards_with_their_dwell(demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/meeting.py")
+    at.query_params.update({"views": "headline,units", "view": "units", "interval": "20", "dwell": "units:10",
+                            "red_dwell": "30"})
+    at.run()
+    assert not at.exception
+    text = _text(at)
+    assert "各单位逐一展示" in text and "2 / 2" in text and "第1/" in text
+    seen = []
+    for _ in range(3):
+        stage = [m.value for m in at.markdown if m.value.startswith('<div class="mt-stage"')][0]
+        top = [m.value for m in at.markdown if m.value.startswith('<div class="mt-top"')][0]
+        red = "重点关注" in stage
+        assert ("每30秒" if red else "每10秒") in top
+        seen.append(stage.split('data-unit="')[1].split('"')[0])
+        at.button(key="mt_next").click().run()
+    assert len(set(seen)) == 3 and at.query_params["page"] == "4"
