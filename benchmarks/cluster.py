@@ -213,18 +213,12 @@ def object_store(kind: str, workdir: Path):
         from target_monitor.objectstore import start_seaweedfs
     except ImportError as exc:
         raise SystemExit(f"--store s3 needs target_monitor.objectstore (the S3 store): {exc}") from None
-    # The launcher's result: a context manager or an object with stop(); what the replicas need
-    # is in its `env` ({"TARGET_MONITOR_STORE": "s3://…", credentials}) or its `store_url`.
-    # Loading the tier's data into the bucket is the S3 store's own step (wired with it).
-    with ExitStack() as stack:
-        handle = start_seaweedfs(workdir)
-        if hasattr(handle, "__enter__"):
-            server = stack.enter_context(handle) or handle
-        else:
-            server = handle
-            if hasattr(handle, "stop"):
-                stack.callback(handle.stop)
-        yield dict(getattr(server, "env", None) or {"TARGET_MONITOR_STORE": str(getattr(server, "store_url"))})
+    server = start_seaweedfs(workdir / "seaweedfs")
+    try:
+        server.create_bucket("target-monitor-bench")
+        yield server.env("target-monitor-bench", "cluster")
+    finally:
+        server.stop()
 
 
 # ------------------------------------------------------------------ the data
@@ -481,6 +475,14 @@ def run_cluster(n_replicas: int = 2, sessions: int = 10, tier: str = "district",
         workdir.mkdir(parents=True, exist_ok=True)
         store_env = stack.enter_context(object_store(store, workdir))
         data = tier_data(tier, data_dir, workdir)
+        if store_env:  # S3: the tier's tables go to the bucket; the local folders become the read cache
+            from target_monitor.objectstore import copy_tables
+
+            saved = {k: os.environ.get(k) for k in store_env}
+            os.environ.update(store_env)  # this process plans and imports against the same store
+            stack.callback(lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+                                    for k, v in saved.items()])
+            copy_tables(data)
         plan = plan_for(data)
         say(f"starting {n_replicas} replicas and nginx")
         t0 = time.time()
