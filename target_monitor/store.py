@@ -699,6 +699,8 @@ class Store:
         cur.execute("create temp table scope_units as select unnest($codes::varchar[]) as unit_code", {"codes": codes})
         for ext in self.registry.extracts.values():
             cur.execute(scoped_view_sql(catalog, "ext_" + ext.name))
+        # reported figures on the aggregate path are read from their files, not from an ext_ view
+        cur.execute(scoped_view_sql(catalog, "reported_events"))
         return cur
 
     def close(self) -> None:

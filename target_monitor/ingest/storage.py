@@ -275,8 +275,18 @@ def _read_files(files: list[Path], schema: pa.Schema) -> pa.Table:
     if not files:
         return schema.empty_table()
     # ParquetFile, not read_table: read_table would add year=/month= from the path as columns
-    return pa.concat_tables([pq.ParquetFile(f).read(columns=schema.names).select(schema.names).cast(schema)
-                             for f in files])
+    return pa.concat_tables([_conform(pq.ParquetFile(f), schema) for f in files])
+
+
+def _conform(file: pq.ParquetFile, schema: pa.Schema) -> pa.Table:
+    """A stored file's rows in `schema`; a column the registry added after the file was written
+    (an optional one, such as a category flag) reads as NULL, as the store's readers read it."""
+    have = set(file.schema_arrow.names)
+    table = file.read(columns=[n for n in schema.names if n in have])
+    for name in schema.names:
+        if name not in have:
+            table = table.append_column(schema.field(name), pa.nulls(table.num_rows, schema.field(name).type))
+    return table.select(schema.names).cast(schema)
 
 
 def _count_by_unit(table: pa.Table) -> dict[str, int]:
