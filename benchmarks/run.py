@@ -72,16 +72,24 @@ def pandas_actuals(data_dir: Path, year: int, as_of: date) -> pd.DataFrame:
     registry = load_registry()
     frames = []
     needed: dict[str, set[str]] = {}
-    for ind in registry.indicators:  # read only the columns the indicators use, as a fair baseline would
+    import pyarrow.dataset as pads
+
+    for ind in registry.record_indicators:  # read only the columns the indicators use, as a fair baseline would
         cols = needed.setdefault(ind.extract, {"unit_code"})
         cols |= {c for c in (ind.date_column, ind.column, ind.year_column, ind.denominator_date_column,
                              ind.numerator_date_column) if c} | set(ind.filter)
-    cache = {name: pd.read_parquet(data_dir / "extracts" / name, columns=sorted(cols))
-             for name, cols in needed.items()}
-    for ind in registry.indicators:
+    # an optional column the tier's files do not have (the category flags) reads as missing: its
+    # filter matches nothing, as the store reads it as NULL
+    present = {name: set(pads.dataset(data_dir / "extracts" / name, partitioning="hive").schema.names)
+               for name in needed if (data_dir / "extracts" / name).is_dir()}
+    cache = {name: pd.read_parquet(data_dir / "extracts" / name, columns=sorted(cols & present[name]))
+             for name, cols in needed.items() if name in present}
+    for ind in registry.record_indicators:
+        if ind.extract not in cache:  # an extract the tier has no file of (the small internship ones)
+            continue
         df = cache[ind.extract]
         for col, values in ind.filter.items():
-            df = df[df[col].isin(values)]
+            df = df[df[col].isin(values)] if col in df.columns else df.iloc[0:0]
         if ind.kind == "cumulative":
             day = pd.to_datetime(df[ind.date_column])
             df = df[(day.dt.year == year) & (day <= pd.Timestamp(as_of))]

@@ -134,6 +134,8 @@ def pytest_collection_modifyitems(config, items):
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
             continue
+        if "seaweedfs" in info.name2fixturedefs:  # an object-store server of its own: `uv run pytest -m system`
+            item.add_marker(pytest.mark.system)
         # a group of its own (xdist_group), or module fixtures cheap enough to make once per worker
         # (a browser: a second worker launching its own costs less than waiting for the first)
         if item.get_closest_marker("xdist_group") or item.get_closest_marker("spread"):

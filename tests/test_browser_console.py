@@ -168,6 +168,7 @@ def _server_pid(url: str) -> int:
     raise AssertionError(f"no streamlit process serving {url}")
 
 
+@pytest.mark.system  # a server under attack, sampled for minutes: `uv run pytest -m system`
 def test_console_attacks_leave_the_server_under_600_mb(app_url):
     """Memory attacks through the page: each ends with the memory message within the timeout
     + 2 s, the next query works, and the server process stays under 600 MB the whole time

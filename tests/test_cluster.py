@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.system  # replicas, nginx and browsers: `uv run pytest -m system`
+
 from benchmarks.cluster import ACTIONS, affinity, main, render_nginx
 from serve import healthy
 
