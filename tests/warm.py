@@ -31,6 +31,7 @@ from target_monitor.ingest import ingest  # noqa: F401
 replies = sys.stdout
 for line in sys.stdin:
     req = json.loads(line)
+    rid = req["id"]
     pid = os.fork()
     if pid == 0:  # the run: a process of its own, started from the warm imports
         code = 1
@@ -70,10 +71,10 @@ for line in sys.stdin:
             sys.stderr.flush()
         finally:
             os._exit(code)
-    replies.write(json.dumps({"pid": pid}) + "\n")
+    replies.write(json.dumps({"id": rid, "pid": pid}) + "\n")
     replies.flush()
     _, status = os.waitpid(pid, 0)
-    replies.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}) + "\n")
+    replies.write(json.dumps({"id": rid, "returncode": os.waitstatus_to_exitcode(status)}) + "\n")
     replies.flush()
 '''
 
@@ -96,30 +97,42 @@ def _warm() -> subprocess.Popen:
         _zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=REPO, stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, text=True)
         _pending.clear()
+        _unclaimed.clear()
         atexit.register(_stop)
     return _zygote
 
 
-_pending = bytearray()  # replies read from the warm process and not yet used
+_pending = bytearray()  # bytes read from the warm process and not yet a whole reply
+_unclaimed: dict[tuple[int, str], dict] = {}  # replies read that belong to another run
+_ids = iter(range(1, 1 << 62))
 
 
-def _reply(timeout: float | None) -> dict:
-    """The warm process's next reply (a JSON line), read without Python's buffering so that a
-    reply already read never hides behind select()."""
+def _reply(rid: int, key: str, timeout: float | None) -> dict:
+    """Run `rid`'s reply carrying `key` ("pid" or "returncode"), read without Python's buffering so
+    that a reply already read never hides behind select(). Replies are tagged with their run: a
+    run a test abandoned (an assertion failed before its wait) leaves its exit reply behind, and
+    the next run must not take it for its own."""
+    if (rid, key) in _unclaimed:
+        return _unclaimed.pop((rid, key))
     z = _warm()
     fd = z.stdout.fileno()
     deadline = None if timeout is None else time.monotonic() + timeout
-    while b"\n" not in _pending:
-        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-        if not select.select([fd], [], [], wait)[0]:
-            raise TimeoutError
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            raise RuntimeError(f"the warm process ended (exit {z.wait()})")
-        _pending.extend(chunk)
-    line, _, rest = bytes(_pending).partition(b"\n")
-    _pending[:] = rest
-    return json.loads(line)
+    while True:
+        while b"\n" not in _pending:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError(f"the warm process ended (exit {z.wait()})")
+            _pending.extend(chunk)
+        line, _, rest = bytes(_pending).partition(b"\n")
+        _pending[:] = rest
+        reply = json.loads(line)
+        got = (reply["id"], "pid" if "pid" in reply else "returncode")
+        if got == (rid, key):
+            return reply
+        _unclaimed[got] = reply
 
 
 class Run:
@@ -128,20 +141,21 @@ class Run:
     def __init__(self, request: dict, stdout: Path, stderr: Path):
         self.stdout_path, self.stderr_path = stdout, stderr
         z = _warm()
-        z.stdin.write(json.dumps(request) + "\n")
+        self.id = next(_ids)
+        z.stdin.write(json.dumps({**request, "id": self.id}) + "\n")
         z.stdin.flush()
         # no time limit: the first run waits for the warm process's imports (a minute on a loaded
         # machine); a warm process that dies ends the wait (end of file)
-        self.pid = _reply(None)["pid"]
+        self.pid = _reply(self.id, "pid", None)["pid"]
         self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             try:
-                self.returncode = _reply(timeout)["returncode"]
+                self.returncode = _reply(self.id, "returncode", timeout)["returncode"]
             except TimeoutError:
                 os.killpg(self.pid, signal.SIGKILL)
-                _reply(None)
+                _reply(self.id, "returncode", None)
                 raise subprocess.TimeoutExpired("warm run", timeout) from None
         return self.returncode
 
