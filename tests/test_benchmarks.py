@@ -1,4 +1,9 @@
-"""Smoke test of the benchmark harness on the district tier (no timing thresholds)."""
+"""Smoke test of the benchmark harness on the district tier (no timing thresholds).
+
+The tests that run the harness on the generated district tier (200 k records a year: generating,
+querying, ingesting and serving it take minutes of CPU) are benchmarks, not checks of the product:
+they run with `uv run pytest -m system`, with the deployment tests; the default run keeps the tier
+sizes and the harness's refusal of a page that does not render."""
 
 import json
 import shutil
@@ -30,6 +35,7 @@ def test_unit_trees_have_the_promised_sizes():
     assert leaves(TIERS["national"]) == 6000
 
 
+@pytest.mark.system
 def test_district_tier_runs_and_pandas_agrees(district, tmp_path):
     d, info = district
     assert info["rows"]["new_employment"] == 200_000  # 100 k a year, two years
@@ -45,6 +51,7 @@ def test_district_tier_runs_and_pandas_agrees(district, tmp_path):
     assert r["explorer_agrees"] and "| urban_new_employment: unit_code × group, as of" in md
 
 
+@pytest.mark.system
 def test_ingest_rate_is_measured_on_a_real_upload(district):
     from benchmarks.run import ingest_rate
 
@@ -61,6 +68,7 @@ def test_ingest_rate_is_measured_on_a_real_upload(district):
     assert fix["seconds"] > 0
 
 
+@pytest.mark.system
 def test_district_tier_measures_the_explorer_on_every_path(district):
     from benchmarks.run import EXPLORER_PIVOTS, explorer_times
     from target_monitor.aggregates import refresh
@@ -88,6 +96,7 @@ def _need_chromium():
 
 
 @pytest.mark.browser
+@pytest.mark.system
 def test_district_tier_real_server_in_a_browser(district):
     """--server-only on the district tier: a real `streamlit run`, every page shown in Chromium."""
     from benchmarks.run import run_server
