@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -12,6 +13,11 @@ from typing import Callable, Iterator
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# With PYTHONDONTWRITEBYTECODE=1 in the environment (it is on some machines) pytest keeps no rewritten
+# test module and Python no compiled module of the product, so every xdist worker rewrites the test
+# files and compiles the product again: 10 s of CPU per worker. Cache them (in __pycache__, ignored by git).
+sys.dont_write_bytecode = False
 
 
 def pytest_addoption(parser):
