@@ -68,7 +68,7 @@ def _pages(view: str) -> list[str]:
     if view == "behind":  # with each unit's 情况说明 of the month, or 缺情况说明 where its red light has none
         month_notes = notes.current(ctx.data_dir, notes.month_of(as_of))
         return meeting.behind_pages(ctx.registry, now, names, lang, {k: n["text"] for k, n in month_notes.items()},
-                                    set(notes.missing(now, month_notes, fu_config)))
+                                    set(notes.missing(now, month_notes, fu_config)), overdue_text)
     if view == "duban":  # 督办 items not yet closed (a snapshot: as frozen with it)
         return meeting.duban_pages(duban.items(ctx.data_dir), names,
                                    {i.name: i.short_label[lang] for i in ctx.registry.indicators}, lang,
@@ -131,8 +131,6 @@ def screen() -> None:
     st.markdown(meeting.top_bar(view, views, lang, as_of, tp, ctx.is_demo, state["mt_paused"], _dwell(view, page),
                                 page, len(pages), snap), unsafe_allow_html=True)
     st.markdown(f'<div class="mt-stage">{pages[page]}</div>', unsafe_allow_html=True)
-    if view == "behind" and overdue_text:
-        st.warning(overdue_text)
 
 
 screen()

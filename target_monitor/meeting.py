@@ -497,13 +497,20 @@ def _behind_item(ind: Indicator, r, names: dict[str, str], lang: str, note: str 
     return markup, lines, "MM" + need, ("MM" + note) if note else ""
 
 
+FOOT_PX = 24  # the line under the behind view's columns (the units overdue with their report)
+
+
 def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, str], lang: str,
-                 notes: dict | None = None, missing: set | None = None) -> list[str]:
+                 notes: dict | None = None, missing: set | None = None, footer: str = "") -> list[str]:
     """Per indicator with unit targets, the units behind: behind pace (略慢 / 明显滞后) for totals,
     below target for rates. Every unit is shown: what does not fit goes to the next page.
     `notes` {(unit, indicator): text} puts the unit's 情况说明 under it, and `missing` (unit,
-    indicator) pairs say 缺情况说明 (target_monitor/followup); without them the view is as before."""
+    indicator) pairs say 缺情况说明 (target_monitor/followup); without them the view is as before.
+    `footer` (the units overdue with their report) goes under the columns of every page, inside the
+    stage: the columns give up the room it needs."""
     notes, missing = notes or {}, missing or set()
+    foot = (f'<div class="mt-foot" style="font-size:{u(FOOT_PX)}">{_e(footer)}</div>') if footer else ""
+    foot_h = (-(-int(text_em(footer) * 1.04 * FOOT_PX) // STAGE_W) * FOOT_PX * 1.35 + 12) if footer else 0
     children = progress[(progress["level"] == "child") & (progress["target_basis"] == "own")]
     columns = []
     for ind in registry.indicators:
@@ -529,7 +536,7 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
         # the header's width in design px: the label at 36, a 16 gap, the count at 28
         columns.append((header, items, ind, text_em(ind.short_label[lang]) * 36 + 16 + text_em(count) * 28))
     if not columns:
-        return [f'<div class="mt-view"><div class="mt-none">✔ {_e(t("meeting_none_behind", lang))}</div></div>']
+        return [f'<div class="mt-view"><div class="mt-none">✔ {_e(t("meeting_none_behind", lang))}</div>{foot}</div>']
     pages = []
     for group in chunk(columns, MAX_BEHIND_COLUMNS):
         n = len(group)
@@ -543,7 +550,7 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
             # room lost wrapping at word ends (CJK wraps anywhere)
             indented = max(4.0, (per_line - 1.7) * (0.85 if lang == "en" else 1.0))
         head_lines = max(1 + int(label_w > col_w) for _, _, _, label_w in group)
-        budget = STAGE_H - 36 * 1.35 * head_lines - 16
+        budget = STAGE_H - 36 * 1.35 * head_lines - 16 - foot_h
         packed = []  # per column: its items split into pages by height
         for header, items, ind, _ in group:
             col_pages, used, cur = [], 0.0, []
@@ -575,7 +582,7 @@ def behind_pages(registry: Registry, progress: pd.DataFrame, names: dict[str, st
                     body = ""
                 cols.append(f'<div class="mt-col">{header}{body}</div>')
             pages.append(f'<div class="mt-view mt-behind" style="font-size:{u(px)};'
-                         f'grid-template-columns:repeat({n}, 1fr)">{"".join(cols)}</div>')
+                         f'grid-template-columns:repeat({n}, 1fr)">{"".join(cols)}</div>{foot}')
     return pages
 
 
@@ -998,6 +1005,7 @@ html, body, [data-testid="stAppViewContainer"] { background: #FFFFFF; color: #00
 .mt-flags { text-align: left !important; }
 .mt-flag { padding: 0 8px; margin-right: 8px; border-radius: 6px; font-weight: 800; }
 .mt-legend { font-size: 28px; margin-top: 8px; line-height: 1.45; }
+.mt-foot { margin-top: 12px; padding: 0 8px; line-height: 1.35; color: #7c2d12; background: #fff7e6; border-left: 6px solid #d97706; }
 .mt-basis { font-size: 28px; font-weight: 800; color: #00508C; margin-bottom: 8px; line-height: 1.35; }
 .mt-adv { font-weight: 800; color: #00664A; }
 .mt-behind { display: grid; gap: 28px; }

@@ -40,7 +40,8 @@ EXPECTED = {
     "headline": ["全区目标任务完成情况", "全区城镇新增就业21083人", "完成全年目标任务的68.0%", "快于序时进度18.0个百分点",
                  "95.5%", '<span class="mt-fig">68.0%</span><span class="mt-act">21083</span>', ">100%</span>"],
     "ranking": ["各单位排名", "西彭镇", "65.6%", "⚑红"],
-    "behind": ["进度滞后单位及所需进度", "铜罐驿镇", "剩余6个月，月均需完成120人"],
+    "behind": ["进度滞后单位及所需进度", "铜罐驿镇", "剩余6个月，月均需完成120人",
+               "逾期未报送（每月5日前报送上月数据）：陶家镇（5月）"],
     "trend": ["月度累计与序时进度线", "21083", "序时进度线", ">20000</text>"],
     "scores": ["考核评分", "109.86", "先进单位（前5名）：西彭镇、石桥铺街道", "计分口径：按序时进度折算完成比例"],
 }
@@ -216,6 +217,8 @@ def test_every_view_fits_every_screen(server, browser, demo_dir, lang):
                 assert text in html, f"{text!r} not on the {view} view"
             if view == "ranking":
                 assert ("陶家镇（5月未报）" if lang == "zh" else "(no records for M5)") in html
+            if view == "behind":  # the units overdue with their report: a line inside the stage (checked above)
+                assert html.count('class="mt-foot"') == n_pages
             if view in units:
                 for (w, h), names in seen.items():
                     assert units[view] <= names, f"{view} at {w}×{h}: not on screen {units[view] - names}"
