@@ -32,14 +32,16 @@ def _cli_progress(data_dir: Path) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(out.getvalue()), dtype={"unit_code": str})
 
 
-@pytest.fixture(scope="module")
-def workbook(demo_dir, tmp_path_factory):
+@pytest.fixture(scope="session")
+def workbook(demo_dir, demo_ctx, built_once):
+    """The demo's exports (no PDF), written once for the session (built_once); read-only."""
     from target_monitor.context import Context
 
-    folder = tmp_path_factory.mktemp("xlsx")
-    ctx = Context(demo_dir)
-    files = write_exports(ctx, folder, pdf=False)
-    return ctx, openpyxl.load_workbook(files["xlsx"]), folder
+    def build(folder: Path) -> None:
+        (folder / "xlsx_name").write_text(write_exports(Context(demo_dir), folder, pdf=False)["xlsx"].name)
+
+    folder = built_once("exports_workbook", build)
+    return demo_ctx, openpyxl.load_workbook(folder / (folder / "xlsx_name").read_text()), folder
 
 
 def _same(cell_value, expected) -> bool:
@@ -205,10 +207,8 @@ def test_csv_is_utf8_sig_and_neutralised_but_numbers_are_not():
     assert neutralise_frame(df)["数"].tolist() == [-5, 3]
 
 
-def test_xlsx_text_cells_are_never_formulas(demo_dir, tmp_path):
-    from target_monitor.context import Context
-
-    ctx = Context(demo_dir)
+def test_xlsx_text_cells_are_never_formulas(demo_ctx, tmp_path):
+    ctx = demo_ctx
     report = report_for(ctx)
     evil = "=HYPERLINK(\"http://example.invalid\",\"点击\")"
     units = [dataclasses.replace(u, name=evil) if u.code == "500107-01" else u for u in ctx.ref.units]
@@ -226,12 +226,10 @@ def test_xlsx_text_cells_are_never_formulas(demo_dir, tmp_path):
     assert any(isinstance(g, float) and g < 0 for g in gaps)
 
 
-def test_english_workbook_and_a_year_without_targets(demo_dir, tmp_path):
+def test_english_workbook_and_a_year_without_targets(demo_ctx, tmp_path):
     from datetime import date
 
-    from target_monitor.context import Context
-
-    ctx = Context(demo_dir)
+    ctx = demo_ctx
     en = report_for(ctx, "en")
     wb = openpyxl.load_workbook(write_workbook(en, tmp_path / "en.xlsx"))
     assert wb.sheetnames[0] == "Progress table"

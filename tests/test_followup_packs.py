@@ -1,8 +1,7 @@
 """The report pack per unit (`snapshot --per-unit`) and the follow-up state frozen with a snapshot.
 
-One private demo directory and one snapshot build (no PDF: the PDF's row is the same HTML as the
-report's, compared as text) for the module: the tests write notes, which the shared demo
-directory must not hold."""
+One snapshot build (no PDF: the PDF's row is the same HTML as the report's, compared as text) for the
+session, copied once per worker: the tests write notes, which the shared folders must not hold."""
 
 from __future__ import annotations
 
@@ -22,26 +21,41 @@ CLERK = Actor("clerk.taojia@demo", ROLES["clerk"], unit=TAOJIA, source="cli")
 NOTE = "受疫情影响，6月辖区企业复工推迟，新增就业登记减少。"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from target_monitor.demo import generate_demo
+@pytest.fixture(scope="session")
+def shared_packs(demo_dir, built_once) -> Path:
+    """The demo with 陶家镇's note and June 2020's snapshot with its per-unit packs (--no-pdf), built once
+    for the session: `<folder>/data`, `<folder>/printed.txt` (what the build command printed) and
+    `<folder>/built_in.txt` (the data directory it was built in, before built_once moved it)."""
+    import shutil
 
-    d = tmp_path_factory.mktemp("packs")
-    generate_demo(d)
-    notes.add_note(d, CLERK, unit=TAOJIA, indicator="urban_new_employment", month="2020-06", text=NOTE)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["snapshot", "--month", "2020-06", "--per-unit", "--no-pdf", "--data-dir", str(d)]) == 0
-    PRINTED.append(out.getvalue())
+    def build(folder: Path) -> None:
+        d = folder / "data"
+        shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs", "snapshots"))
+        notes.add_note(d, CLERK, unit=TAOJIA, indicator="urban_new_employment", month="2020-06", text=NOTE)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["snapshot", "--month", "2020-06", "--per-unit", "--no-pdf", "--data-dir", str(d)]) == 0
+        (folder / "printed.txt").write_text(out.getvalue(), encoding="utf-8")
+        (folder / "built_in.txt").write_text(str(d), encoding="utf-8")  # built_once renames the folder after
+
+    return built_once("followup_packs", build)
+
+
+@pytest.fixture(scope="session")
+def built(shared_packs, tmp_path_factory):
+    """This worker's copy of the shared build (the tests write notes and close items, which the shared
+    folder must not hold): the data directory and its snapshot."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("packs") / "data"
+    shutil.copytree(shared_packs / "data", d, ignore=shutil.ignore_patterns("logs"))
     return d, d / "snapshots" / "2020-06"
 
 
-PRINTED: list[str] = []  # what the build command printed
-
-
-def test_the_command_says_where_the_packs_are(built):
-    _, snap = built
-    first, second = PRINTED[0].splitlines()
+def test_the_command_says_where_the_packs_are(shared_packs):
+    snap = Path((shared_packs / "built_in.txt").read_text(encoding="utf-8")) / "snapshots" / "2020-06"
+    assert (shared_packs / "data" / "snapshots" / "2020-06" / "units").is_dir()  # where the command built it
+    first, second = (shared_packs / "printed.txt").read_text(encoding="utf-8").splitlines()
     assert first.startswith(f"快照已生成：{snap}（截至2020-06-30，")  # the line as before
     assert second == f"分单位报告包：14个单位，在 {snap / 'units'}"
 

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from target_monitor.snapshots import build_snapshot
+from target_monitor.snapshots import SnapshotContext, build_snapshot
 
 EPOCH = "1593561600"  # 2020-07-01T00:00:00Z, 08:00 in Beijing
 SHEET = "完成情况表"
@@ -37,15 +37,13 @@ def _copy_demo(demo_dir: Path, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def two_builds(demo_dir, tmp_path_factory):
-    """June 2020 built twice, from two copies of the same inputs, at the same recorded time."""
-    snaps = []
-    with _source_date_epoch(EPOCH):
-        for name in ("first", "second"):
-            data = _copy_demo(demo_dir, tmp_path_factory.mktemp(name) / "data")
-            snaps.append(build_snapshot(data, "2020-06"))
-    return snaps
+@pytest.fixture(scope="session")
+def first_build(demo_dir, built_once):
+    """June 2020, full (xlsx, charts, PDF), built at EPOCH: the session's shared build (test_snapshots.full_june)."""
+    from test_snapshots import EPOCH as SHARED_EPOCH, full_june
+
+    assert SHARED_EPOCH == EPOCH
+    return SnapshotContext(full_june(demo_dir, built_once) / "data" / "snapshots" / "2020-06")
 
 
 def _content_box(png: Path) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
@@ -65,8 +63,8 @@ def _fits(png: Path, border: int = 3) -> bool:
 # --- charts -------------------------------------------------------------------------------------
 
 
-def test_every_chart_fits_its_image_and_none_is_empty(two_builds):
-    snap = two_builds[0]
+def test_every_chart_fits_its_image_and_none_is_empty(first_build):
+    snap = first_build
     pngs = sorted((snap.data_dir / "charts").glob("*.png"))
     progress = snap.progress(2020, snap.snapshot.as_of)
     ranked = {ind.name for ind in snap.registry.indicators
@@ -80,7 +78,7 @@ def test_every_chart_fits_its_image_and_none_is_empty(two_builds):
         assert box[0] < w * 0.05, png.name  # the unit names start at the left edge, not cut away
 
 
-def test_long_unit_names_fit_in_both_languages(two_builds, tmp_path):
+def test_long_unit_names_fit_in_both_languages(first_build, tmp_path):
     """Names far longer than the demo's, through the exports' own figures, rendered by kaleido;
     and the same chart with the old fixed 10 px margin is caught by the check."""
     import kaleido
@@ -88,7 +86,7 @@ def test_long_unit_names_fit_in_both_languages(two_builds, tmp_path):
 
     from target_monitor.charts import ranked_bars
 
-    snap = two_builds[0]
+    snap = first_build
     progress = snap.progress(2020, snap.snapshot.as_of)
     kaleido.start_sync_server(headless=True, silence_warnings=True)  # one browser for the images
     try:
@@ -113,11 +111,11 @@ def test_long_unit_names_fit_in_both_languages(two_builds, tmp_path):
         kaleido.stop_sync_server(silence_warnings=True)
 
 
-def test_chart_titles_say_what_is_ranked(two_builds):
+def test_chart_titles_say_what_is_ranked(first_build):
     from target_monitor.exports import report_for
     from target_monitor.exports.images import chart_figures
 
-    titles = {ind.name: fig.layout.title.text for ind, fig in chart_figures(report_for(two_builds[0], "zh"))}
+    titles = {ind.name: fig.layout.title.text for ind, fig in chart_figures(report_for(first_build, "zh"))}
     assert titles["graduate_employment_rate"] == "离校未就业高校毕业生就业率排名（与目标比较）"
     assert titles["urban_new_employment"] == "城镇新增就业完成率排名"
     assert not any("就业率完成率" in title for title in titles.values())
@@ -130,8 +128,8 @@ def _row_of(ws, name: str) -> int:
     return next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value == name)
 
 
-def test_workbook_prints_targets_as_published_and_times_in_beijing_time(two_builds):
-    wb = openpyxl.load_workbook(two_builds[0].data_dir / "report.xlsx")
+def test_workbook_prints_targets_as_published_and_times_in_beijing_time(first_build):
+    wb = openpyxl.load_workbook(first_build.data_dir / "report.xlsx")
     ws = wb[SHEET]
     # loans (万元): a whole target prints 165, the actual keeps its two decimals
     r = _row_of(ws, "杨家坪街道")
@@ -155,18 +153,23 @@ def test_workbook_prints_targets_as_published_and_times_in_beijing_time(two_buil
     assert not any("UTC" in n for n in notes)
 
 
-def test_pdf_prints_the_note_and_beijing_time(two_builds):
+def test_pdf_prints_the_note_and_beijing_time(first_build):
     from pypdf import PdfReader
 
-    reader = PdfReader(two_builds[0].data_dir / "report.pdf")
+    reader = PdfReader(first_build.data_dir / "report.pdf")
     flat = "".join("".join(page.extract_text() for page in reader.pages).split())
     assert "3000(创业培训)" in flat
     assert "2020-07-0108:00（北京时间）" in flat
     assert "就业率完成率排名" not in flat
 
 
-def test_two_builds_from_the_same_inputs_are_byte_identical(two_builds):
+def test_two_builds_from_the_same_inputs_are_byte_identical(first_build, demo_dir, tmp_path):
+    """The shared build (another copy of the inputs, possibly another process) and one built here."""
+    with _source_date_epoch(EPOCH):
+        second = build_snapshot(_copy_demo(demo_dir, tmp_path / "data"), "2020-06")
+    two_builds = [first_build, second]
     a, b = (s.data_dir for s in two_builds)
+    assert a != b
     for name in ("report.xlsx", "report.pdf", "progress.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     for png in (a / "charts").glob("*.png"):
@@ -193,9 +196,11 @@ def _revise_june(data_dir: Path, unit_code: str, drop: int) -> None:
     assert report.status not in ("rejected", "held", "noop") and report.accepted == len(revised), report
 
 
-def test_revision_sheet_of_a_rebuilt_snapshot_lists_the_revision(demo_dir, tmp_path):
-    data = _copy_demo(demo_dir, tmp_path / "data")
-    first = build_snapshot(data, "2020-06", pdf=False)
+def test_revision_sheet_of_a_rebuilt_snapshot_lists_the_revision(first_build, tmp_path):
+    # the first snapshot is the shared build's, in a private copy of its data directory (this test writes)
+    data = tmp_path / "data"
+    shutil.copytree(first_build.data_dir.parents[1], data, ignore=shutil.ignore_patterns("logs"))
+    first = SnapshotContext(data / "snapshots" / "2020-06")
     first_sheet = openpyxl.load_workbook(first.data_dir / "report.xlsx")["修订记录"]
     assert first_sheet["A1"].value == "没有更早的快照可比较：这是第一份快照。"
 

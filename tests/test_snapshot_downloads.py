@@ -11,19 +11,26 @@ import pytest
 
 from target_monitor import access
 from target_monitor.access import audit
-from target_monitor.snapshots import build_snapshot
+from target_monitor.snapshots import build_snapshot, find_snapshot
 from target_monitor.snapshots.downloads import FILES, MANIFEST, REPORTS, may_download, snapshot_file, table_download
 
 
-@pytest.fixture(scope="module")
-def snap(demo_dir, tmp_path_factory):
-    """June 2020 with its CSV and Excel report (no PDF: the charts are not what is tested here)."""
+@pytest.fixture(scope="session")
+def snap(demo_dir, built_once, tmp_path_factory):
+    """June 2020 with its CSV and Excel report (no PDF: the charts are not what is tested here), built
+    once for the session and copied once per worker (the downloads write audit lines)."""
+    def build(folder):
+        d = folder / "data"
+        shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs", "snapshots"))
+        build_snapshot(d, "2020-06", pdf=False)
+
+    shared = built_once("snapshot_downloads", build)
     d = tmp_path_factory.mktemp("snapdl") / "data"
-    shutil.copytree(demo_dir, d, ignore=shutil.ignore_patterns("logs", "snapshots"))
-    return d, build_snapshot(d, "2020-06", pdf=False).snapshot
+    shutil.copytree(shared / "data", d, ignore=shutil.ignore_patterns("logs"))
+    return d, find_snapshot(d, "2020-06")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def users(snap):
     config = access.load_access(snap[0])
     return {u: access.actor_for_user(u, config) for u in

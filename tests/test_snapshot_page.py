@@ -27,8 +27,37 @@ def data(demo_dir, tmp_path, monkeypatch) -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def revised_once(demo_dir, built_once) -> Path:
+    """Snapshots of May and June 2020 (no exports), then June revised (25 fewer records for 杨家坪街道):
+    built once for the session; `totals.json` holds the district's June figure before and after."""
+    import json
+
+    def build(folder: Path) -> None:
+        d = folder / "data"
+        shutil.copytree(demo_dir / "extracts", d / "extracts")
+        build_snapshot(d, "2020-05", exports=False)
+        build_snapshot(d, "2020-06", exports=False)
+        frozen = Context(d).progress(2020, JUNE)
+        _revise_june(d, "500107-01", drop=25)
+        live = Context(d).progress(2020, JUNE)
+        sel = (frozen["level"] == "parent") & (frozen["indicator"] == "urban_new_employment") \
+            & (frozen["target_basis"] == "own")
+        totals = {"frozen": int(frozen.loc[sel, "actual"].iloc[0]), "live": int(live.loc[sel, "actual"].iloc[0])}
+        (folder / "totals.json").write_text(json.dumps(totals))
+
+    return built_once("snapshot_page_revised", build)
 
 
+@pytest.fixture
+def revised(revised_once, tmp_path, monkeypatch) -> tuple[Path, dict]:
+    """A private copy of `revised_once` (the page writes audit lines), the app pointed at it."""
+    import json
+
+    d = tmp_path / "data"
+    shutil.copytree(revised_once / "data", d, ignore=shutil.ignore_patterns("logs"))
+    monkeypatch.setenv("TARGET_MONITOR_DATA", str(d))
+    return d, json.loads((revised_once / "totals.json").read_text())
 
 
 def test_build_from_the_page_then_refuse_a_second_time(data):
@@ -50,17 +79,13 @@ def test_build_from_the_page_then_refuse_a_second_time(data):
     assert [s.snapshot_id for s in list_snapshots(data)] == ["2020-06"]
 
 
-def test_open_snapshot_every_page_reads_frozen_data(data):
-    build_snapshot(data, "2020-06", exports=False)
-    frozen = Context(data).progress(2020, JUNE)
-    _revise_june(data, "500107-01", drop=25)
-    live = Context(data).progress(2020, JUNE)
-    sel = (frozen["level"] == "parent") & (frozen["indicator"] == "urban_new_employment") \
-        & (frozen["target_basis"] == "own")
-    frozen_total, live_total = int(frozen.loc[sel, "actual"].iloc[0]), int(live.loc[sel, "actual"].iloc[0])
+def test_open_snapshot_every_page_reads_frozen_data(revised):
+    _, totals = revised
+    frozen_total, live_total = totals["frozen"], totals["live"]
     assert frozen_total == live_total + 25
 
     at = _page()
+    at.selectbox(key="snap_chosen").set_value("2020-06")
     at.button(key="snap_open").click().run()
     assert not at.exception, at.exception
     for page in ("overview.py", "compare.py", "trend.py", "unit_detail.py"):

@@ -38,13 +38,40 @@ def data(demo_dir, tmp_path) -> Path:
     return _copy_demo(demo_dir, tmp_path / "data")
 
 
-@pytest.fixture(scope="module")
-def built(demo_dir, tmp_path_factory):
-    """One full snapshot (with xlsx, PNG charts and PDF) of June 2020, shared read-only."""
-    d = _copy_demo(demo_dir, tmp_path_factory.mktemp("snap") / "data")
-    steps = []
-    snap = build_snapshot(d, "2020-06", step=lambda f, key: steps.append((f, key)))
-    return d, snap, steps
+EPOCH = "1593561600"  # 2020-07-01T00:00:00Z: the recorded time of the shared build (SOURCE_DATE_EPOCH)
+
+
+def full_june(demo_dir: Path, built_once) -> Path:
+    """One full snapshot (with xlsx, PNG charts and PDF) of June 2020 from a copy of the demo's extracts,
+    built once per session for every module that reads it (here and test_report_layout.py) at a pinned
+    time: `<folder>/data` (its snapshot in `snapshots/2020-06`) and `<folder>/steps.json`, the progress
+    bar's steps. Read-only: copy it for a test that writes."""
+    import os
+
+    def build(folder: Path) -> None:
+        d = _copy_demo(demo_dir, folder / "data")
+        steps = []
+        old = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+        try:
+            build_snapshot(d, "2020-06", step=lambda f, key: steps.append((f, key)))
+        finally:
+            if old is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = old
+        (folder / "steps.json").write_text(json.dumps(steps))
+
+    return built_once("full_june_snapshot", build)
+
+
+@pytest.fixture(scope="session")
+def built(demo_dir, built_once):
+    """The shared full snapshot of June 2020 (full_june): its data directory, context and build steps."""
+    folder = full_june(demo_dir, built_once)
+    d = folder / "data"
+    steps = [tuple(s) for s in json.loads((folder / "steps.json").read_text())]
+    return d, SnapshotContext(d / "snapshots" / "2020-06"), steps
 
 
 def _cli(*args) -> tuple[int, str, str]:
@@ -124,9 +151,12 @@ def test_snapshot_files_are_read_only(built):
             assert not (p.stat().st_mode & 0o222), p
 
 
-def test_frozen_progress_matches_cli_progress_for_the_same_as_of(built):
+def test_frozen_progress_matches_cli_progress_for_the_same_as_of(built, tmp_path):
     d, snap, _ = built
-    cli = _cli_progress(d)
+    # the CLI writes an audit line into its data directory: run it on a copy of the snapshot's inputs
+    mine = tmp_path / "data"
+    shutil.copytree(d, mine, ignore=shutil.ignore_patterns("snapshots", "logs"))
+    cli = _cli_progress(mine)
     frozen = snap.progress(2020, JUNE)
     keys = ["unit_code", "indicator", "target_basis"]
     both = cli.merge(frozen, on=keys, suffixes=("_cli", "_snap"), how="outer", indicator=True)

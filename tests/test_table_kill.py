@@ -15,9 +15,10 @@ The steps a commit takes (storage.commit), each a kill point here:
     log                              linked as `N.json`: the commit point has passed
     log-cleaned                      the staging name removed
 The steps inside delta-rs are observed by a thread of the writer process itself, which ends the
-process as soon as it sees the step's file; `strace` holds every rename, link and unlink 0.1 s
-before and after the call so that each step is caught before the next one starts (deterministic;
-without strace the test still runs, with the watched steps asserted only as "old or new").
+process as soon as it sees the step's file; `strace` (attached to the writer, a fork of tests/warm.py's
+warm process, before its first step) holds every rename, link and unlink 0.1 s before and after the
+call so that each step is caught before the next one starts (deterministic; without strace the test
+still runs, with the watched steps asserted only as "old or new").
     history:before / history:after   the upload record under uploads/
     aggregates:before / aggregates:after   the aggregates' refresh
 """
@@ -27,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +55,9 @@ from pathlib import Path
 from target_monitor.ingest import ingest, storage
 
 d, src, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+if sys.argv[4:] == ["traced"]:  # wait until strace has attached (it holds every step from here on)
+    while not re.search(r"^TracerPid:\s*[1-9]", Path("/proc/self/status").read_text(), re.M):
+        time.sleep(0.005)
 kind, _, when = point.partition(":")
 die = lambda: os._exit(137)  # as kill -9: no finally, no atexit, nothing flushed by Python
 
@@ -120,20 +123,48 @@ def observe(d: Path) -> tuple[str, str]:
     return hashlib.sha256(repr(counts).encode()).hexdigest(), progress
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    base = tmp_path_factory.mktemp("kill")
-    template = base / "template"
-    old = csv_bytes([HEADERS["loans"], *_rows("OLD", 400, (1, 2, 3, 4), 1)])
-    # the new file corrects 100 old loans and adds 300 over three months: three data files
-    new = csv_bytes([HEADERS["loans"], *_rows("OLD", 100, (1, 2, 3), 3), *_rows("NEW", 300, (1, 2, 3), 2)])
-    assert ingest(old, "old.csv", data_dir=template, extract="loans", isolated=False).status == "taken"
-    src = base / "new.csv"
-    src.write_bytes(new)
-    done = base / "done"
-    shutil.copytree(template, done)
-    assert ingest(new, "new.csv", data_dir=done, extract="loans", isolated=False).status == "taken"
-    return base, template, src, observe(template), observe(done)
+def _run_under_strace(d: Path, src: Path, point: str) -> subprocess.CompletedProcess:
+    """The driver forked from the warm process (its imports done), strace attached to it (`-p`, every
+    thread it starts followed) before it takes its first step: the driver waits for its TracerPid."""
+    run = warm.start(code=DRIVER, args=(d, src, point, "traced"), cwd=REPO)
+    tracer = subprocess.Popen([STRACE, *HOLD, "-p", str(run.pid)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        code = run.wait(300)
+    finally:
+        try:
+            _, trace_err = tracer.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+            _, trace_err = tracer.communicate()
+    out = run.stdout_path.read_text(encoding="utf-8", errors="replace")
+    err = run.stderr_path.read_text(encoding="utf-8", errors="replace") + trace_err
+    run.stdout_path.unlink(missing_ok=True)
+    run.stderr_path.unlink(missing_ok=True)
+    return subprocess.CompletedProcess(["strace", "-p", str(run.pid)], code, out, err)
+
+
+@pytest.fixture(scope="session")
+def setup(built_once, tmp_path_factory):
+    """The old state (`template`), the new file and the old and new states as a reader sees them: built once
+    for the session (built_once), the states kept as JSON; each test copies the template."""
+    import json
+
+    def build(folder: Path) -> None:
+        template = folder / "template"
+        old = csv_bytes([HEADERS["loans"], *_rows("OLD", 400, (1, 2, 3, 4), 1)])
+        # the new file corrects 100 old loans and adds 300 over three months: three data files
+        new = csv_bytes([HEADERS["loans"], *_rows("OLD", 100, (1, 2, 3), 3), *_rows("NEW", 300, (1, 2, 3), 2)])
+        assert ingest(old, "old.csv", data_dir=template, extract="loans", isolated=False).status == "taken"
+        (folder / "new.csv").write_bytes(new)
+        done = folder / "done"
+        shutil.copytree(template, done)
+        assert ingest(new, "new.csv", data_dir=done, extract="loans", isolated=False).status == "taken"
+        (folder / "states.json").write_text(json.dumps([observe(template), observe(done)]))
+
+    shared = built_once("table_kill", build)
+    old_state, new_state = (tuple(s) for s in json.loads((shared / "states.json").read_text()))
+    return tmp_path_factory.mktemp("kill"), shared / "template", shared / "new.csv", old_state, new_state
 
 
 @pytest.mark.parametrize("point", POINTS)
@@ -143,10 +174,8 @@ def test_a_kill_at_every_step_leaves_old_or_new_and_the_next_import_works(setup,
     d = base / point.replace(":", "-")
     shutil.copytree(template, d)
     watched = ":" not in point or point.split(":")[0] in ("staged", "file")
-    if watched:  # strace holds the writer's own file steps: a fresh interpreter under strace
-        hold = [STRACE, *HOLD] if STRACE else []
-        proc = subprocess.run([*hold, sys.executable, "-c", DRIVER, str(d), str(src), point], cwd=REPO,
-                              capture_output=True, text=True, timeout=300)
+    if watched and STRACE:  # strace attaches to the writer and holds its own file steps
+        proc = _run_under_strace(d, src, point)
     else:  # a process of its own, forked from a warm one that has done the imports (tests/warm.py)
         proc = warm.run_code(DRIVER, d, src, point, cwd=REPO, timeout=300)
     deterministic = not watched or STRACE
