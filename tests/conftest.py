@@ -41,6 +41,7 @@ def pytest_xdist_auto_num_workers(config):
 
 
 def pytest_configure(config):
+    config.pluginmanager.register(_GroupIds(), "xdist-group-ids")
     config.addinivalue_line("markers", "spread: the module-scoped fixtures of these tests are cheap to make once per "
                                        "xdist worker, so the tests are not kept on one worker (conftest.py)")
 
@@ -148,6 +149,21 @@ def pytest_collection_modifyitems(config, items):
             continue
         if any(defs and str(defs[-1].scope) in ("module", "class", "package") for defs in info.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+class _GroupIds:
+    """pytest-xdist 3.8 names a test's group by setting `item._nodeid` to "<id>@<group>", which pytest
+    9.2 no longer reads (a test's id is `item._id`): without this every test is scheduled on its
+    own and a module's shared fixtures are made once per worker, not once per file."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest-xdist's worker has named each test's group
+    def pytest_collection_modifyitems(self, items):
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            grouped = getattr(item, "_nodeid", None)
+            if isinstance(grouped, str) and "@" in grouped and item.nodeid != grouped:
+                item._id = NodeId.parse(grouped)
 
 
 # --- a private copy of the demo data, for tests that write into it ------------------------------
