@@ -123,20 +123,18 @@ def test_readers_read_one_sorted_compact_file_per_source_year(data):
     pd.testing.assert_frame_equal(Store(data).query("data_bounds"), Store(data, aggregates=False).query("data_bounds"))
 
 
-def test_unit_keys_are_integers_and_never_renumbered(data):
+def test_cli_refresh_and_unit_keys_are_integers_never_renumbered_by_a_full_refresh(data, capsys):
+    """One full refresh (through the CLI) for both: the command's output and exit codes, and the
+    unit keys, integers, the same after the full rebuild."""
     keys_before = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
     assert str(keys_before["unit_key"].dtype) == "int32"
-    refresh(data, full=True)
-    keys_after = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
-    pd.testing.assert_frame_equal(keys_before, keys_after)
-
-
-def test_cli_refresh(data, capsys):
     assert main(["aggregates", "refresh", "--data-dir", str(data), "--json"]) == 0
     out = capsys.readouterr().out
     assert '"rebuilt": 0' in out and '"unchanged":' in out
     assert main(["aggregates", "refresh", "--full", "--data-dir", str(data)]) == 0
     assert "汇总数据已更新" in capsys.readouterr().out
+    keys_after = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
+    pd.testing.assert_frame_equal(keys_before, keys_after)
     assert main(["aggregates", "refresh", "--data-dir", str(data / "nope")]) == 2
 
 
