@@ -48,19 +48,25 @@ def test_aggregate_totals_equal_raw_totals_for_every_unit_and_month(data):
     pd.testing.assert_frame_equal(agg, raw, check_exact=False, rtol=1e-9, check_dtype=False)
 
 
+@pytest.fixture(scope="module")
+def raw_ctx(demo_dir):
+    """The session's demo counted from the records only (Store(aggregates=False): the views a store
+    without aggregates builds); read-only, so one per worker serves every as-of date."""
+    ctx = Context(demo_dir, aggregates=False)
+    assert not ctx.store.uses_aggregates
+    return ctx
+
+
+@pytest.mark.spread  # raw_ctx is cheap to make once per worker: the dates need not wait for one worker
 @pytest.mark.parametrize("as_of", [date(2020, 6, 30), date(2020, 6, 15), date(2020, 2, 29), date(2020, 1, 1),
                                    date(2019, 12, 31), date(2019, 7, 20)])
-def test_progress_is_identical_from_aggregates_and_from_records(data, as_of):
-    with_agg = Context(data)
-    assert with_agg.store.uses_aggregates
-    figures = (with_agg.progress(as_of.year, as_of), with_agg.monthly(as_of.year, as_of),
-               with_agg.missing_months(as_of.year, as_of))
-    shutil.rmtree(aggregates_dir(data))
-    raw = Context(data)
-    assert not raw.store.uses_aggregates
-    pd.testing.assert_frame_equal(figures[0], raw.progress(as_of.year, as_of))
-    pd.testing.assert_frame_equal(figures[1], raw.monthly(as_of.year, as_of))
-    assert figures[2] == raw.missing_months(as_of.year, as_of)
+def test_progress_is_identical_from_aggregates_and_from_records(demo_ctx, raw_ctx, as_of):
+    assert demo_ctx.store.uses_aggregates
+    figures = (demo_ctx.progress(as_of.year, as_of), demo_ctx.monthly(as_of.year, as_of),
+               demo_ctx.missing_months(as_of.year, as_of))
+    pd.testing.assert_frame_equal(figures[0], raw_ctx.progress(as_of.year, as_of))
+    pd.testing.assert_frame_equal(figures[1], raw_ctx.monthly(as_of.year, as_of))
+    assert figures[2] == raw_ctx.missing_months(as_of.year, as_of)
 
 
 def test_a_store_whose_aggregates_vanish_falls_back_to_records(data):
@@ -123,20 +129,18 @@ def test_readers_read_one_sorted_compact_file_per_source_year(data):
     pd.testing.assert_frame_equal(Store(data).query("data_bounds"), Store(data, aggregates=False).query("data_bounds"))
 
 
-def test_unit_keys_are_integers_and_never_renumbered(data):
+def test_cli_refresh_and_unit_keys_are_integers_never_renumbered_by_a_full_refresh(data, capsys):
+    """One full refresh (through the CLI) for both: the command's output and exit codes, and the
+    unit keys, integers, the same after the full rebuild."""
     keys_before = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
     assert str(keys_before["unit_key"].dtype) == "int32"
-    refresh(data, full=True)
-    keys_after = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
-    pd.testing.assert_frame_equal(keys_before, keys_after)
-
-
-def test_cli_refresh(data, capsys):
     assert main(["aggregates", "refresh", "--data-dir", str(data), "--json"]) == 0
     out = capsys.readouterr().out
     assert '"rebuilt": 0' in out and '"unchanged":' in out
     assert main(["aggregates", "refresh", "--full", "--data-dir", str(data)]) == 0
     assert "汇总数据已更新" in capsys.readouterr().out
+    keys_after = pq.read_table(aggregates_dir(data) / "unit_keys.parquet").to_pandas()
+    pd.testing.assert_frame_equal(keys_before, keys_after)
     assert main(["aggregates", "refresh", "--data-dir", str(data / "nope")]) == 2
 
 

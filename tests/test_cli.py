@@ -71,15 +71,9 @@ def test_empty_data_dir(tmp_path, capsys):
     assert code == 2 and "does not exist" in err
 
 
-def test_demo_refuses_to_overwrite_real_data(tmp_path, demo_dir, capsys):
-    import shutil
-
-    shutil.copytree(demo_dir / "extracts", tmp_path / "extracts")
-    (tmp_path / "extracts" / "_demo.json").unlink()  # now it looks like real data
-    code, _, err = run(capsys, "demo", "--data-dir", str(tmp_path))
-    assert code == 2 and "--force" in err
-    code, out, _ = run(capsys, "demo", "--data-dir", str(tmp_path), "--force")
-    assert code == 0 and "演示数据已生成" in out
+# `target-monitor demo` refusing real data without --force, and generating with it: tests/test_demo.py
+# (test_demo_command_refuses_real_data_then_replaces_old_output_with_another_seeds_rows), where
+# that one generation also proves another seed's rows and the old output replaced
 
 
 def test_console_script_entry_point(demo_dir):

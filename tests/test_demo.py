@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -26,8 +27,16 @@ KEY_COLUMNS = {"new_employment": "person_key", "training": "person_key"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("demo")
+def demo(built_once):
+    """The session's demo, seed 42, exactly as generate_demo wrote it (conftest builds it once for
+    every worker; read-only: a test that writes copies it)."""
+    return built_once("demo_data_shared", generate_demo), None
+
+
+@pytest.fixture(scope="module")
+def again(tmp_path_factory):
+    """A second generation with the same seed, and the summary generate_demo returned for it."""
+    data_dir = tmp_path_factory.mktemp("demo_again")
     summary = generate_demo(data_dir, seed=42)
     return data_dir, summary
 
@@ -57,8 +66,8 @@ def check_char(body: str) -> str:
     return "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
 
 
-def test_summary_matches_files(demo):
-    data_dir, summary = demo
+def test_summary_matches_files(again):
+    data_dir, summary = again
     assert summary["through"] == "2020-06-30"
     assert set(summary["rows"]) == set(EXTRACTS) | {"reported_monthly"}  # the figures units report, too
     for name, rows in summary["rows"].items():
@@ -72,29 +81,37 @@ def test_demo_marker(demo):
                       "generator": "target_monitor.demo"}
 
 
-def test_same_seed_gives_identical_rows(demo, tmp_path):
+def test_same_seed_gives_identical_rows(demo, again):
     data_dir, _ = demo
-    generate_demo(tmp_path, seed=42)
     for name in EXTRACTS:
         pd.testing.assert_frame_equal(sorted_rows(read_extract(data_dir, name), name),
-                                      sorted_rows(read_extract(tmp_path, name), name))
+                                      sorted_rows(read_extract(again[0], name), name))
 
 
-def test_other_seed_gives_other_rows(demo, tmp_path):
+def test_demo_command_refuses_real_data_then_replaces_old_output_with_another_seeds_rows(demo, tmp_path, capsys):
+    """`target-monitor demo` over real data (a demo copy without its marker, and an old file the
+    demo never writes): refused without --force (nothing touched); with --force and another seed,
+    the old output is gone and the rows differ from seed 42's. One generation for all three."""
+    from target_monitor.cli import main
+
     data_dir, _ = demo
-    generate_demo(tmp_path, seed=7)
-    a = sorted_rows(read_extract(data_dir, "new_employment"), "new_employment")
-    b = sorted_rows(read_extract(tmp_path, "new_employment"), "new_employment")
-    assert not a.equals(b)
-
-
-def test_regenerating_replaces_old_output(tmp_path):
+    shutil.copytree(data_dir / "extracts", tmp_path / "extracts")
+    (tmp_path / "extracts" / "_demo.json").unlink()  # now it looks like real data
     stale = tmp_path / "extracts" / "loans" / "year=2018" / "month=01" / "part-0.parquet"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"not parquet")
-    generate_demo(tmp_path, seed=1)
+    code = main(["demo", "--seed", "7", "--data-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "--force" in err
+    assert stale.exists() and not (tmp_path / "extracts" / "_demo.json").exists()
+    code = main(["demo", "--seed", "7", "--data-dir", str(tmp_path), "--force"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "演示数据已生成" in out, err
     assert not stale.exists()
     assert not (tmp_path / "extracts" / "loans" / "year=2018").exists()
+    a = sorted_rows(read_extract(data_dir, "new_employment"), "new_employment")
+    b = sorted_rows(read_extract(tmp_path, "new_employment"), "new_employment")
+    assert not a.equals(b)
 
 
 def test_schema_matches_registry(demo):

@@ -137,6 +137,7 @@ def raw_ctx(demo_dir):
     return ctx
 
 
+@pytest.mark.spread  # raw_ctx is cheap to make once per worker: the dates need not queue on one worker
 @pytest.mark.parametrize("as_of", AS_OFS)
 def test_pivot_is_identical_from_aggregates_raw_views_and_records(demo_ctx, raw_ctx, as_of):
     assert demo_ctx.store.uses_aggregates

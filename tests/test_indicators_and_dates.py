@@ -183,7 +183,7 @@ def _july_rows(data: Path, unit: str, days: list[int]) -> None:
 
 def test_default_as_of_waits_until_every_unit_has_reported(demo_dir, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs", "aggregates"))
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs"))
     _july_rows(data, "500107-01", [2, 6, 9, 11])  # four July rows from one unit
     ctx = Context(data)
     assert ctx.latest_day(2020) == date(2020, 7, 11) == ctx.data_through()
@@ -202,7 +202,7 @@ def test_default_as_of_waits_until_every_unit_has_reported(demo_dir, tmp_path):
 
 def test_a_configured_share_of_reporting_units_is_enough(demo_dir, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs", "aggregates"))
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs"))
     codes = [f"500107-{i:02d}" for i in range(1, 14)]  # the 13 街镇 report July; 区就业局 does not
     _add_rows(data, {
         "record_id": [f"J{i}" for i in range(13)], "unit_code": codes, "person_key": ["p"] * 13,
@@ -424,7 +424,7 @@ def test_department_is_never_flagged(demo_ctx):
 
 def test_an_open_month_is_not_the_default_even_when_every_unit_has_started_it(demo_dir, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs", "aggregates"))
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("snapshots", "logs"))
     codes = [f"500107-{i:02d}" for i in range(1, 14)] + ["500107-90"]
     _add_rows(data, {
         "record_id": [f"J{i}" for i in range(14)], "unit_code": codes, "person_key": ["p"] * 14,

@@ -12,8 +12,16 @@ from target_monitor.ingest.sandbox import parse_isolated
 
 
 def _big_csv(n: int) -> bytes:
-    rows = [[f"LN-{i:07d}", "杨家坪街道", "个人", "2020-03-02", "100000", "中国建设银行"] for i in range(n)]
-    return csv_bytes([HEADERS["loans"], *rows])
+    """The header and n loans, byte for byte what csv_bytes writes for these rows (no cell needs
+    quoting), joined in one pass: csv_bytes over 650,000 lists took 12 s of the tests' set-up."""
+    row = ",".join(["LN-{:07d}", "杨家坪街道", "个人", "2020-03-02", "100000", "中国建设银行"]) + "\r\n"
+    return csv_bytes([HEADERS["loans"]]) + "".join(map(row.format, range(n))).encode("utf-8")
+
+
+def test_big_csv_is_what_csv_bytes_writes():
+    rows = [[f"LN-{i:07d}", "杨家坪街道", "个人", "2020-03-02", "100000", "中国建设银行"] for i in range(1200)]
+    assert _big_csv(1200) == csv_bytes([HEADERS["loans"], *rows])
+    assert _big_csv(0) == csv_bytes([HEADERS["loans"]])
 
 
 def test_a_parse_over_the_time_limit_is_stopped(tmp_path):

@@ -66,10 +66,25 @@ def test_half_written_files_are_never_read_and_the_version_changes(tmp_path, dem
                                   n0, check_exact=False, rtol=1e-12)
 
 
-def test_the_app_generates_demo_data_on_first_start(tmp_path, monkeypatch):
+def test_the_app_generates_demo_data_on_first_start(tmp_path, monkeypatch, built_once):
+    import inspect
+
+    import target_monitor.demo as demo
     import target_monitor.paths as paths
     import target_monitor.ui as ui
 
+    # the generator's own output is tested in test_demo.py; here the app must call it, once, for
+    # the default folder, and then read what it wrote. generate_demo's output for this session
+    # (built once by the real generator) stands in for a second 10 s generation.
+    real = demo.generate_demo
+    generated = built_once("demo_data_shared", real)
+    calls = []
+
+    def generate_demo(*args, **kwargs):
+        calls.append(inspect.signature(real).bind(*args, **kwargs).arguments)  # a call the real one accepts
+        shutil.copytree(generated, args[0] if args else kwargs["data_dir"], dirs_exist_ok=True)
+
+    monkeypatch.setattr(demo, "generate_demo", generate_demo)
     monkeypatch.delenv("TARGET_MONITOR_DATA", raising=False)
     monkeypatch.setattr(paths, "DEFAULT_DATA_DIR", tmp_path)
     monkeypatch.setattr(ui, "DEFAULT_DATA_DIR", tmp_path)
@@ -77,6 +92,7 @@ def test_the_app_generates_demo_data_on_first_start(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
+    assert len(calls) == 1 and calls[0]["data_dir"].resolve() == tmp_path.resolve()
     assert len(parquet_files(tmp_path)) > 40
     assert any("演示数据" in m.value for m in at.markdown)
 
