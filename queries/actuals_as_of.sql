@@ -44,12 +44,14 @@ open_month as (
       and e.event_on <= $as_of
 ),
 
+-- sums of DOUBLE as DECIMAL(38, 6): exact, so the same rows give the same figure in whatever order
+-- the threads of DuckDB add them (a snapshot rebuilt from the same inputs is byte-identical)
 final as (
     select
         u.shown_code as unit_code,
         e.indicator,
-        sum(e.num) as numerator,
-        sum(e.den) as denominator,
+        cast(sum(cast(e.num as decimal(38, 6))) as double) as numerator,
+        cast(sum(cast(e.den as decimal(38, 6))) as double) as denominator,
         sum(e.event_count) as event_count,
         max(e.last_event_on) as last_event_on,
     from (select * from closed_months union all select * from open_month) as e

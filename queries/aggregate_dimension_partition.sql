@@ -32,8 +32,8 @@ final as (
         year,
         event_month,
         record_month,
-        sum(num) as num,
-        sum(den) as den,
+        cast(sum(cast(num as decimal(38, 6))) as double) as num,
+        cast(sum(cast(den as decimal(38, 6))) as double) as den,
         cast(sum(records) as bigint) as records,
     from events
     group by indicator, dimension, value, dimension2, value2, unit_key, year, event_month, record_month

@@ -14,14 +14,16 @@ with events as (
     join unit_keys as k on k.unit_code = e.unit_code
 ),
 
+-- sums of DOUBLE as DECIMAL(38, 6): exact, so the same rows give the same figure in whatever order
+-- the threads of DuckDB add them (a snapshot rebuilt from the same inputs is byte-identical)
 final as (
     select
         indicator,
         unit_key,
         year,
         event_month,
-        sum(num) as num,
-        sum(den) as den,
+        cast(sum(cast(num as decimal(38, 6))) as double) as num,
+        cast(sum(cast(den as decimal(38, 6))) as double) as den,
         min(event_on) as first_event_on,
         max(event_on) as last_event_on,
         count(*) as event_count,

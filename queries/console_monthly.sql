@@ -18,8 +18,8 @@ final as (
         indicator,
         year,
         month,
-        sum(num) as numerator,
-        sum(den) as denominator,
+        cast(sum(cast(num as decimal(38, 6))) as double) as numerator,
+        cast(sum(cast(den as decimal(38, 6))) as double) as denominator,
     from events
     group by unit_code, indicator, year, month
 )

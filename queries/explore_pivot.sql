@@ -100,7 +100,7 @@ totals as (
     select
         r,
         c,
-        case when $rate then 100.0 * sum(num) / nullif(sum(den), 0) else sum(num) end as value,
+        case when $rate then 100.0 * cast(sum(cast(num as decimal(38, 6))) as double) / nullif(cast(sum(cast(den as decimal(38, 6))) as double), 0) else cast(sum(cast(num as decimal(38, 6))) as double) end as value,
         cast(coalesce(sum(records), 0) as bigint) as records,
         grouping(r) = 1 as total_r,
         grouping(c) = 1 as total_c,

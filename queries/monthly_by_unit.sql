@@ -47,14 +47,16 @@ open_month as (
       and e.event_on <= $as_of
 ),
 
+-- sums of DOUBLE as DECIMAL(38, 6): exact, so the same rows give the same figure in whatever order
+-- the threads of DuckDB add them (a snapshot rebuilt from the same inputs is byte-identical)
 final as (
     select
         u.shown_code as unit_code,
         e.indicator,
         e.year,
         e.month,
-        sum(e.num) as numerator,
-        sum(e.den) as denominator,
+        cast(sum(cast(e.num as decimal(38, 6))) as double) as numerator,
+        cast(sum(cast(e.den as decimal(38, 6))) as double) as denominator,
     from (select * from closed_months union all select * from open_month) as e
     join shown_under as u on u.unit_key = e.unit_key
     group by u.shown_code, e.indicator, e.year, e.month

@@ -33,7 +33,7 @@ records as (
         r.unit_code,
         r.year,
         cast(month(r.event_month) as integer) as month,
-        sum(r.num) as num,
+        cast(sum(cast(r.num as decimal(38, 6))) as double) as num,
     from record_monthly as r
     semi join series as s
         on s.indicator = r.indicator and s.unit_code = r.unit_code and s.year = r.year

@@ -17,14 +17,16 @@ with events as (
       and event_on <= $as_of
 ),
 
+-- sums of DOUBLE as DECIMAL(38, 6): exact, so the same rows give the same figure in whatever order
+-- the threads of DuckDB add them (a snapshot rebuilt from the same inputs is byte-identical)
 final as (
     select
         indicator,
         unit_code,
         year,
         event_on,
-        sum(num) as num,
-        sum(den) as den,
+        cast(sum(cast(num as decimal(38, 6))) as double) as num,
+        cast(sum(cast(den as decimal(38, 6))) as double) as den,
         count(*) as event_count,
     from events
     group by indicator, unit_code, year, event_on
