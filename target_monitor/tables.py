@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from target_monitor.i18n import status_label, t, unit_label
+from target_monitor.i18n import dimension_value, status_label, t, unit_label
 from target_monitor.present import fmt_pct, fmt_target, is_missing, not_reported_text
 from target_monitor.progress import BASIS_ALLOCATION, BASIS_OWN
 from target_monitor.reference import Units
@@ -75,7 +75,9 @@ def _notes(rows: pd.DataFrame, registry: Registry, lang: str) -> str:
     for _, r in rows.iterrows():
         ind = registry.get(r["indicator"])
         if isinstance(r["target_note"], str) and r["target_note"]:
-            notes.append(f"{ind.short_label[lang]}{'：' if lang == 'zh' else ': '}{r['target_note']}")
+            # the note as published ("创业培训"), in the English UI as its dimension value reads there
+            notes.append(f"{ind.short_label[lang]}{'：' if lang == 'zh' else ': '}"
+                         f"{dimension_value(r['target_note'], lang)}")
         label = r["published_label"]
         if isinstance(label, str) and label and r["level"] == "parent" and label.removeprefix("其中：") != ind.label["zh"].removeprefix("其中："):
             notes.append(t("published_as", lang, label=f"{ind.short_label[lang]}{'＝' if lang == 'zh' else ' = '}{label}"))
