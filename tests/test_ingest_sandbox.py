@@ -7,6 +7,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from make_fixtures import HEADERS, csv_bytes
 from target_monitor.ingest.sandbox import parse_isolated
 
