@@ -315,6 +315,20 @@ def test_a_long_file_with_one_indicator_leaves_the_others_of_that_month(tmp_path
     assert dict(zip(stored["indicator"], stored["value"])) == {NE: 5.0, "vocational_training": 9.0}
 
 
+def test_the_preview_shows_each_declared_figure_before_and_after(tmp_path):
+    """What a reviewer (or the uploader) sees before a 月报表 counts: the unit's figures before -> after."""
+    from target_monitor.ingest import preview
+
+    first = "单位,月份,指标,当月\n杨家坪街道,2020-05,城镇新增就业,5\n杨家坪街道,2020-05,职业培训,7\n".encode()
+    ingest(first, "a.csv", data_dir=tmp_path, extract="reported_monthly", isolated=False, today="2020-07-15")
+    fix = "单位,月份,指标,当月\n杨家坪街道,2020-05,职业培训,9\n杨家坪街道,2020-06,职业培训,4\n".encode()
+    parsed = _parse(fix, "f.csv", tmp_path)
+    figures = preview(parsed, data_dir=tmp_path)["figures"]
+    assert figures == [
+        {"unit_code": U1, "month": "2020-05", "indicator": "vocational_training", "before": 7.0, "after": 9.0},
+        {"unit_code": U1, "month": "2020-06", "indicator": "vocational_training", "before": None, "after": 4.0}]
+
+
 def test_same_bytes_declared_differently_are_not_a_noop(tmp_path):
     csv = "街镇,城镇新增就业\n杨家坪街道,5\n".encode()
     a = ingest(csv, "x.csv", data_dir=tmp_path, extract="reported_monthly", period="2020-05", basis="当月",

@@ -433,8 +433,10 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
 
     registry = registry or load_registry()
     ext = registry.extracts[plan_.extract]
+    if ext.is_reported:
+        return _reported_figures(plan_)
     inds = [i for i in registry.indicators if i.extract == ext.name]
-    if not inds or ext.is_reported or not plan_.partitions:
+    if not inds or not plan_.partitions:
         return []
     wanted = {(c["unit_code"], c["month"]) for c in plan_.changes}
     kinds = {i.name: i.kind for i in inds}
@@ -465,6 +467,23 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
                             rec[side] = round(float(num) / float(den) * 100, 1) if den else None
     finally:
         con.close()
+    return [v for _, v in sorted(out.items()) if v["before"] != v["after"]]
+
+
+def _reported_figures(plan_: Plan) -> list[dict]:
+    """A 月报表 or a form: each figure a unit declares (one indicator, one month) before -> after,
+    as declared (当月 or 累计 alike), the figures a reviewer compares before approving."""
+    out: dict[tuple, dict] = {}
+    for part in sorted(plan_.partitions):
+        month = f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+        for side, table in (("before", plan_.old.get(part)), ("after", plan_.partitions[part])):
+            if table is None:
+                continue
+            for unit, ind, value in zip(table.column("unit_code").to_pylist(), table.column("indicator").to_pylist(),
+                                        table.column("value").to_pylist()):
+                rec = out.setdefault((unit, month, ind), {"unit_code": unit, "month": month, "indicator": ind,
+                                                          "before": None, "after": None})
+                rec[side] = None if value is None else round(float(value), 2)
     return [v for _, v in sorted(out.items()) if v["before"] != v["after"]]
 
 
