@@ -147,6 +147,9 @@ def test_a_link_reproduces_year_date_and_choices(server, browser):
     url = f"{server}/compare?lang=zh&year=2020&as_of=2020-05-31&sort=guarantee_loans&indicator=vocational_training"
     pg = _open(browser, url)
     try:
+        # the chart's selectbox is drawn after the table: wait for both rather than a fixed time
+        pg.wait_for_function("""() => document.querySelectorAll(
+            '[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]').length >= 2""", timeout=60000)
         text = pg.inner_text("body")
         assert "数据截至 2020-05-31" in text
         assert "as_of=2020-05-31" in pg.url and "sort=guarantee_loans" in pg.url
