@@ -158,28 +158,12 @@ def ensure_data(data_dir: Path) -> None:
         return  # a chosen data directory is never filled with demo data behind the user's back
     from target_monitor.demo import generate_demo
 
-    claim_navigation()
     with st.spinner(t("generating_demo", current_lang())):
         generate_demo(data_dir)
-    st.rerun()  # the run that claimed the navigation draws the real one now
 
 
 def data_dir() -> Path:
     return resolve_data_dir()
-
-
-def _nothing() -> None:
-    pass
-
-
-def claim_navigation() -> None:
-    """Show no navigation in a run that stops before the app's own.
-
-    Until some run calls st.navigation, Streamlit lists the files of pages/ in the sidebar
-    (English file names, in a Chinese UI, before anyone has logged in), so a run that stops at
-    the login gate or waits for the demo data claims the navigation with one hidden page.
-    """
-    st.navigation([st.Page(_nothing, title=t("app_title", current_lang()), url_path="wait")], position="hidden")
 
 
 def build_frame() -> Frame:
@@ -595,7 +579,6 @@ def access_gate():
         if not is_loopback(address) or forwarded_from_network():
             st.title(t("access_unconfigured_title", lang))
             st.error(t("access_unconfigured", lang, address=address or "0.0.0.0"))
-            claim_navigation()
             st.stop()
         actor = access.local_operator()
     else:
@@ -603,13 +586,11 @@ def access_gate():
             st.title(t("access_login_title", lang))
             st.write(t("access_login_intro", lang))
             st.button(t("access_login_button", lang), on_click=st.login, type="primary", key="access_login")
-            claim_navigation()
             st.stop()
         try:
             config = access.load_access(directory)
         except access.AccessConfigError as exc:
             st.error(t("access_config_error", lang, error=exc))
-            claim_navigation()
             st.stop()
         actor = access.actor_from_claims(_user_claims(), config)
         if st.session_state.get("_audited_login") != actor.user:
@@ -618,7 +599,6 @@ def access_gate():
         if actor.role is None:
             st.warning(t("access_no_role", lang, user=actor.user or "?"))
             st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout_norole")
-            claim_navigation()
             st.stop()
     units = load_reference(reference_dir_of(directory)).units
     access.set_current(actor.scope(units))
