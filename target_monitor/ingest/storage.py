@@ -390,7 +390,7 @@ def plan(data_dir: Path, ext: Extract, accepted, replace_months: set[tuple[int, 
         combined = pa.concat_tables([kept, piece]) if kept.num_rows else piece
         out.partitions[part] = combined
         out.old[part] = old
-        month = f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+        month = _part_month(part)
         if replaced_rows.num_rows and piece.num_rows:
             before, after = _unit_totals(replaced_rows, ext), _unit_totals(piece, ext)
             for rk in sorted(set(before) & set(after)):
@@ -451,7 +451,7 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
             cur.execute(extract_view_over_sql(ext, "partition_rows"))
             cur.execute(indicator_events_sql(registry))
             for part in sorted(plan_.partitions):
-                month = f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+                month = _part_month(part)
                 for side, table in (("before", plan_.old[part]), ("after", plan_.partitions[part])):
                     cur.register("partition_rows", table)
                     res = cur.execute("select indicator, unit_code, sum(num), sum(den) from indicator_events "
@@ -470,12 +470,17 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
     return [v for _, v in sorted(out.items()) if v["before"] != v["after"]]
 
 
+def _part_month(part: str) -> str:
+    """"YYYY-MM" of a partition path "<extract>/year=YYYY/month=MM"."""
+    return f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+
+
 def _reported_figures(plan_: Plan) -> list[dict]:
     """A 月报表 or a form: each figure a unit declares (one indicator, one month) before -> after,
     as declared (当月 or 累计 alike), the figures a reviewer compares before approving."""
     out: dict[tuple, dict] = {}
     for part in sorted(plan_.partitions):
-        month = f"{part.split('/')[1][5:]}-{part.split('/')[2][6:]}"
+        month = _part_month(part)
         for side, table in (("before", plan_.old.get(part)), ("after", plan_.partitions[part])):
             if table is None:
                 continue
