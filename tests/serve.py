@@ -57,6 +57,8 @@ def streamlit_server(data_dir: Path, *, log: Path | None = None, start_timeout: 
     """Serve app.py over `data_dir`; yields the base URL once /_stcore/health answers."""
     port = free_port()
     env = {**os.environ, "TARGET_MONITOR_DATA": str(data_dir)}
+    if log:
+        log.parent.mkdir(parents=True, exist_ok=True)  # a test run on its own has no artifacts folder yet
     out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(streamlit_argv(port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -271,7 +271,9 @@ def test_buttons_stay_on_screen_with_a_snapshot_open(snapshot_server, browser, s
     try:
         for view in ("headline", "ranking"):
             pg.goto(f"{url}/meeting?view={view}&paused=1&lang=zh&snapshot={snap}")
-            _wait_view(pg, EXPECTED[view][0])
+            _wait_view(pg, EXPECTED[view][0], settle=0)
+            pg.wait_for_function(RERUN_DONE_JS, timeout=40000)  # the buttons are drawn after the stage
+            pg.wait_for_timeout(300)
             (ARTIFACTS / "meeting").mkdir(parents=True, exist_ok=True)
             pg.screenshot(path=str(ARTIFACTS / "meeting" / f"snapshot_{view}_{w}x{h}.png"))
             _check_page(pg, view, w, h)
