@@ -61,6 +61,8 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import json
 import os
@@ -290,10 +292,16 @@ def _build_partition(con: duckdb.DuckDBPyConnection, registry: Registry, extract
                                       extract_view_over_sql, indicator_dimension_events_sql, indicator_events_sql)
 
     queries = load_queries()
+    # the events views over this extract's indicators only: the other extracts' views would be
+    # empty, and binding their branches in every partition's two queries cost most of a refresh
+    own = tuple(i for i in registry.record_indicators if i.extract == extract)
+    if own:
+        registry = dataclasses.replace(registry, indicators=own)
     with con.cursor() as cur:
         for ext in registry.extracts.values():
             if ext.name != extract:
-                cur.execute(_empty_view_sql("ext_" + ext.name, ext))
+                if not own:
+                    cur.execute(_empty_view_sql("ext_" + ext.name, ext))
             elif isinstance(source, pa.Table):
                 cur.register("partition_rows", source)
                 cur.execute(extract_view_over_sql(ext, "partition_rows"))

@@ -122,6 +122,7 @@ SPECS = [
 ]
 AS_OFS = [date(2020, 6, 30), date(2020, 6, 15), date(2020, 2, 29), date(2020, 3, 1), date(2020, 1, 1),
           date(2019, 12, 31), date(2019, 7, 20)]
+RAW_AS_OFS = {date(2020, 6, 15), date(2020, 1, 1), date(2019, 12, 31)}
 
 
 def _sorted(long):
@@ -140,19 +141,26 @@ def raw_ctx(demo_dir):
 @pytest.mark.spread  # raw_ctx is cheap to make once per worker: the dates need not queue on one worker
 @pytest.mark.parametrize("as_of", AS_OFS)
 def test_pivot_is_identical_from_aggregates_raw_views_and_records(demo_ctx, raw_ctx, as_of):
+    """The aggregates against the records at every date; the views a store without aggregates
+    computes (0.7 s a pivot, ten times the others) at a mid-month, a year's first day and a
+    previous year's last day."""
     assert demo_ctx.store.uses_aggregates
     names = {u.code: u.name for u in demo_ctx.ref.units}
     for spec in SPECS:
         spec = PivotSpec(spec.indicator, as_of.year if spec.year == 2020 else as_of.year - 1, as_of, spec.rows,
                          spec.columns, spec.units, spec.filters)
         agg = _sorted(pivot_long(demo_ctx.store, demo_ctx.registry, spec))
-        raw = _sorted(pivot_long(raw_ctx.store, raw_ctx.registry, spec))
         records = _sorted(records_pivot_long(demo_ctx.store, demo_ctx.registry, spec))
-        pd.testing.assert_frame_equal(agg, raw, check_exact=False, rtol=1e-9)
         pd.testing.assert_frame_equal(agg, records, check_exact=False, rtol=1e-9)
+        if as_of in RAW_AS_OFS:
+            raw = _sorted(pivot_long(raw_ctx.store, raw_ctx.registry, spec))
+            pd.testing.assert_frame_equal(agg, raw, check_exact=False, rtol=1e-9)
+            for lang in ("zh", "en"):
+                pd.testing.assert_frame_equal(pivot_grid(agg, demo_ctx.registry, spec, names, lang),
+                                              pivot_grid(raw, raw_ctx.registry, spec, names, lang))
         for lang in ("zh", "en"):
             pd.testing.assert_frame_equal(pivot_grid(agg, demo_ctx.registry, spec, names, lang),
-                                          pivot_grid(raw, raw_ctx.registry, spec, names, lang))
+                                          pivot_grid(records, demo_ctx.registry, spec, names, lang))
 
 
 def test_closed_months_come_from_the_aggregate_and_the_as_of_month_from_the_records(demo_dir, tmp_path):

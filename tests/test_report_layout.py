@@ -33,7 +33,8 @@ def _source_date_epoch(value: str):
 
 
 def _copy_demo(demo_dir: Path, dest: Path) -> Path:
-    shutil.copytree(demo_dir / "extracts", dest / "extracts")
+    """The demo as generated: records, their aggregates (a build reads those, as in use) and inputs."""
+    shutil.copytree(demo_dir, dest, ignore=shutil.ignore_patterns("snapshots", "logs"))
     return dest
 
 

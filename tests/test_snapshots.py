@@ -28,7 +28,8 @@ NUMBERS = ["target", "actual", "completion_pct", "time_progress_pct", "gap_pp", 
 
 
 def _copy_demo(demo_dir: Path, dest: Path) -> Path:
-    shutil.copytree(demo_dir / "extracts", dest / "extracts")
+    """The demo as generated: records, their aggregates (a build reads those, as in use) and inputs."""
+    shutil.copytree(demo_dir, dest, ignore=shutil.ignore_patterns("snapshots", "logs"))
     return dest
 
 
