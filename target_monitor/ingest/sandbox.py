@@ -77,7 +77,7 @@ def run_child(module: str, data: bytes, request: dict, report: Report, *, timeou
         result = folder / "result.json"
         if code != 0 or not result.exists():
             report.status = "rejected"
-            if "MemoryError" in err or code in (-9, 137):
+            if any(sign in err for sign in _OUT_OF_MEMORY) or code in (-9, 137):
                 report.problems.append(Problem.make("R", "memory", file=file))
             else:
                 last = (err.strip().splitlines() or [f"exit {code}"])[-1][:200]
@@ -85,6 +85,10 @@ def run_child(module: str, data: bytes, request: dict, report: Report, *, timeou
             return None
         return collect(folder, json.loads(result.read_text(encoding="utf-8")))
 
+
+# what a child at its address-space limit leaves in its log: Python's MemoryError (Arrow's and
+# NumPy's subclass it), DuckDB's OutOfMemoryException, a C++ bad_alloc, a failed mmap or thread
+_OUT_OF_MEMORY = ("MemoryError", "OutOfMemory", "bad_alloc", "Cannot allocate memory", "out of memory")
 
 SHM = Path("/dev/shm")
 

@@ -273,6 +273,9 @@ def _status(status: int) -> dict:
     return {"status": "exit", "code": os.WEXITSTATUS(status)}
 
 
+_OUT_OF_MEMORY = b"\nMemoryError\n"  # written by a child that ran out of memory (made before the limit)
+
+
 def _worker(req: dict) -> None:
     code = 1
     try:
@@ -293,10 +296,18 @@ def _worker(req: dict) -> None:
         code = importlib.import_module(req["module"])._child(folder)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MemoryError:
+        # at the address-space limit even formatting a traceback fails (the child then ended with
+        # exit 1 and an empty log, reported as a crash): say it without allocating anything
+        os.write(2, _OUT_OF_MEMORY)
+        code = 1
     except BaseException:  # noqa: BLE001 - the log says what happened; the server reads it
-        import traceback
+        try:
+            import traceback
 
-        traceback.print_exc()
+            traceback.print_exc()
+        except MemoryError:
+            os.write(2, _OUT_OF_MEMORY)
         code = 1
     finally:
         try:
