@@ -6,9 +6,12 @@ get what the sidebar chose and cached data; they never run SQL or aggregate.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -560,6 +563,25 @@ def _user_claims() -> dict:
         return {}
 
 
+def _stop_without_pages(lang: str) -> NoReturn:
+    """End a run that shows no page (login, refusal): a run that ends before `st.navigation` gets
+    Streamlit's own list of every file in pages/ in the sidebar (their English file names, and the
+    pages this visitor may not see); one hidden, empty page instead lists nothing."""
+    title = t("access_login_title", lang)
+    pages = [st.Page(_no_page, title=title, url_path="signin", default=True)]
+    # the address asked for (a bookmark to /compare) is a hidden page too: else Streamlit says
+    # "Page not found" in English over the login
+    asked = urllib.parse.urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+    if re.fullmatch(r"[a-z][a-z0-9_-]{0,40}", asked) and asked != "signin":
+        pages.append(st.Page(_no_page, title=title, url_path=asked, visibility="hidden"))
+    st.navigation(pages, position="hidden")
+    st.stop()
+
+
+def _no_page() -> None:
+    """The content of the gate's placeholder pages: the gate has drawn it already."""
+
+
 def access_gate():
     """The actor of this session, its scope set for this rerun; or a page that says why not and stops.
 
@@ -579,19 +601,19 @@ def access_gate():
         if not is_loopback(address) or forwarded_from_network():
             st.title(t("access_unconfigured_title", lang))
             st.error(t("access_unconfigured", lang, address=address or "0.0.0.0"))
-            st.stop()
+            _stop_without_pages(lang)
         actor = access.local_operator()
     else:
         if not _logged_in():
             st.title(t("access_login_title", lang))
             st.write(t("access_login_intro", lang))
             st.button(t("access_login_button", lang), on_click=st.login, type="primary", key="access_login")
-            st.stop()
+            _stop_without_pages(lang)
         try:
             config = access.load_access(directory)
         except access.AccessConfigError as exc:
             st.error(t("access_config_error", lang, error=exc))
-            st.stop()
+            _stop_without_pages(lang)
         actor = access.actor_from_claims(_user_claims(), config)
         if st.session_state.get("_audited_login") != actor.user:
             st.session_state["_audited_login"] = actor.user
@@ -599,7 +621,7 @@ def access_gate():
         if actor.role is None:
             st.warning(t("access_no_role", lang, user=actor.user or "?"))
             st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout_norole")
-            st.stop()
+            _stop_without_pages(lang)
     units = load_reference(reference_dir_of(directory)).units
     access.set_current(actor.scope(units))
     st.session_state[ACTOR_KEY] = actor

@@ -123,6 +123,8 @@ def test_each_role_logs_in_and_sees_exactly_its_pages(app, user):
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.goto(url)
             expect(page.get_by_text("请登录")).to_be_visible(timeout=60_000)
+            # before login the sidebar lists no page (not Streamlit's list of the files in pages/)
+            assert not page.locator('[data-testid="stSidebarNavLink"]').count()
             page.get_by_role("button", name="登录").click()
             # the provider's own page: authenticate as the predefined user
             page.locator(f'button[name="sub"][value="{user}"]').click(timeout=60_000)
@@ -150,7 +152,11 @@ def test_clerk_cannot_reach_another_unit_by_url(app):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
-            page.goto(url)
+            page.goto(url + "/compare")  # a bookmark, before login: the login, in Chinese, and no page list
+            expect(page.get_by_text("请登录")).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1000)  # Streamlit's "Page not found" comes after the run
+            assert not page.get_by_text("Page not found").count()
+            assert not page.locator('[data-testid="stSidebarNavLink"]').count()
             page.get_by_role("button", name="登录").click(timeout=60_000)
             page.locator('button[name="sub"][value="clerk.yangjiaping@demo"]').click(timeout=60_000)
             expect(page.get_by_text("街镇填报员").first).to_be_visible(timeout=60_000)
