@@ -48,13 +48,14 @@ class QueryFile:
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _RECORDS_RE = re.compile(r"open month of \$([A-Za-z_][A-Za-z0-9_]*)")
-_STRING_RE = re.compile(r"'(?:[^']|'')*'")
-_COMMENT_RE = re.compile(r"--[^\n]*")
+# a string literal or a comment, whichever starts first: an apostrophe inside a comment
+# ("-- DuckDB's order") starts no string, and "--" inside a string starts no comment
+_STRING_OR_COMMENT_RE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
 
 def params_used(sql: str) -> set[str]:
     """Names of `$params` in the SQL, ignoring string literals and comments."""
-    bare = _COMMENT_RE.sub("", _STRING_RE.sub("''", sql))
+    bare = _STRING_OR_COMMENT_RE.sub(lambda m: "''" if m.group().startswith("'") else "", sql)
     return set(_PARAM_RE.findall(bare))
 
 

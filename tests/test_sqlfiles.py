@@ -36,6 +36,9 @@ def test_contract_violations_are_rejected(text, message):
 
 def test_params_in_strings_and_comments_do_not_count():
     assert params_used("select '$not' -- $neither\n, $yes") == {"yes"}
+    # an apostrophe in a comment starts no string (it hid $as_of), and "--" in a string no comment
+    assert params_used("-- DuckDB's threads\nselect $as_of, '--' as dash, $year") == {"as_of", "year"}
+    assert params_used("select 'it''s -- $no', $yes -- it's $no\n") == {"yes"}
 
 
 def test_every_shipped_query_loads_and_states_its_grain():
