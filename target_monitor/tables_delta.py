@@ -367,8 +367,10 @@ def compact(data_dir: Path, extract: str) -> dict:
 
     dt = open_table(data_dir, extract)
     meta = {"kind": "compact"}
-    return dt.optimize.compact(commit_properties=CommitProperties(
+    metrics = dt.optimize.compact(commit_properties=CommitProperties(
         custom_metadata={COMMIT_KEY: json.dumps(meta)}))
+    latest_version(table_path(data_dir, extract), fresh=True)  # this process reads its own commit at once
+    return metrics
 
 
 def vacuum(data_dir: Path, extract: str, keep_days: float, dry_run: bool = False) -> list[str]:
