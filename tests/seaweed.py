@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 SEAWEED_BUCKET = "target-monitor-tests"
-ON_SEAWEED = (pytest.mark.xdist_group("seaweedfs"), pytest.mark.system)  # one server; `uv run pytest -m system`
+ON_SEAWEED = (pytest.mark.xdist_group("seaweedfs"),)  # one server for the session, on one worker
 
 
 def on_object_store(data_dir, server, monkeypatch, prefix: str | None = None) -> str:
