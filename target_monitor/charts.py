@@ -130,7 +130,8 @@ def ranked_bars(ind: Indicator, rows: pd.DataFrame, time_progress: float, lang: 
     ))
     line_at = rows["target"].iloc[0] if ind.is_rate and len(rows) else time_progress
     line_label = t("legend_target", lang) if ind.is_rate else t("legend_pace", lang)
-    fig.add_vline(x=line_at, line=dict(color=PACE_COLOUR, width=3, dash="dash"))
+    # under the bars and their labels: drawn over them it struck through the figures beside it
+    fig.add_vline(x=line_at, line=dict(color=PACE_COLOUR, width=3, dash="dash"), layer="below")
     fig.add_annotation(x=line_at, y=1, yref="paper", text=f"{line_label} {line_at:.1f}%", showarrow=False,
                        yanchor="bottom", font=dict(color=PACE_COLOUR))
     # the labels outside the bars ("98.6%  ◷ Judged at year end") are drawn in the right margin,

@@ -11,7 +11,6 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -563,10 +562,11 @@ def _user_claims() -> dict:
         return {}
 
 
-def _stop_without_pages(lang: str) -> NoReturn:
-    """End a run that shows no page (login, refusal): a run that ends before `st.navigation` gets
-    Streamlit's own list of every file in pages/ in the sidebar (their English file names, and the
-    pages this visitor may not see); one hidden, empty page instead lists nothing."""
+def _no_page_list(lang: str) -> None:
+    """Before the gate draws a page that shows no data (login, refusal): a run that ends before
+    `st.navigation` gets Streamlit's own list of every file in pages/ in the sidebar (their English
+    file names, and the pages this visitor may not see); one hidden, empty page lists nothing.
+    Called first, so the list is replaced as early in the run as possible."""
     title = t("access_login_title", lang)
     pages = [st.Page(_no_page, title=title, url_path="signin", default=True)]
     # the address asked for (a bookmark to /compare) is a hidden page too: else Streamlit says
@@ -575,7 +575,6 @@ def _stop_without_pages(lang: str) -> NoReturn:
     if re.fullmatch(r"[a-z][a-z0-9_-]{0,40}", asked) and asked != "signin":
         pages.append(st.Page(_no_page, title=title, url_path=asked, visibility="hidden"))
     st.navigation(pages, position="hidden")
-    st.stop()
 
 
 def _no_page() -> None:
@@ -599,29 +598,33 @@ def access_gate():
     if not auth_configured():
         address = st.get_option("server.address") or ""
         if not is_loopback(address) or forwarded_from_network():
+            _no_page_list(lang)
             st.title(t("access_unconfigured_title", lang))
             st.error(t("access_unconfigured", lang, address=address or "0.0.0.0"))
-            _stop_without_pages(lang)
+            st.stop()
         actor = access.local_operator()
     else:
         if not _logged_in():
+            _no_page_list(lang)
             st.title(t("access_login_title", lang))
             st.write(t("access_login_intro", lang))
             st.button(t("access_login_button", lang), on_click=st.login, type="primary", key="access_login")
-            _stop_without_pages(lang)
+            st.stop()
         try:
             config = access.load_access(directory)
         except access.AccessConfigError as exc:
+            _no_page_list(lang)
             st.error(t("access_config_error", lang, error=exc))
-            _stop_without_pages(lang)
+            st.stop()
         actor = access.actor_from_claims(_user_claims(), config)
         if st.session_state.get("_audited_login") != actor.user:
             st.session_state["_audited_login"] = actor.user
             audit.record(directory, actor, "login", "", "ok" if actor.role else "refused")
         if actor.role is None:
+            _no_page_list(lang)
             st.warning(t("access_no_role", lang, user=actor.user or "?"))
             st.button(t("access_logout", lang), on_click=_logout, args=(actor,), key="access_logout_norole")
-            _stop_without_pages(lang)
+            st.stop()
     units = load_reference(reference_dir_of(directory)).units
     access.set_current(actor.scope(units))
     st.session_state[ACTOR_KEY] = actor
