@@ -80,7 +80,7 @@ def measure(data_dir: Path, runs: int, year: int = 2020, as_of: date = date(2020
 
             def count(d: Path) -> int:
                 listed = [str(f) for f in committed_files(d, "new_employment").files]
-                return duckdb.execute("select count(*) from read_parquet($f)", {"f": listed}).fetchone()[0]
+                return duckdb.connect().execute("select count(*) from read_parquet($f)", {"f": listed}).fetchone()[0]
 
             for kind, d, env in (("local", data_dir, None), ("s3", replica, s3_env)):
                 _env(env)

@@ -44,7 +44,7 @@ def again(tmp_path_factory):
 def read_extract(data_dir: Path, name: str) -> pd.DataFrame:
     """An extract as the app reads it: all partitions, year/month from the path."""
     files = [f.as_posix() for f in committed_files(data_dir, name).files]  # the committed version only
-    df = duckdb.sql(
+    df = duckdb.connect().sql(
         f"SELECT * FROM read_parquet({files!r}, hive_partitioning = true)"
     ).df()
     df["year"] = df["year"].astype(int)

@@ -42,7 +42,7 @@ def _loans(data_dir: Path) -> pd.DataFrame:
     from target_monitor.tables_delta import committed_files
 
     files = [str(f) for f in committed_files(data_dir, "loans").files]
-    return duckdb.read_parquet(files, hive_partitioning=True).df().sort_values("loan_id").reset_index(drop=True)
+    return duckdb.connect().read_parquet(files, hive_partitioning=True).df().sort_values("loan_id").reset_index(drop=True)
 
 
 def test_raw_upload_is_kept_and_identical_reupload_is_a_noop(tmp_path):

@@ -65,7 +65,7 @@ def _records(data_dir: Path) -> set[str]:
     import duckdb
 
     files = [str(f) for f in committed_files(data_dir, "new_employment").files]
-    return {r[0] for r in duckdb.execute("select record_id from read_parquet($f)", {"f": files}).fetchall()}
+    return {r[0] for r in duckdb.connect().execute("select record_id from read_parquet($f)", {"f": files}).fetchall()}
 
 
 def test_two_imports_at_once_both_land_or_one_is_told_to_retry(store, tmp_path):

@@ -65,7 +65,7 @@ def june_count(d: Path, unit: str = SHIPINGQIAO) -> int:
     import duckdb
 
     files = [str(f) for f in committed_files(d, "new_employment").files if "year=2020/month=06" in f.as_posix()]
-    return duckdb.execute("select count(*) from read_parquet($f) where unit_code = $u", {"f": files, "u": unit}
+    return duckdb.connect().execute("select count(*) from read_parquet($f) where unit_code = $u", {"f": files, "u": unit}
                           ).fetchone()[0]
 
 
@@ -143,9 +143,9 @@ def test_a_corrected_record_replaces_its_old_row_even_in_another_month(d, tmp_pa
     import duckdb
 
     files = [str(f) for f in committed_files(d, "new_employment").files]
-    rid, unit = duckdb.execute("select record_id, unit_code from read_parquet($f, hive_partitioning = true) "
+    rid, unit = duckdb.connect().execute("select record_id, unit_code from read_parquet($f, hive_partitioning = true) "
                                "where year = 2020 and month = 5 order by record_id limit 1", {"f": files}).fetchone()
-    total = duckdb.execute("select count(*) from read_parquet($f)", {"f": files}).fetchone()[0]
+    total = duckdb.connect().execute("select count(*) from read_parquet($f)", {"f": files}).fetchone()[0]
     from target_monitor.paths import SHIPPED_REFERENCE_DIR
     from target_monitor.reference import load_units
 
@@ -153,10 +153,10 @@ def test_a_corrected_record_replaces_its_old_row_even_in_another_month(d, tmp_pa
     moved = HEAD + f"{rid},{name},500107199001011234,2020-06-03,其他,单位就业\n"
     assert ingest_cli(d, tmp_path, moved, "fix.csv") == 0
     files = [str(f) for f in committed_files(d, "new_employment").files]
-    rows = duckdb.execute("select employed_on from read_parquet($f) where record_id = $r", {"f": files, "r": rid}
+    rows = duckdb.connect().execute("select employed_on from read_parquet($f) where record_id = $r", {"f": files, "r": rid}
                           ).fetchall()
     assert [str(r[0]) for r in rows] == ["2020-06-03"]  # one row, the corrected one
-    assert duckdb.execute("select count(*) from read_parquet($f)", {"f": files}).fetchone()[0] == total
+    assert duckdb.connect().execute("select count(*) from read_parquet($f)", {"f": files}).fetchone()[0] == total
 
 
 def test_the_size_cap_is_checked_before_reading(tmp_path, monkeypatch, capsys):

@@ -429,6 +429,7 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
     import duckdb
 
     from target_monitor.registry import load_registry
+    from target_monitor.sqlfiles import load_queries
     from target_monitor.store import _empty_view_sql, extract_view_over_sql, indicator_events_sql
 
     registry = registry or load_registry()
@@ -440,6 +441,7 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
         return []
     wanted = {(c["unit_code"], c["month"]) for c in plan_.changes}
     kinds = {i.name: i.kind for i in inds}
+    sql = load_queries()["preview_figures"].sql
     out: dict[tuple, dict] = {}
     con = duckdb.connect(":memory:", config={"threads": 2})
     try:
@@ -454,8 +456,7 @@ def figures(plan_: Plan, registry=None) -> list[dict]:
                 month = _part_month(part)
                 for side, table in (("before", plan_.old[part]), ("after", plan_.partitions[part])):
                     cur.register("partition_rows", table)
-                    res = cur.execute("select indicator, unit_code, sum(num), sum(den) from indicator_events "
-                                      "group by indicator, unit_code").fetchall()
+                    res = cur.execute(sql).fetchall()
                     for ind, unit, num, den in res:
                         if (unit, month) not in wanted:
                             continue
