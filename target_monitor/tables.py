@@ -36,8 +36,9 @@ def official_table(progress: pd.DataFrame, registry: Registry, units: Units, lan
         order = list(ranked["unit_code"])
     lines: list[dict] = []
     status_cols: dict[str, tuple[str, str]] = {}
+    by_unit = _records_by_unit(children)
     for seq, code in enumerate(order, start=1):
-        rows = children[children["unit_code"] == code]
+        rows = by_unit.get(code, [])
         # 未报 beside the unit's figures: a month without records is not a silent lag
         note = "；".join(filter(None, [not_reported_text(code, missing, lang), _notes(rows, registry, lang)]))
         lines.append({t("seq_no", lang): str(seq), t("unit_name", lang): unit_label(units[code], lang),
@@ -69,10 +70,23 @@ def _standard_on_total(line: dict, own: pd.DataFrame, children: pd.DataFrame, re
         line[column_name(label, t("status", lang))] = status_label(r["status"], lang)
 
 
-def _notes(rows: pd.DataFrame, registry: Registry, lang: str) -> str:
+def _records(rows: pd.DataFrame | list[dict]) -> list[dict]:
+    """Rows as dicts, converted once: `iterrows` turns every Arrow-backed column into NumPy
+    objects for each row, and per unit per table that was most of 镇街对比's rerun."""
+    return rows if isinstance(rows, list) else rows.to_dict("records")
+
+
+def _records_by_unit(rows: pd.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows.to_dict("records"):
+        out.setdefault(r["unit_code"], []).append(r)
+    return out
+
+
+def _notes(rows: pd.DataFrame | list[dict], registry: Registry, lang: str) -> str:
     """Notes the published tables carry: '3000(创业培训)', or a target published under another name."""
     notes = []
-    for _, r in rows.iterrows():
+    for r in _records(rows):
         ind = registry.get(r["indicator"])
         if isinstance(r["target_note"], str) and r["target_note"]:
             # the note as published ("创业培训"), in the English UI as its dimension value reads there
@@ -84,10 +98,10 @@ def _notes(rows: pd.DataFrame, registry: Registry, lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(notes)
 
 
-def _cells(rows: pd.DataFrame, registry: Registry, lang: str, status_cols: dict[str, tuple[str, str]], *,
-           rate_target: bool = True) -> dict:
+def _cells(rows: pd.DataFrame | list[dict], registry: Registry, lang: str, status_cols: dict[str, tuple[str, str]],
+           *, rate_target: bool = True) -> dict:
     out: dict = {}
-    by_ind = {r["indicator"]: r for _, r in rows.iterrows()}
+    by_ind = {r["indicator"]: r for r in _records(rows)}
     for ind in registry.indicators:
         label = ind.short_label[lang]
         row = by_ind.get(ind.name)
@@ -122,7 +136,7 @@ def detail_table(progress: pd.DataFrame, registry: Registry, units: Units, lang:
     rows = rows.assign(_o=rows["indicator"].map(order)).sort_values(["_o", "level", "sort_order", "target_basis"],
                                                                      ascending=[True, False, True, False])
     out = []
-    for _, r in rows.iterrows():
+    for r in rows.to_dict("records"):  # (not iterrows: see _records)
         ind = registry.get(r["indicator"])
         rank = t("rank_of", lang, rank=int(r["rank"]), n=int(r["rank_of"])) if not is_missing(r["rank"]) else "—"
         method = t("method_" + r["projection_method"], lang) if isinstance(r["projection_method"], str) else "—"
@@ -206,14 +220,15 @@ def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang
     by_name = {unit_label(units[c], lang): c for c in children["unit_code"]}
     alloc = parent[parent["target_basis"] == BASIS_ALLOCATION]
     own = parent[parent["target_basis"] == BASIS_OWN]
-    row_sources = []
+    by_unit = _records_by_unit(children)
+    row_sources = []  # (the row's progress records, whether it is the 合计 row)
     for name in full[t("unit_name", lang)]:
         if name in by_name:
-            row_sources.append(children[children["unit_code"] == by_name[name]])
+            row_sources.append((by_unit.get(by_name[name], []), False))
         elif name == t("allocation_sum", lang):
-            row_sources.append(pd.concat([alloc, own[~own["indicator"].isin(alloc["indicator"])]]).assign(_total=True))
+            row_sources.append((_records(pd.concat([alloc, own[~own["indicator"].isin(alloc["indicator"])]])), True))
         else:
-            row_sources.append(own)
+            row_sources.append((_records(own), False))
     # an indicator no unit was allocated (a district-only target such as the year-end graduate
     # rate) takes no column here: its one figure is the district's, on the overview and in the
     # full layout, and a sixth column would not fit 1366 wide
@@ -223,10 +238,10 @@ def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang
     own_targets = set(own.loc[own["target"].notna(), "indicator"])
     district_only = [ind for ind in registry.indicators if ind.name not in allocated and ind.name in own_targets]
     lines, statuses = [], []
-    for (_, line), rows in zip(full.iterrows(), row_sources):
+    for line, (rows, is_total) in zip(full.to_dict("records"), row_sources):
         out = {t("seq_no", lang): line[t("seq_no", lang)], t("unit_name", lang): line[t("unit_name", lang)]}
         st_row = {}
-        by_ind = {r["indicator"]: r for _, r in rows.iterrows()}
+        by_ind = {r["indicator"]: r for r in rows}
         for col, name in columns.items():
             ind, r = registry.get(name), by_ind.get(name)
             if r is None:
@@ -234,7 +249,7 @@ def compact_table(progress: pd.DataFrame, registry: Registry, units: Units, lang
                 continue
             symbol = STATUS_SYMBOL.get(r["status"], "")
             if ind.is_rate:
-                total = "_total" in rows.columns or is_missing(r["target"])  # no target: the rate alone
+                total = is_total or is_missing(r["target"])  # no target: the rate alone
                 target = "" if total else f" / {fmt_target(ind, r['target'], r['comparator'], lang)}"
                 value = "—" if is_missing(r["actual"]) else f"{fmt_number(ind, r['actual'])}%"
                 out[col] = f"{'' if total else symbol + ' '}{value}{target}".strip()
