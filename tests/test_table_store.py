@@ -248,6 +248,11 @@ def test_store_compact_and_vacuum_are_commands_that_keep_every_number(d, capsys)
     assert main(["store", "compact", "--data-dir", str(d)]) == 0
     out = capsys.readouterr().out
     assert "loans 2 个文件合并为 1 个" in out
+    # the process that compacted reads its own commit at once (on object storage, not a listing kept
+    # from before it)
+    from target_monitor.tables_delta import open_table
+
+    assert latest_version(table_path(d, "loans")) == open_table(d, "loans").version()
     assert extract_digests(d) == before and progress_bytes(d, capsys) == progress0
     files = {f for f in (d / "extracts" / "loans").rglob("*.parquet")}
     assert main(["store", "vacuum", "--keep-days", "0", "--data-dir", str(d)]) == 0
